@@ -1,0 +1,240 @@
+//! The command line (SPEC "Command line"), parsed with lexopt, and the help
+//! texts. Parsing only: nothing here reads configuration or touches files.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use lexopt::prelude::*;
+
+use crate::ctx::Mode;
+use crate::error::{Error, Result};
+use crate::log::{Terminal, Verbosity};
+
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub config: Option<PathBuf>,
+    pub mode: Mode,
+    pub terminal: Terminal,
+    pub verbosity: Verbosity,
+    /// `--set KEY=VALUE`, highest precedence.
+    pub overrides: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Check,
+    Probe {
+        format: Format,
+    },
+    Rotate,
+    /// Print this text and exit 0.
+    Help(&'static str),
+    Version,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cli {
+    pub global: Global,
+    pub command: Command,
+}
+
+pub const HELP: &str = "\
+selfheal — keep one HTTP service alive: probe, restart, then escalate.
+
+Usage: selfheal [GLOBAL OPTIONS] COMMAND [OPTIONS]
+
+Commands:
+  check            the main job: probe; if unhealthy, run level 2 (restart,
+                   poll until healthy, escalation wait); run it from cron,
+                   launchd or a systemd timer
+  probe [--json]   probe once and print the result; exit 0 healthy, 1 unhealthy
+  rotate           delete this tool's logs older than the retention
+
+Global options:
+  -c, --config FILE    env file to read (default: $SELFHEAL_CONFIG,
+                       ~/.openclaw/.env, ~/openclaw/.env)
+  -s, --set KEY=VALUE  override one configuration key (repeatable)
+  -n, --dry-run        only read and probe; print what would be run or written
+  -q, --quiet          nothing on stdout when healthy; actions and problems
+                       on stderr (for cron mail)
+  -v, --verbose        more detail in the log
+  -h, --help           this help (also `selfheal COMMAND --help`)
+  -V, --version        print the version
+
+Exit status: 0 healthy, recovered or skipped; 1 still unhealthy; 2 usage or
+configuration error; 3 selfheal itself could not work; 128+N stopped by signal N.
+
+Configuration keys, files and metrics: see README.md.
+";
+
+const HELP_CHECK: &str = "\
+selfheal check — probe the service and heal it if it is unhealthy.
+
+Usage: selfheal [GLOBAL OPTIONS] check
+
+Takes the run lock in OPENCLAW_MEMORY_DIR (another run holding it: logs
+`skipped` and exits 0), rotates old logs, probes OPENCLAW_GATEWAY_URL, and
+when unhealthy runs SELFHEAL_RESTART_CMD up to HEALTH_CHECK_MAX_RETRIES times,
+each time probing every SELFHEAL_POLL_INTERVAL for up to
+HEALTH_CHECK_RETRY_DELAY; runs SELFHEAL_REPAIR_CMD once after the first failed
+attempt; then waits up to HEALTH_CHECK_ESCALATION_WAIT (polled). Every step is
+bounded; the log names the run's worst case when healing starts.
+
+Exit status: 0 healthy or recovered, 1 still unhealthy.
+";
+
+const HELP_PROBE: &str = "\
+selfheal probe — probe the service once and print the result.
+
+Usage: selfheal [GLOBAL OPTIONS] probe [--json]
+
+  --json   print {\"url\",\"healthy\",\"status\",\"latency_ms\",\"reason\"}
+
+Writes nothing and takes no lock. Exit status: 0 healthy, 1 unhealthy.
+";
+
+const HELP_ROTATE: &str = "\
+selfheal rotate — delete this tool's dated logs older than the retention.
+
+Usage: selfheal [GLOBAL OPTIONS] rotate
+
+Deletes healthcheck-YYYY-MM-DD.log, emergency-recovery-<TS>.log and
+claude-session-<TS>.log files in OPENCLAW_MEMORY_DIR whose modification time
+is older than SELFHEAL_LOG_RETENTION_DAYS (default 14). Never touches
+metrics, state, reports, learnings or any other file. `check` does the same
+at the start of every run.
+";
+
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
+    let mut parser = lexopt::Parser::from_iter(args);
+    let mut global = Global {
+        config: None,
+        mode: Mode::Real,
+        terminal: Terminal::Normal,
+        verbosity: Verbosity::Normal,
+        overrides: Vec::new(),
+    };
+    let mut command: Option<&str> = None;
+    let mut format = Format::Text;
+    let mut help = false;
+    let mut version = false;
+    while let Some(arg) = parser.next().map_err(usage)? {
+        match arg {
+            Short('c') | Long("config") => {
+                global.config = Some(parser.value().map_err(usage)?.into())
+            }
+            Short('s') | Long("set") => {
+                let value = utf8(parser.value().map_err(usage)?, "--set")?;
+                let Some((k, v)) = value.split_once('=') else {
+                    return Err(Error::Usage(format!("--set {value:?}: expected KEY=VALUE")));
+                };
+                global.overrides.push((k.to_string(), v.to_string()));
+            }
+            Short('n') | Long("dry-run") => global.mode = Mode::DryRun,
+            Short('q') | Long("quiet") => global.terminal = Terminal::Quiet,
+            Short('v') | Long("verbose") => global.verbosity = Verbosity::Verbose,
+            Short('h') | Long("help") => help = true,
+            Short('V') | Long("version") => version = true,
+            Long("json") if command == Some("probe") => format = Format::Json,
+            Value(v) if command.is_none() => {
+                command = Some(match utf8(v, "command")?.as_str() {
+                    "check" => "check",
+                    "probe" => "probe",
+                    "rotate" => "rotate",
+                    other => {
+                        return Err(Error::Usage(format!("unknown command {other:?}")));
+                    }
+                });
+            }
+            other => return Err(usage(other.unexpected())),
+        }
+    }
+    let command = match (command, help, version) {
+        (_, _, true) => Command::Version,
+        (None, true, _) => Command::Help(HELP),
+        (Some("check"), true, _) => Command::Help(HELP_CHECK),
+        (Some("probe"), true, _) => Command::Help(HELP_PROBE),
+        (Some("rotate"), true, _) => Command::Help(HELP_ROTATE),
+        (Some("check"), false, _) => Command::Check,
+        (Some("probe"), false, _) => Command::Probe { format },
+        (Some("rotate"), false, _) => Command::Rotate,
+        _ => return Err(Error::Usage("no command given".into())),
+    };
+    Ok(Cli { global, command })
+}
+
+fn usage(e: lexopt::Error) -> Error {
+    Error::Usage(e.to_string())
+}
+
+fn utf8(value: OsString, what: &str) -> Result<String> {
+    value
+        .into_string()
+        .map_err(|v| Error::Usage(format!("{what}: {v:?} is not valid UTF-8")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        std::iter::once("selfheal")
+            .chain(list.iter().copied())
+            .map(OsString::from)
+            .collect()
+    }
+
+    #[test]
+    fn globals_anywhere() {
+        let cli = parse(args(&["-q", "check", "--dry-run", "--set", "A=b=c"])).expect("parses");
+        assert_eq!(cli.command, Command::Check);
+        assert_eq!(cli.global.terminal, Terminal::Quiet);
+        assert_eq!(cli.global.mode, Mode::DryRun);
+        assert_eq!(
+            cli.global.overrides,
+            vec![("A".to_string(), "b=c".to_string())]
+        );
+        let cli = parse(args(&["probe", "--json"])).expect("parses");
+        assert_eq!(
+            cli.command,
+            Command::Probe {
+                format: Format::Json
+            }
+        );
+    }
+
+    #[test]
+    fn errors_are_usage_errors() {
+        for bad in [
+            &[][..],
+            &["frobnicate"],
+            &["check", "--json"],
+            &["check", "extra"],
+            &["--set"],
+            &["--set", "novalue", "check"],
+            &["--bogus"],
+        ] {
+            let e = parse(args(bad)).expect_err("must fail");
+            assert_eq!(e.code(), 2, "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn help_and_version() {
+        assert_eq!(
+            parse(args(&["--help"])).expect("ok").command,
+            Command::Help(HELP)
+        );
+        assert_eq!(
+            parse(args(&["probe", "-h"])).expect("ok").command,
+            Command::Help(HELP_PROBE)
+        );
+        assert_eq!(parse(args(&["-V"])).expect("ok").command, Command::Version);
+    }
+}

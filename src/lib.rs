@@ -1,0 +1,157 @@
+//! selfheal: keeps one HTTP service alive from cron, launchd or a systemd
+//! timer. See ARCHITECTURE.md for the map; `run` is the whole program after
+//! argument parsing.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod ctx;
+pub mod envfile;
+pub mod error;
+pub mod files;
+pub mod ladder;
+pub mod lock;
+pub mod log;
+pub mod metrics;
+pub mod probe;
+pub mod process;
+pub mod redact;
+pub mod rotate;
+pub mod shellwords;
+
+use std::time::SystemTime;
+
+use cli::{Cli, Command, Format};
+use clock::SystemClock;
+use config::{Config, Sources};
+use ctx::{Ctx, Mode};
+use error::{Error, Result};
+use log::Log;
+
+/// How a run that did its job ended (errors are `Error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Healthy, recovered, or skipped: exit 0.
+    Ok,
+    /// Still unhealthy: exit 1.
+    Unhealthy,
+}
+
+impl Verdict {
+    pub fn code(self) -> u8 {
+        match self {
+            Verdict::Ok => 0,
+            Verdict::Unhealthy => 1,
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<Verdict> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Help(text) => {
+            log::print(text);
+            return Ok(Verdict::Ok);
+        }
+        Command::Version => {
+            log::print(concat!("selfheal ", env!("CARGO_PKG_VERSION"), "\n"));
+            return Ok(Verdict::Ok);
+        }
+        _ => {}
+    }
+    let config = config::load(&Sources::from_process(
+        g.config.clone(),
+        g.overrides.clone(),
+    ))?;
+    match cli.command {
+        Command::Probe { format } => probe(&config, format),
+        Command::Check => with_tool_dir(&cli, &config, ladder::check),
+        Command::Rotate => with_tool_dir(&cli, &config, rotate),
+        Command::Help(_) | Command::Version => Ok(Verdict::Ok),
+    }
+}
+
+/// Sets up the directory, lock and log, runs `job`, and logs an interruption.
+fn with_tool_dir(
+    cli: &Cli,
+    config: &Config,
+    job: fn(&mut Ctx) -> Result<Verdict>,
+) -> Result<Verdict> {
+    let g = &cli.global;
+    let clock = SystemClock;
+    let real = g.mode == Mode::Real;
+    let mut dir_warning = None;
+    let _lock = if real {
+        dir_warning = files::ensure_dir(&config.memory_dir)?;
+        match lock::acquire(&config.memory_dir)? {
+            lock::Acquired::Held(l) => Some(l),
+            lock::Acquired::Busy => {
+                let mut log = Log::new(Some(&config.memory_dir), g.terminal, g.verbosity);
+                log.info("skipped: another run holds the lock");
+                return Ok(Verdict::Ok);
+            }
+        }
+    } else {
+        None
+    };
+    let mut log = Log::new(
+        real.then_some(config.memory_dir.as_path()),
+        g.terminal,
+        g.verbosity,
+    );
+    log.open_now()?;
+    for w in config.warnings.iter().chain(dir_warning.iter()) {
+        log.warn(format!("warning: {w}"));
+    }
+    if let Some(path) = &config.env_file {
+        log.debug(format!("configuration read from {}", path.display()));
+    }
+    let mut ctx = Ctx::new(config, log, g.mode, &clock);
+    let result = job(&mut ctx);
+    if let Err(Error::Interrupted(sig)) = &result {
+        ctx.log.warn(format!(
+            "interrupted by signal {sig}; stopped what was running"
+        ));
+    }
+    result
+}
+
+fn probe(config: &Config, format: Format) -> Result<Verdict> {
+    let p = probe::probe(&probe::agent(config), config);
+    let url = config::shown_url(config);
+    let text = match format {
+        Format::Json => {
+            let value = serde_json::json!({
+                "url": url,
+                "healthy": p.healthy,
+                "status": p.status_text(),
+                "latency_ms": p.latency_ms(),
+                "reason": p.reason,
+            });
+            format!("{value}\n")
+        }
+        Format::Text => format!(
+            "{}: {} (status {}, {} ms, {url})\n",
+            if p.healthy { "healthy" } else { "unhealthy" },
+            p.reason,
+            p.status_text(),
+            p.latency_ms()
+        ),
+    };
+    log::print(&text);
+    Ok(if p.healthy {
+        Verdict::Ok
+    } else {
+        Verdict::Unhealthy
+    })
+}
+
+fn rotate(ctx: &mut Ctx) -> Result<Verdict> {
+    let c = ctx.config;
+    let old = rotate::candidates(&c.memory_dir, c.log_retention_days, SystemTime::now())?;
+    let n = ladder::delete(ctx, &old);
+    if ctx.mode == Mode::Real && n == 0 {
+        ctx.log.debug("rotation: nothing to delete");
+    }
+    Ok(Verdict::Ok)
+}

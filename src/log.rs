@@ -1,0 +1,163 @@
+//! The run log: `healthcheck-YYYY-MM-DD.log` lines `[YYYY-MM-DD HH:MM:SS] msg`
+//! in local time, echoed to the terminal.
+//!
+//! Terminal rules: normally every line goes to stdout. With `--quiet` routine
+//! lines stay out of the terminal (cron mails nothing while all is well) and
+//! actions and problems go to stderr. Writing the log never stops a heal: a
+//! failed write is reported once on stderr and the run goes on. Callers pass
+//! text that holds no secrets; this module does not look.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use time::macros::format_description;
+use time::{Date, OffsetDateTime};
+
+use crate::clock;
+use crate::files;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Terminal {
+    Normal,
+    Quiet,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verbosity {
+    Normal,
+    Verbose,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Only with `--verbose`.
+    Debug,
+    /// Routine: healthy, nothing done.
+    Info,
+    /// Something was done or changed: a restart, a recovery.
+    Act,
+    /// Something is wrong.
+    Warn,
+}
+
+pub struct Log {
+    /// None: terminal only (dry run, or commands that keep no log).
+    dir: Option<PathBuf>,
+    terminal: Terminal,
+    verbosity: Verbosity,
+    open: Option<(Date, File)>,
+    write_failed: bool,
+}
+
+impl Log {
+    pub fn new(dir: Option<&Path>, terminal: Terminal, verbosity: Verbosity) -> Log {
+        Log {
+            dir: dir.map(Path::to_path_buf),
+            terminal,
+            verbosity,
+            open: None,
+            write_failed: false,
+        }
+    }
+
+    /// Opens today's file now, so that an unwritable directory is an error
+    /// at the start of the run rather than a warning in the middle.
+    pub fn open_now(&mut self) -> crate::error::Result<()> {
+        if let Some(dir) = &self.dir {
+            let today = clock::local_now().date();
+            let path = dir.join(file_name(today));
+            self.open = Some((today, files::open_append(&path)?));
+        }
+        Ok(())
+    }
+
+    pub fn path_for_today(&self) -> Option<PathBuf> {
+        let dir = self.dir.as_ref()?;
+        Some(dir.join(file_name(clock::local_now().date())))
+    }
+
+    pub fn is_verbose(&self) -> bool {
+        self.verbosity == Verbosity::Verbose
+    }
+
+    pub fn debug(&mut self, msg: impl AsRef<str>) {
+        self.line(Kind::Debug, msg.as_ref());
+    }
+    pub fn info(&mut self, msg: impl AsRef<str>) {
+        self.line(Kind::Info, msg.as_ref());
+    }
+    pub fn act(&mut self, msg: impl AsRef<str>) {
+        self.line(Kind::Act, msg.as_ref());
+    }
+    pub fn warn(&mut self, msg: impl AsRef<str>) {
+        self.line(Kind::Warn, msg.as_ref());
+    }
+
+    fn line(&mut self, kind: Kind, msg: &str) {
+        if kind == Kind::Debug && self.verbosity < Verbosity::Verbose {
+            return;
+        }
+        let now = clock::local_now();
+        // One event, one line: a newline in a message would forge a new entry.
+        let msg: String = msg
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let line = format!("[{}] {msg}\n", stamp(now));
+        match (self.terminal, kind) {
+            (Terminal::Normal, _) => {
+                let _ = std::io::stdout().write_all(line.as_bytes());
+            }
+            (Terminal::Quiet, Kind::Act | Kind::Warn) => {
+                let _ = std::io::stderr().write_all(line.as_bytes());
+            }
+            (Terminal::Quiet, _) => {}
+        }
+        self.to_file(now.date(), line.as_bytes());
+    }
+
+    fn to_file(&mut self, today: Date, bytes: &[u8]) {
+        let Some(dir) = &self.dir else { return };
+        if self.open.as_ref().is_none_or(|(d, _)| *d != today) {
+            match files::open_append(&dir.join(file_name(today))) {
+                Ok(f) => self.open = Some((today, f)),
+                Err(e) => return self.failed(&e.to_string()),
+            }
+        }
+        if let Some((_, file)) = &mut self.open {
+            if let Err(e) = file.write_all(bytes) {
+                self.failed(&e.to_string());
+            }
+        }
+    }
+
+    fn failed(&mut self, why: &str) {
+        if !self.write_failed {
+            self.write_failed = true;
+            let _ = writeln!(std::io::stderr(), "selfheal: cannot write the log: {why}");
+        }
+    }
+}
+
+pub fn file_name(date: Date) -> String {
+    let fmt = format_description!("healthcheck-[year]-[month]-[day].log");
+    date.format(fmt)
+        .unwrap_or_else(|_| "healthcheck.log".into())
+}
+
+pub fn stamp(t: OffsetDateTime) -> String {
+    let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
+    t.format(fmt).unwrap_or_default()
+}
+
+/// `YYYY-MM-DD-HHMMSS`, the `<TS>` of SPEC file names.
+pub fn file_stamp(t: OffsetDateTime) -> String {
+    let fmt = format_description!("[year]-[month]-[day]-[hour][minute][second]");
+    t.format(fmt).unwrap_or_default()
+}
+
+/// Prints to stdout, ignoring a closed pipe (`selfheal probe | head -0`).
+pub fn print(text: &str) {
+    let _ = std::io::stdout().write_all(text.as_bytes());
+}

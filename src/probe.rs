@@ -1,0 +1,194 @@
+//! The HTTP probe: one bounded GET and a verdict.
+//!
+//! `HEALTH_CHECK_HTTP_TIMEOUT` covers everything from DNS to the last byte
+//! read; at most `BODY_CAP` bytes of the body are read (a 10 MB or endless
+//! body costs nothing more). Healthy means: status in `SELFHEAL_EXPECT_STATUS`
+//! and `SELFHEAL_EXPECT_BODY` found in that capped body. Every resolved
+//! address is tried in turn (ureq does this), so `localhost` works whether the
+//! service listens on 127.0.0.1 or ::1. Loopback targets never go through a
+//! proxy from the environment. This module does not log or record; callers do.
+
+use std::io::Read;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use ureq::Agent;
+
+use crate::config::{fmt_secs, Config};
+
+/// The most of a body that is read.
+pub const BODY_CAP: u64 = 64 * 1024;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    pub healthy: bool,
+    /// None when no HTTP response was received.
+    #[serde(skip)]
+    pub status: Option<u16>,
+    #[serde(skip)]
+    pub latency: Duration,
+    /// One line: `HTTP 200`, `connection refused`, `timeout after 10s`, ...
+    pub reason: String,
+}
+
+impl Probe {
+    /// The status as the metrics file writes it: `"200"`, or `"000"`.
+    pub fn status_text(&self) -> String {
+        match self.status {
+            Some(s) => format!("{s:03}"),
+            None => "000".into(),
+        }
+    }
+
+    pub fn latency_ms(&self) -> u128 {
+        self.latency.as_millis()
+    }
+}
+
+/// The HTTP agent for a run: built once, used for every probe of the run.
+pub fn agent(config: &Config) -> Agent {
+    let mut builder = Agent::config_builder()
+        .timeout_global(Some(config.http_timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .max_idle_connections(0)
+        .user_agent(concat!("selfheal/", env!("CARGO_PKG_VERSION")));
+    if is_loopback(&config.url) {
+        builder = builder.proxy(None);
+    }
+    builder.build().into()
+}
+
+fn is_loopback(url: &str) -> bool {
+    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
+        return false;
+    };
+    let host = uri.host().unwrap_or("");
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.to_ascii_lowercase().ends_with(".localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Probes `config.url` once.
+pub fn probe(agent: &Agent, config: &Config) -> Probe {
+    let start = Instant::now();
+    let result = agent.get(&config.url).call();
+    let mut response = match result {
+        Ok(r) => r,
+        Err(e) => {
+            return Probe {
+                healthy: false,
+                status: None,
+                latency: start.elapsed(),
+                reason: describe(&e, config.http_timeout),
+            }
+        }
+    };
+    let status = response.status().as_u16();
+    let mut body = Vec::new();
+    let read = response
+        .body_mut()
+        .as_reader()
+        .take(BODY_CAP)
+        .read_to_end(&mut body);
+    let latency = start.elapsed();
+    let (healthy, reason) = match read {
+        Err(e) => (false, read_error(&e, config.http_timeout)),
+        Ok(_) if !config.expect_status.contains(status) => (
+            false,
+            format!("status {status} (expected {})", config.expect_status),
+        ),
+        Ok(_) if !contains(&body, config.expect_body.as_bytes()) => (
+            false,
+            format!(
+                "status {status} but the body lacks {:?} (first {} KiB read)",
+                config.expect_body,
+                BODY_CAP / 1024
+            ),
+        ),
+        Ok(_) => (true, format!("HTTP {status}")),
+    };
+    Probe {
+        healthy,
+        status: Some(status),
+        latency,
+        reason,
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn describe(e: &ureq::Error, timeout: Duration) -> String {
+    use std::io::ErrorKind as K;
+    match e {
+        ureq::Error::Timeout(_) => format!("timeout after {}", fmt_secs(timeout)),
+        ureq::Error::HostNotFound => "DNS: host not found".into(),
+        ureq::Error::Io(io) => match io.kind() {
+            K::ConnectionRefused => "connection refused".into(),
+            K::ConnectionReset | K::ConnectionAborted => "connection reset".into(),
+            K::UnexpectedEof => "connection closed without a response".into(),
+            K::TimedOut | K::WouldBlock => format!("timeout after {}", fmt_secs(timeout)),
+            K::HostUnreachable | K::NetworkUnreachable => "network unreachable".into(),
+            _ => format!("I/O error: {io}"),
+        },
+        ureq::Error::Protocol(p) => format!("bad HTTP response: {p}"),
+        #[cfg(feature = "tls")]
+        ureq::Error::Rustls(t) => format!("TLS: {t}"),
+        ureq::Error::Tls(t) => format!("TLS: {t}"),
+        ureq::Error::ConnectionFailed => "connection failed".into(),
+        other => {
+            let text = other.to_string();
+            if text.contains("https") || text.contains("TLS") || text.contains("tls") {
+                format!("TLS: {text}")
+            } else {
+                format!("error: {text}")
+            }
+        }
+    }
+}
+
+fn read_error(e: &std::io::Error, timeout: Duration) -> String {
+    // ureq reports its own errors through io::Error while a body is read.
+    let text = e.to_string();
+    if e.kind() == std::io::ErrorKind::TimedOut || text.contains("timeout") {
+        format!("timeout after {} while reading the body", fmt_secs(timeout))
+    } else {
+        format!("body could not be read: {text}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for url in [
+            "http://localhost:1/",
+            "http://127.0.0.1/",
+            "http://[::1]:8/x",
+            "http://a.localhost/",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "http://example.com/",
+            "http://10.0.0.1/",
+            "http://localhost.example/",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn body_search() {
+        assert!(contains(b"abc", b""));
+        assert!(contains(b"{\"ok\":true}", b"\"ok\":true"));
+        assert!(!contains(b"ab", b"abc"));
+    }
+}

@@ -1,0 +1,179 @@
+//! Running the restart and repair commands: no shell, own process group,
+//! hard timeout.
+//!
+//! The command runs in a new process group so that, at the timeout (or when
+//! selfheal itself is told to stop), the whole group is sent SIGTERM and,
+//! after a short grace, SIGKILL: a hung `openclaw gateway restart` and every
+//! child it started are gone before the next step. A daemon the command starts
+//! on purpose (in its own session) and a command that exits normally are left
+//! alone. Output goes to a capture file, not a pipe, so that a background
+//! process the command leaves behind never dies of SIGPIPE when selfheal
+//! exits; its tail is returned for the log, with secrets scrubbed.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use crate::clock::{check_signal, Clock};
+use crate::error::{Error, Result};
+use crate::files;
+
+/// Between SIGTERM and SIGKILL.
+pub const KILL_GRACE: Duration = Duration::from_secs(1);
+/// How much of the output's end is kept for the log.
+const OUTPUT_TAIL: u64 = 2048;
+
+#[derive(Debug)]
+pub enum Outcome {
+    Exited(ExitStatus),
+    TimedOut,
+    /// It could not be started (not found, not executable).
+    NotStarted(std::io::Error),
+}
+
+#[derive(Debug)]
+pub struct Finished {
+    pub outcome: Outcome,
+    pub elapsed: Duration,
+    /// The last lines of its output, control characters removed.
+    pub output: String,
+}
+
+impl Finished {
+    pub fn success(&self) -> bool {
+        matches!(&self.outcome, Outcome::Exited(s) if s.success())
+    }
+
+    /// `exited 0`, `exited 3`, `killed by signal 9`, `timed out`, ...
+    pub fn describe(&self) -> String {
+        match &self.outcome {
+            Outcome::Exited(s) => match (s.code(), s.signal()) {
+                (Some(c), _) => format!("exited {c}"),
+                (None, Some(sig)) => format!("killed by signal {sig}"),
+                _ => "ended".into(),
+            },
+            Outcome::TimedOut => "timed out; it and its children were killed".into(),
+            Outcome::NotStarted(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                "command not found".into()
+            }
+            Outcome::NotStarted(e) => format!("could not start: {e}"),
+        }
+    }
+}
+
+/// Runs `argv` with `timeout`, its output captured in `capture`.
+/// Returns `Err` only if the capture file cannot be opened, or when a
+/// termination signal arrived (after the group was killed).
+pub fn run(
+    argv: &[String],
+    timeout: Duration,
+    capture: &Path,
+    clock: &dyn Clock,
+    secrets: &[&str],
+) -> Result<Finished> {
+    let start = clock.now();
+    let Some((program, args)) = argv.split_first() else {
+        return Ok(Finished {
+            outcome: Outcome::NotStarted(std::io::Error::other("empty command")),
+            elapsed: Duration::ZERO,
+            output: String::new(),
+        });
+    };
+    let mut out = files::open_truncate(capture)?;
+    let err = out.try_clone().map_err(|e| Error::io("open", capture, e))?;
+    let spawned = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().map_err(|e| Error::io("open", capture, e))?)
+        .stderr(err)
+        .process_group(0)
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            return Ok(Finished {
+                outcome: Outcome::NotStarted(e),
+                elapsed: clock.now() - start,
+                output: String::new(),
+            })
+        }
+    };
+    let deadline = start + timeout;
+    let mut nap = Duration::from_millis(5);
+    let outcome = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Outcome::Exited(status),
+            Ok(None) => {}
+            Err(_) => break Outcome::Exited(kill_group(&mut child)),
+        }
+        if let Err(interrupted) = check_signal() {
+            kill_group(&mut child);
+            return Err(interrupted);
+        }
+        let now = clock.now();
+        if now >= deadline {
+            kill_group(&mut child);
+            break Outcome::TimedOut;
+        }
+        // A short first nap catches quick commands; later naps are longer.
+        clock.sleep(nap.min(deadline - now)).ok();
+        nap = (nap * 2).min(Duration::from_millis(50));
+    };
+    Ok(Finished {
+        outcome,
+        elapsed: clock.now() - start,
+        output: tail(&mut out, secrets),
+    })
+}
+
+/// SIGTERM to the group, up to `KILL_GRACE` for the leader to go, then
+/// SIGKILL to the group (for children that ignore SIGTERM), then reap.
+fn kill_group(child: &mut Child) -> ExitStatus {
+    let Ok(pgid) = libc::pid_t::try_from(child.id()) else {
+        let _ = child.kill();
+        return child.wait().unwrap_or_else(|_| ExitStatus::from_raw(9));
+    };
+    // SAFETY: plain syscalls on a process group we created.
+    unsafe { libc::killpg(pgid, libc::SIGTERM) };
+    let end = std::time::Instant::now() + KILL_GRACE;
+    while std::time::Instant::now() < end && !has_exited(pgid) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The leader is not reaped yet, so the group id cannot have been reused.
+    unsafe { libc::killpg(pgid, libc::SIGKILL) };
+    child.wait().unwrap_or_else(|_| ExitStatus::from_raw(9))
+}
+
+/// Whether the process has exited, without reaping it.
+fn has_exited(pid: libc::pid_t) -> bool {
+    // SAFETY: waitid with WNOWAIT only inspects; siginfo is plain data.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    rc == 0 && unsafe { info.si_pid() } == pid
+}
+
+fn tail(file: &mut std::fs::File, secrets: &[&str]) -> String {
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let from = len.saturating_sub(OUTPUT_TAIL);
+    let mut bytes = Vec::new();
+    if file.seek(SeekFrom::Start(from)).is_ok() {
+        let _ = file.take(OUTPUT_TAIL).read_to_end(&mut bytes);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    let lines: Vec<String> = text
+        .lines()
+        .map(|l| l.chars().filter(|c| !c.is_control()).collect::<String>())
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let kept = &lines[lines.len().saturating_sub(5)..];
+    crate::redact::scrub(&kept.join(" | "), secrets)
+}
