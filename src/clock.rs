@@ -106,8 +106,8 @@ pub struct FakeClock {
 }
 
 #[cfg(test)]
-impl FakeClock {
-    pub fn new() -> FakeClock {
+impl Default for FakeClock {
+    fn default() -> FakeClock {
         FakeClock {
             start: Instant::now(),
             elapsed: std::cell::Cell::new(Duration::ZERO),

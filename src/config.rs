@@ -375,10 +375,11 @@ fn read_env_file(
     }
     let mode = meta.permissions().mode();
     if mode & 0o022 != 0 {
-        return Err(Error::Unsafe {
+        return Err(Error::EnvFile {
             path: path.into(),
+            line: 0,
             reason: format!(
-                "the env file is writable by others (mode {:o}), who could make selfheal run any command; fix: chmod 600 {}",
+                "writable by others (mode {:o}), who could make selfheal run any command; fix: chmod 600 {}",
                 mode & 0o777,
                 path.display()
             ),

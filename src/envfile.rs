@@ -110,13 +110,10 @@ fn parse_value(rest: &str) -> Result<String, String> {
         if c == '\\' && quote == '"' {
             // The escapes bash honours inside double quotes; other
             // backslashes stay, as they do in bash.
-            match chars.clone().next() {
-                Some((_, e @ ('"' | '\\' | '$' | '`'))) => {
-                    chars.next();
-                    value.push(e);
-                    continue;
-                }
-                _ => {}
+            if let Some((_, e @ ('"' | '\\' | '$' | '`'))) = chars.clone().next() {
+                chars.next();
+                value.push(e);
+                continue;
             }
         }
         value.push(c);

@@ -78,6 +78,11 @@ impl fmt::Display for Error {
                 source,
                 reason,
             } => write!(f, "invalid {key}={value:?} (from {source}): {reason}"),
+            Error::EnvFile {
+                path,
+                line: 0,
+                reason,
+            } => write!(f, "{}: {reason}", path.display()),
             Error::EnvFile { path, line, reason } => {
                 write!(f, "{}:{line}: {reason}", path.display())
             }

@@ -89,9 +89,10 @@ pub fn open_rw(path: &Path) -> Result<File> {
     Ok(file)
 }
 
-/// Opens for writing from the start, creating it 0600. Refuses symlinks.
+/// Opens empty for reading and writing, creating it 0600. Refuses symlinks.
 pub fn open_truncate(path: &Path) -> Result<File> {
     let file = options()
+        .read(true)
         .write(true)
         .create(true)
         .truncate(true)

@@ -331,7 +331,7 @@ mod tests {
 
     #[test]
     fn polling_stops_at_the_first_healthy_probe() {
-        let clock = FakeClock::new();
+        let clock = FakeClock::default();
         let mut n = 0;
         let p = poll_until(
             &clock,
@@ -350,7 +350,7 @@ mod tests {
 
     #[test]
     fn polling_gives_up_at_the_limit() {
-        let clock = FakeClock::new();
+        let clock = FakeClock::default();
         let mut n = 0;
         let p = poll_until(
             &clock,
@@ -369,7 +369,7 @@ mod tests {
 
     #[test]
     fn a_zero_limit_still_probes_once() {
-        let clock = FakeClock::new();
+        let clock = FakeClock::default();
         let mut n = 0;
         poll_until(&clock, Duration::ZERO, Duration::from_secs(2), || {
             n += 1;

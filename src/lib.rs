@@ -86,7 +86,8 @@ fn with_tool_dir(
         match lock::acquire(&config.memory_dir)? {
             lock::Acquired::Held(l) => Some(l),
             lock::Acquired::Busy => {
-                let mut log = Log::new(Some(&config.memory_dir), g.terminal, g.verbosity);
+                let mut log = Log::new(Some(&config.memory_dir), g.terminal, g.verbosity)
+                    .scrubbing(&config.secrets());
                 log.info("skipped: another run holds the lock");
                 return Ok(Verdict::Ok);
             }

@@ -16,6 +16,7 @@ use time::{Date, OffsetDateTime};
 
 use crate::clock;
 use crate::files;
+use crate::redact;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Terminal {
@@ -48,6 +49,8 @@ pub struct Log {
     verbosity: Verbosity,
     open: Option<(Date, File)>,
     write_failed: bool,
+    /// Scrubbed from every line, whatever put them there.
+    secrets: Vec<String>,
 }
 
 impl Log {
@@ -58,7 +61,14 @@ impl Log {
             verbosity,
             open: None,
             write_failed: false,
+            secrets: Vec::new(),
         }
+    }
+
+    /// Values that must never reach the terminal or the file.
+    pub fn scrubbing(mut self, secrets: &[&str]) -> Log {
+        self.secrets = secrets.iter().map(|s| s.to_string()).collect();
+        self
     }
 
     /// Opens today's file now, so that an unwritable directory is an error
@@ -104,6 +114,8 @@ impl Log {
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        let msg = redact::scrub(&msg, &secrets);
         let line = format!("[{}] {msg}\n", stamp(now));
         match (self.terminal, kind) {
             (Terminal::Normal, _) => {
@@ -114,10 +126,10 @@ impl Log {
             }
             (Terminal::Quiet, _) => {}
         }
-        self.to_file(now.date(), line.as_bytes());
+        self.append_to_file(now.date(), line.as_bytes());
     }
 
-    fn to_file(&mut self, today: Date, bytes: &[u8]) {
+    fn append_to_file(&mut self, today: Date, bytes: &[u8]) {
         let Some(dir) = &self.dir else { return };
         if self.open.as_ref().is_none_or(|(d, _)| *d != today) {
             match files::open_append(&dir.join(file_name(today))) {

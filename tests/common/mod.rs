@@ -1,0 +1,338 @@
+//! Shared test harness: a sandbox HOME per test, the built binary, loopback
+//! HTTP servers with misbehaviours, and bounded child runs.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_selfheal");
+
+pub fn fixture(name: &str) -> String {
+    format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A private HOME (and so a private OPENCLAW_MEMORY_DIR) under target/, never /tmp.
+pub struct Sandbox {
+    pub root: PathBuf,
+    pub home: PathBuf,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl Sandbox {
+    pub fn new(name: &str) -> Sandbox {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        let home = root.join("home");
+        std::fs::create_dir_all(home.join("tmp")).expect("sandbox");
+        Sandbox { root, home }
+    }
+
+    pub fn memory(&self) -> PathBuf {
+        self.home.join("openclaw/memory")
+    }
+
+    /// The binary with a clean environment: only PATH, HOME and TMPDIR (a
+    /// directory of the sandbox, so that tests can see nothing is put there).
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &self.home)
+            .env("TMPDIR", self.home.join("tmp"))
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Writes `~/.openclaw/.env` (mode 0600).
+    pub fn env_file(&self, text: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = self.home.join(".openclaw");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let path = dir.join(".env");
+        std::fs::write(&path, text).expect("write env");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        path
+    }
+
+    pub fn metrics(&self) -> Vec<serde_json::Value> {
+        let text = std::fs::read_to_string(self.memory().join(".healthcheck-metrics.json"))
+            .unwrap_or_default();
+        text.lines()
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad metrics line {l:?}: {e}"))
+            })
+            .collect()
+    }
+
+    /// (metric, result) pairs in order.
+    pub fn metric_pairs(&self) -> Vec<(String, String)> {
+        self.metrics()
+            .iter()
+            .map(|m| {
+                (
+                    m["metric"].as_str().unwrap_or("").to_string(),
+                    m["result"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The concatenated `healthcheck-*.log` files.
+    pub fn log(&self) -> String {
+        let mut out = String::new();
+        if let Ok(dir) = std::fs::read_dir(self.memory()) {
+            let mut names: Vec<_> = dir.flatten().map(|e| e.path()).collect();
+            names.sort();
+            for p in names {
+                let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name.starts_with("healthcheck-") && name.ends_with(".log") {
+                    out.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+                }
+            }
+        }
+        out
+    }
+}
+
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// Runs to completion, killing it if it outlives `limit` (a test bug guard).
+pub fn run(mut cmd: Command, limit: Duration) -> Run {
+    let start = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn selfheal");
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let t_out = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let t_err = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let s = child.wait().expect("wait");
+            panic!("selfheal ran longer than {limit:?}; killed ({s:?})");
+        }
+        thread::sleep(Duration::from_millis(5));
+    };
+    let elapsed = start.elapsed();
+    let run = Run {
+        code: status.code(),
+        stdout: t_out.join().unwrap_or_default(),
+        stderr: t_err.join().unwrap_or_default(),
+        elapsed,
+    };
+    assert!(!run.stderr.contains("panicked"), "panic: {}", run.stderr);
+    run
+}
+
+pub fn output(cmd: Command) -> Output {
+    let mut cmd = cmd;
+    cmd.output().expect("run")
+}
+
+#[derive(Clone)]
+pub enum Behaviour {
+    /// Status and body.
+    Reply(u16, String),
+    /// Accepts and never answers.
+    Hang,
+    /// Headers, then one byte of body every 200 ms, forever.
+    Trickle,
+    /// 200 with a 10 MB body.
+    Huge,
+    /// 200 with binary garbage.
+    Binary,
+    /// Accepts and closes at once.
+    Close,
+}
+
+/// A loopback HTTP server in threads of the test process.
+pub struct Server {
+    pub port: u16,
+    pub hits: Arc<AtomicUsize>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Server {
+    pub fn start(behaviour: Behaviour) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        Server::serve(listener, behaviour)
+    }
+
+    /// Binds `port` (retrying briefly) and serves.
+    pub fn start_on(port: u16, behaviour: Behaviour) -> Server {
+        let start = Instant::now();
+        loop {
+            match TcpListener::bind(("127.0.0.1", port)) {
+                Ok(l) => return Server::serve(l, behaviour),
+                Err(e) if start.elapsed() > Duration::from_secs(5) => panic!("bind {port}: {e}"),
+                Err(_) => thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+
+    fn serve(listener: TcpListener, behaviour: Behaviour) -> Server {
+        let port = listener.local_addr().expect("addr").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let hits = Arc::new(AtomicUsize::new(0));
+        let (stop2, hits2) = (stop.clone(), hits.clone());
+        thread::spawn(move || {
+            while !stop2.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        hits2.fetch_add(1, Ordering::SeqCst);
+                        let b = behaviour.clone();
+                        let stop3 = stop2.clone();
+                        thread::spawn(move || handle(stream, b, stop3));
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Server { port, hits, stop }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // The accept loop polls every 5 ms; give it the time to close the port.
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn handle(mut s: TcpStream, b: Behaviour, stop: Arc<AtomicBool>) {
+    let _ = s.set_nonblocking(false);
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    if matches!(b, Behaviour::Close) {
+        return;
+    }
+    let mut buf = [0u8; 4096];
+    let mut req = Vec::new();
+    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => req.extend_from_slice(&buf[..n]),
+        }
+    }
+    let head = |status: u16, len: Option<usize>| {
+        let mut h = format!("HTTP/1.1 {status} X\r\nConnection: close\r\n");
+        if let Some(len) = len {
+            h.push_str(&format!("Content-Length: {len}\r\n"));
+        }
+        h.push_str("\r\n");
+        h
+    };
+    match b {
+        Behaviour::Reply(status, body) => {
+            let _ = s.write_all(head(status, Some(body.len())).as_bytes());
+            let _ = s.write_all(body.as_bytes());
+        }
+        Behaviour::Hang => {
+            while !stop.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(50));
+            }
+        }
+        Behaviour::Trickle => {
+            let _ = s.write_all(head(200, Some(1 << 20)).as_bytes());
+            while !stop.load(Ordering::SeqCst) && s.write_all(b"x").is_ok() {
+                thread::sleep(Duration::from_millis(200));
+            }
+        }
+        Behaviour::Huge => {
+            let _ = s.write_all(head(200, Some(10 << 20)).as_bytes());
+            let chunk = vec![b'a'; 64 * 1024];
+            for _ in 0..160 {
+                if s.write_all(&chunk).is_err() {
+                    break;
+                }
+            }
+        }
+        Behaviour::Binary => {
+            let body: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
+            let _ = s.write_all(head(200, Some(body.len())).as_bytes());
+            let _ = s.write_all(&body);
+        }
+        Behaviour::Close => {}
+    }
+}
+
+/// A port that nothing listens on (bound and released).
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// Whether `pid` is still a live (non-zombie) process.
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat.rsplit(')').next().unwrap_or("").trim_start();
+            !state.starts_with('Z') && !state.starts_with('X')
+        }
+        Err(_) => false,
+    }
+}
+
+pub fn read_pids(path: &Path) -> Vec<i32> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+pub fn kill(pid: i32) {
+    let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+}
+
+/// Waits until `cond` holds, for at most `limit`.
+pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if cond() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
+    cond()
+}

@@ -1,0 +1,259 @@
+//! Configuration through the real binary: env file discovery and format,
+//! precedence, validation, and inputs that must never run or panic.
+
+mod common;
+
+use common::*;
+use std::os::unix::ffi::OsStrExt;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn probe(sb: &Sandbox) -> std::process::Command {
+    sb.cmd(&["probe"])
+}
+
+#[test]
+fn a_value_only_in_the_env_file_takes_effect() {
+    let sb = Sandbox::new("envfile");
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    sb.env_file(&format!(
+        "# OpenClaw's file\r\nOPENAI_API_KEY=other-tool\r\nexport OPENCLAW_GATEWAY_URL=\"{}\" # ours\r\n",
+        srv.url()
+    ));
+    let r = run(probe(&sb), LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(r.stdout.contains(&srv.url()), "{}", r.stdout);
+}
+
+#[test]
+fn environment_beats_file_and_flags_beat_both() {
+    let sb = Sandbox::new("precedence");
+    let good = Server::start(Behaviour::Reply(200, "ok".into()));
+    let bad = format!("http://127.0.0.1:{}/", free_port());
+    sb.env_file(&format!("OPENCLAW_GATEWAY_URL={bad}\n"));
+    let mut cmd = probe(&sb);
+    cmd.env("OPENCLAW_GATEWAY_URL", good.url());
+    assert_eq!(
+        run(cmd, LIMIT).code,
+        Some(0),
+        "environment should win over the file"
+    );
+
+    let mut cmd = sb.cmd(&[
+        "--set",
+        &format!("OPENCLAW_GATEWAY_URL={}", good.url()),
+        "probe",
+    ]);
+    cmd.env("OPENCLAW_GATEWAY_URL", &bad);
+    assert_eq!(
+        run(cmd, LIMIT).code,
+        Some(0),
+        "--set should win over the environment"
+    );
+}
+
+#[test]
+fn config_flag_and_selfheal_config_choose_the_file() {
+    let sb = Sandbox::new("choose");
+    let good = Server::start(Behaviour::Reply(200, "ok".into()));
+    sb.env_file(&format!(
+        "OPENCLAW_GATEWAY_URL=http://127.0.0.1:{}/\n",
+        free_port()
+    ));
+    let other = sb.root.join("other.env");
+    std::fs::write(&other, format!("OPENCLAW_GATEWAY_URL={}\n", good.url())).expect("write");
+    let path = other.to_str().expect("utf8");
+    assert_eq!(
+        run(sb.cmd(&["--config", path, "probe"]), LIMIT).code,
+        Some(0)
+    );
+    let mut cmd = probe(&sb);
+    cmd.env("SELFHEAL_CONFIG", &other);
+    assert_eq!(run(cmd, LIMIT).code, Some(0));
+    let r = run(sb.cmd(&["-c", "/nonexistent/env", "probe"]), LIMIT);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("/nonexistent/env"), "{}", r.stderr);
+}
+
+#[test]
+fn each_invalid_value_exits_2_naming_the_key() {
+    let cases: &[(&str, &str)] = &[
+        ("HEALTH_CHECK_HTTP_TIMEOUT", "ten"),
+        ("HEALTH_CHECK_HTTP_TIMEOUT", "-5"),
+        ("HEALTH_CHECK_HTTP_TIMEOUT", ""),
+        ("HEALTH_CHECK_HTTP_TIMEOUT", "99999999999999999999"),
+        ("HEALTH_CHECK_MAX_RETRIES", "-1"),
+        ("HEALTH_CHECK_MAX_RETRIES", "three"),
+        ("HEALTH_CHECK_RETRY_DELAY", "1e999"),
+        ("HEALTH_CHECK_ESCALATION_WAIT", "5 minutes"),
+        ("SELFHEAL_POLL_INTERVAL", "0"),
+        ("SELFHEAL_RESTART_TIMEOUT", "NaN"),
+        ("SELFHEAL_EXPECT_STATUS", "2000"),
+        ("SELFHEAL_RESTART_CMD", "'unterminated"),
+        (
+            "SELFHEAL_RESTART_CMD",
+            "openclaw gateway restart && echo ok",
+        ),
+        ("OPENCLAW_GATEWAY_URL", "localhost:18789"),
+        ("SELFHEAL_LOG_RETENTION_DAYS", "-14"),
+        ("SELFHEAL_LANG", "de"),
+        ("OPENCLAW_MEMORY_DIR", "memory"),
+        ("SELFHEAL_ALERT_REPEAT", "often"),
+        ("TELEGRAM_BOT_TOKEN", "123:abc"),
+    ];
+    for (key, value) in cases {
+        let sb = Sandbox::new("invalid");
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env(key, value);
+        let r = run(cmd, LIMIT);
+        assert_eq!(r.code, Some(2), "{key}={value:?}: {}", r.all());
+        assert!(r.stderr.contains(key), "{key}={value:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "one line: {}", r.stderr);
+        assert!(
+            !sb.memory().exists(),
+            "{key}: something was done before validation"
+        );
+    }
+}
+
+#[test]
+fn non_utf8_values_and_arguments_are_errors_not_panics() {
+    let sb = Sandbox::new("nonutf8");
+    let bad = std::ffi::OsStr::from_bytes(b"\xff\xfe");
+    let mut cmd = probe(&sb);
+    cmd.env("OPENCLAW_GATEWAY_URL", bad);
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(r.stderr.contains("OPENCLAW_GATEWAY_URL"));
+
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.env_clear().env("HOME", &sb.home).arg(bad);
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+
+    sb.env_file("");
+    std::fs::write(
+        sb.home.join(".openclaw/.env"),
+        b"OPENCLAW_GATEWAY_URL=\xff\n",
+    )
+    .expect("write");
+    let r = run(probe(&sb), LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(r.stderr.contains(".env:1"), "{}", r.stderr);
+}
+
+#[test]
+fn shell_syntax_in_the_env_file_is_never_run() {
+    let sb = Sandbox::new("inject");
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let pwned = sb.root.join("pwned");
+    let p = pwned.display();
+    // A foreign key: ignored, never run. Our key: refused with exit 2.
+    sb.env_file(&format!(
+        "OTHER=$(touch {p})\nALSO=`touch {p}`\nOPENCLAW_GATEWAY_URL={}\n",
+        srv.url()
+    ));
+    let r = run(sb.cmd(&["check"]), LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    sb.env_file(&format!("SELFHEAL_RESTART_CMD=$(touch {p})\n"));
+    let r = run(sb.cmd(&["check"]), LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(r.stderr.contains("SELFHEAL_RESTART_CMD"), "{}", r.stderr);
+    sb.env_file(&format!("SELFHEAL_RESTART_CMD=\"touch {p}; touch {p}\"\n"));
+    let r = run(sb.cmd(&["check"]), LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(!pwned.exists(), "something in the env file was executed");
+}
+
+#[test]
+fn env_file_format_problems() {
+    let sb = Sandbox::new("format");
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    // A BOM, CRLF, an unterminated quote on a foreign key (warned, ignored).
+    sb.env_file(&format!(
+        "\u{feff}OPENCLAW_GATEWAY_URL={}\r\nOTHER=\"open\r\nSELFHEAL_TYPO_KEY=1\r\n",
+        srv.url()
+    ));
+    let r = run(sb.cmd(&["check"]), LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(
+        r.stdout.contains("unknown key SELFHEAL_TYPO_KEY"),
+        "{}",
+        r.stdout
+    );
+    // An unterminated quote on one of ours: exit 2 with file and line.
+    sb.env_file("A=1\nHEALTH_CHECK_MAX_RETRIES=\"3\n");
+    let r = run(sb.cmd(&["check"]), LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(
+        r.stderr.contains(".env:2") && r.stderr.contains("unterminated"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn env_file_modes_warn_or_refuse() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new("modes");
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let path = sb.env_file(&format!("OPENCLAW_GATEWAY_URL={}\n", srv.url()));
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let r = run(sb.cmd(&["check"]), LIMIT);
+    assert_eq!(r.code, Some(0));
+    assert!(
+        r.stdout.contains("readable by others") && r.stdout.contains("chmod 600"),
+        "{}",
+        r.stdout
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let r = run(sb.cmd(&["check"]), LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(r.stderr.contains("writable by others"), "{}", r.stderr);
+}
+
+#[test]
+fn usage_errors_help_and_version() {
+    let sb = Sandbox::new("usage");
+    for args in [
+        &["bogus"][..],
+        &[],
+        &["check", "--bogus"],
+        &["--set", "NOPE=1", "probe"],
+    ] {
+        let r = run(sb.cmd(args), LIMIT);
+        assert_eq!(r.code, Some(2), "{args:?}: {}", r.all());
+        assert_eq!(r.stdout, "");
+    }
+    for args in [
+        &["--help"][..],
+        &["check", "--help"],
+        &["probe", "-h"],
+        &["rotate", "--help"],
+    ] {
+        let r = run(sb.cmd(args), LIMIT);
+        assert_eq!(r.code, Some(0));
+        assert!(
+            r.stdout.contains("Usage: selfheal"),
+            "{args:?}: {}",
+            r.stdout
+        );
+    }
+    let r = run(sb.cmd(&["--version"]), LIMIT);
+    assert!(r.stdout.starts_with("selfheal "), "{}", r.stdout);
+}
+
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    let sb = Sandbox::new("epipe");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{BIN}' --help | head -c 1 >/dev/null; '{BIN}' probe --json | true"
+        ))
+        .env("HOME", &sb.home)
+        .output()
+        .expect("sh");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+}
