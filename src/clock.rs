@@ -85,6 +85,8 @@ pub fn local_now() -> OffsetDateTime {
     now.to_offset(local_offset(now.unix_timestamp()))
 }
 
+// libc marks musl's time_t deprecated (a 32/64-bit note); on 64-bit targets it is i64.
+#[allow(deprecated)]
 fn local_offset(unix: i64) -> UtcOffset {
     let t = unix as libc::time_t;
     // SAFETY: localtime_r writes only into `tm`; selfheal never changes TZ.
