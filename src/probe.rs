@@ -9,10 +9,13 @@
 //! proxy from the environment. This module does not log or record; callers do.
 
 use std::io::Read;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use ureq::http::Uri;
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
 use crate::config::{fmt_secs, Config};
@@ -58,18 +61,68 @@ pub fn agent(config: &Config) -> Agent {
     if is_loopback(&config.url) {
         builder = builder.proxy(None);
     }
-    builder.build().into()
+    Agent::with_parts(
+        builder.build(),
+        DefaultConnector::default(),
+        LoopbackFirst::default(),
+    )
+}
+
+fn host_of(uri: &Uri) -> &str {
+    let host = uri.host().unwrap_or("");
+    host.trim_start_matches('[').trim_end_matches(']')
+}
+
+fn is_localhost(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost") || host.to_ascii_lowercase().ends_with(".localhost")
 }
 
 fn is_loopback(url: &str) -> bool {
-    let Ok(uri) = url.parse::<ureq::http::Uri>() else {
+    let Ok(uri) = url.parse::<Uri>() else {
         return false;
     };
-    let host = uri.host().unwrap_or("");
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host.to_ascii_lowercase().ends_with(".localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    let host = host_of(&uri);
+    is_localhost(host) || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Resolves IP literals and `localhost` without a resolver thread, and makes
+/// `localhost` mean both 127.0.0.1 and ::1 (RFC 6761) even where /etc/hosts
+/// names only one, so a service on either is found. Other names go to
+/// ureq's resolver, bounded by the probe's timeout.
+#[derive(Debug, Default)]
+struct LoopbackFirst(DefaultResolver);
+
+impl Resolver for LoopbackFirst {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let host = host_of(uri);
+        let ips: &[IpAddr] = if let Ok(ip) = host.parse::<IpAddr>() {
+            &[ip]
+        } else if is_localhost(host) {
+            &[
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(Ipv6Addr::LOCALHOST),
+            ]
+        } else {
+            return self.0.resolve(uri, config, timeout);
+        };
+        let port = uri
+            .port_u16()
+            .unwrap_or(if uri.scheme_str() == Some("https") {
+                443
+            } else {
+                80
+            });
+        let mut out = self.empty();
+        for ip in ips {
+            out.push(SocketAddr::new(*ip, port));
+        }
+        Ok(out)
+    }
 }
 
 /// Probes `config.url` once.
