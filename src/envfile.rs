@@ -105,7 +105,12 @@ fn parse_value(rest: &str) -> Result<String, String> {
             if tail.is_empty() || tail.starts_with('#') {
                 return Ok(value);
             }
-            return Err(format!("unexpected text after the closing {quote}"));
+            let other = if quote == '"' { '\'' } else { '"' };
+            return Err(format!(
+                "unexpected text after the closing {quote} (to keep the quotes in the value, \
+                 wrap all of it in {other}: {other}{}{other})",
+                rest.trim_end()
+            ));
         }
         if c == '\\' && quote == '"' {
             // The escapes bash honours inside double quotes; other

@@ -117,4 +117,39 @@ mod tests {
             .expect("utf8")
             .contains("\"duration\":0}"));
     }
+
+    #[test]
+    fn concurrent_appends_never_interleave() {
+        let dir = std::env::current_dir().unwrap_or_default().join(format!(
+            "target/unit-scratch/metrics-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        crate::files::ensure_dir(&dir).expect("dir");
+        let long = "x".repeat(1500);
+        let threads: Vec<_> = (0..8)
+            .map(|t| {
+                let (dir, long) = (dir.clone(), long.clone());
+                std::thread::spawn(move || {
+                    for i in 0..250 {
+                        let m = Metric::new("http_check", "200", 0.001)
+                            .with("t", t)
+                            .with("i", i)
+                            .with("pad", long.as_str());
+                        append(&dir, HEALTH_FILE, &m).expect("append");
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+        let text = std::fs::read_to_string(dir.join(HEALTH_FILE)).expect("read");
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2000);
+        for line in lines {
+            let v: serde_json::Value = serde_json::from_str(line).expect("every line is JSON");
+            assert_eq!(v["pad"].as_str().map(str::len), Some(1500));
+        }
+    }
 }

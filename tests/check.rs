@@ -593,3 +593,55 @@ fn rotation_deletes_only_old_logs_of_this_tool() {
         assert_eq!(dir.join(name).exists(), kept, "{name}");
     }
 }
+
+#[test]
+fn the_seeds_jq_query_counts_each_incident_once() {
+    let sb = Sandbox::new("jq");
+    let down = format!("http://127.0.0.1:{}/", free_port());
+    for _ in 0..2 {
+        assert_eq!(
+            run(with_sets(&sb, &fast(&down), &[], &["check"]), LIMIT).code,
+            Some(1)
+        );
+    }
+    let port = free_port();
+    let marker = sb.root.join("restarted");
+    let mut sets = fast(&format!("http://127.0.0.1:{port}/"));
+    sets.push("HEALTH_CHECK_RETRY_DELAY=10".into());
+    sets.push(format!(
+        "SELFHEAL_RESTART_CMD={} {}",
+        fixture("touch.sh"),
+        marker.display()
+    ));
+    let m2 = marker.clone();
+    let starter = thread::spawn(move || {
+        assert!(wait_for(Duration::from_secs(20), || m2.exists()));
+        Server::start_on(port, Behaviour::Reply(200, "ok".into()))
+    });
+    assert_eq!(
+        run(with_sets(&sb, &sets, &[], &["check"]), LIMIT).code,
+        Some(0)
+    );
+    let _srv = starter.join().expect("server");
+    assert_eq!(
+        run(with_sets(&sb, &sets, &[], &["check"]), LIMIT).code,
+        Some(0),
+        "healthy run"
+    );
+
+    let query = r#"[.[] | select(.metric=="recovery")] | group_by(.result) | map({result: .[0].result, count: length})"#;
+    let out = std::process::Command::new("jq")
+        .args(["-s", "-c", query])
+        .arg(sb.memory().join(".healthcheck-metrics.json"))
+        .output()
+        .expect("jq is needed for this test (.ci/run installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        r#"[{"result":"failed","count":2},{"result":"success","count":1}]"#
+    );
+}

@@ -257,3 +257,29 @@ fn a_closed_stdout_is_not_a_panic() {
         .expect("sh");
     assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
 }
+
+#[test]
+fn the_env_example_names_every_key_and_its_uncommented_form_is_valid() {
+    let example = std::fs::read_to_string(format!(
+        "{}/contrib/selfheal.env.example",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("example");
+    for (key, _) in selfheal::config::KEYS {
+        assert!(
+            example.contains(&format!("#{key}=")),
+            "{key} missing from the example"
+        );
+    }
+    // Uncommenting every line gives the defaults: a valid configuration.
+    let sb = Sandbox::new("example");
+    let text: String = example
+        .lines()
+        .filter_map(|l| l.strip_prefix('#'))
+        .filter(|l| l.contains('=') && !l.starts_with(' '))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    sb.env_file(&text);
+    let r = run(sb.cmd(&["--dry-run", "check"]), LIMIT);
+    assert_ne!(r.code, Some(2), "{}", r.all());
+}
