@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use lexopt::prelude::*;
 
+use crate::alert::Severity;
 use crate::ctx::Mode;
 use crate::error::{Error, Result};
 use crate::log::{Terminal, Verbosity};
@@ -33,6 +34,11 @@ pub enum Command {
         format: Format,
     },
     Rotate,
+    Notify {
+        severity: Severity,
+        message: String,
+    },
+    Monitor,
     /// Print this text and exit 0.
     Help(&'static str),
     Version,
@@ -54,6 +60,11 @@ Commands:
                    poll until healthy, escalation wait); run it from cron,
                    launchd or a systemd timer
   probe [--json]   probe once and print the result; exit 0 healthy, 1 unhealthy
+  notify [--level info|warning|error] MESSAGE
+                   send MESSAGE to every configured channel (the way to
+                   test them); exit 1 if any channel failed
+  monitor          alert once about a failed level 3 log or a run that died
+                   mid-ladder (the old emergency-recovery-monitor.sh)
   rotate           delete this tool's logs older than the retention
 
 Global options:
@@ -99,6 +110,32 @@ Usage: selfheal [GLOBAL OPTIONS] probe [--json]
 Writes nothing and takes no lock. Exit status: 0 healthy, 1 unhealthy.
 ";
 
+const HELP_NOTIFY: &str = "\
+selfheal notify — send a message to every configured alert channel.
+
+Usage: selfheal [GLOBAL OPTIONS] notify [--level info|warning|error] MESSAGE
+
+  --level LEVEL   info, warning or error (default info): the emoji, and
+                  ntfy's priority
+
+Uses the same delivery as the alerts of `check` (timeouts, retries that honour
+Retry-After), logs and records each send, but keeps nothing in the outbox.
+With --dry-run it prints each payload instead. Exit status: 0 every channel
+took it, 1 some did not, 2 no channel is configured.
+";
+
+const HELP_MONITOR: &str = "\
+selfheal monitor — alert once about a failed or abandoned recovery.
+
+Usage: selfheal [GLOBAL OPTIONS] monitor
+
+Sends queued alerts; alerts once if the previous run died while healing; and
+alerts once about the newest emergency-recovery-<TS>.log changed within
+EMERGENCY_ALERT_WINDOW (minutes, default 30) that contains MANUAL
+INTERVENTION REQUIRED, remembering it in .emergency-alert-sent. Exit status:
+0 nothing to report, 1 a failed recovery was found.
+";
+
 const HELP_ROTATE: &str = "\
 selfheal rotate — delete this tool's dated logs older than the retention.
 
@@ -122,6 +159,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
     };
     let mut command: Option<&str> = None;
     let mut format = Format::Text;
+    let mut severity = Severity::Info;
+    let mut words: Vec<String> = Vec::new();
     let mut help = false;
     let mut version = false;
     while let Some(arg) = parser.next().map_err(usage)? {
@@ -142,11 +181,20 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,
             Long("json") if command == Some("probe") => format = Format::Json,
+            Long("level") if command == Some("notify") => {
+                let v = utf8(parser.value().map_err(usage)?, "--level")?;
+                severity = Severity::parse(&v).ok_or_else(|| {
+                    Error::Usage(format!("--level {v:?}: expected info, warning or error"))
+                })?;
+            }
+            Value(v) if command == Some("notify") => words.push(utf8(v, "MESSAGE")?),
             Value(v) if command.is_none() => {
                 command = Some(match utf8(v, "command")?.as_str() {
                     "check" => "check",
                     "probe" => "probe",
                     "rotate" => "rotate",
+                    "notify" => "notify",
+                    "monitor" => "monitor",
                     other => {
                         return Err(Error::Usage(format!("unknown command {other:?}")));
                     }
@@ -161,6 +209,16 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
         (Some("check"), true, _) => Command::Help(HELP_CHECK),
         (Some("probe"), true, _) => Command::Help(HELP_PROBE),
         (Some("rotate"), true, _) => Command::Help(HELP_ROTATE),
+        (Some("notify"), true, _) => Command::Help(HELP_NOTIFY),
+        (Some("monitor"), true, _) => Command::Help(HELP_MONITOR),
+        (Some("notify"), false, _) if words.is_empty() => {
+            return Err(Error::Usage("notify: MESSAGE is missing".into()))
+        }
+        (Some("notify"), false, _) => Command::Notify {
+            severity,
+            message: words.join(" "),
+        },
+        (Some("monitor"), false, _) => Command::Monitor,
         (Some("check"), false, _) => Command::Check,
         (Some("probe"), false, _) => Command::Probe { format },
         (Some("rotate"), false, _) => Command::Rotate,

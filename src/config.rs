@@ -54,6 +54,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("SELFHEAL_HEARTBEAT_URL", ""),
     ("SELFHEAL_LANG", "en"),
     ("SELFHEAL_ALERT_REPEAT", "0"),
+    ("SELFHEAL_ALERT_TIMEOUT", "10"),
+    ("EMERGENCY_ALERT_WINDOW", "30"),
     ("OPENCLAW_MEMORY_DIR", "~/openclaw/memory"),
     ("SELFHEAL_LOG_RETENTION_DAYS", "14"),
     ("SELFHEAL_PROM_FILE", ""),
@@ -178,6 +180,10 @@ pub struct Config {
     pub heartbeat_url: Option<Secret>,
     pub lang: Lang,
     pub alert_repeat: Duration,
+    /// One webhook attempt; a message gets at most three of these per channel.
+    pub alert_timeout: Duration,
+    /// `monitor` looks at level 3 logs changed within this (old scripts' key, minutes).
+    pub emergency_alert_window: Duration,
     pub memory_dir: PathBuf,
     pub log_retention_days: u32,
     pub prom_file: Option<PathBuf>,
@@ -512,6 +518,28 @@ impl Reader<'_> {
         Ok(d)
     }
 
+    /// Like `duration`, but a bare number means minutes (the scripts' unit).
+    fn minutes(&self, key: &str, min: Duration, max: Duration) -> Result<Duration> {
+        let v = self.get(key).0.trim();
+        if let Ok(n) = v.parse::<f64>() {
+            if n.is_finite() && n >= 0.0 {
+                let secs = n * 60.0;
+                if secs < min.as_secs_f64() || secs > max.as_secs_f64() {
+                    return Err(self.fail(
+                        key,
+                        format!(
+                            "must be between {} and {} (a bare number is minutes)",
+                            fmt_secs(min),
+                            fmt_secs(max)
+                        ),
+                    ));
+                }
+                return Ok(Duration::from_secs_f64(secs));
+            }
+        }
+        self.duration(key, min, max)
+    }
+
     fn integer(&self, key: &str, min: u32, max: u32) -> Result<u32> {
         match self.get(key).0.trim().parse::<u32>() {
             Ok(n) if (min..=max).contains(&n) => Ok(n),
@@ -654,6 +682,8 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
             _ => return Err(r.fail("SELFHEAL_LANG", "expected en or ko")),
         },
         alert_repeat: r.duration("SELFHEAL_ALERT_REPEAT", Duration::ZERO, 30 * day)?,
+        alert_timeout: r.duration("SELFHEAL_ALERT_TIMEOUT", 10 * MS, secs(120))?,
+        emergency_alert_window: r.minutes("EMERGENCY_ALERT_WINDOW", secs(60), day)?,
         memory_dir,
         log_retention_days: r.integer("SELFHEAL_LOG_RETENTION_DAYS", 1, 3650)?,
         prom_file: r.optional_path("SELFHEAL_PROM_FILE")?,

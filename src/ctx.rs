@@ -1,7 +1,8 @@
 //! The per-run context handed down to every step: configuration, log, mode,
-//! clock and HTTP agent. No globals; a step that needs something takes it
-//! from here.
+//! clock, HTTP agents and the persisted state. No globals; a step that needs
+//! something takes it from here.
 
+use std::cell::OnceCell;
 use std::path::PathBuf;
 
 use crate::clock::Clock;
@@ -9,6 +10,7 @@ use crate::config::Config;
 use crate::log::{self, Log};
 use crate::metrics::{self, Metric};
 use crate::probe::{self, Probe};
+use crate::state::{self, State};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -23,6 +25,10 @@ pub struct Ctx<'a> {
     pub mode: Mode,
     pub clock: &'a dyn Clock,
     pub http: ureq::Agent,
+    /// Loaded by commands that hold the run lock; empty otherwise.
+    pub state: State,
+    pub host: String,
+    webhooks: OnceCell<ureq::Agent>,
 }
 
 /// Where restart and repair commands write their output.
@@ -36,11 +42,20 @@ impl<'a> Ctx<'a> {
             mode,
             clock,
             http: probe::agent(config),
+            state: State::default(),
+            host: hostname(),
+            webhooks: OnceCell::new(),
         }
     }
 
     pub fn probe(&self) -> Probe {
         probe::probe(&self.http, self.config)
+    }
+
+    /// The agent for webhooks and heartbeats, built on first use.
+    pub fn webhooks(&self) -> &ureq::Agent {
+        self.webhooks
+            .get_or_init(|| crate::notify::agent(self.config))
     }
 
     /// Appends a metric line (or, in a dry run, prints it). A metrics file
@@ -59,7 +74,43 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Loads the state file (real runs only); a corrupt one is reported.
+    pub fn load_state(&mut self) {
+        if self.mode == Mode::Real {
+            let (state, warning) = state::load(&self.config.memory_dir);
+            self.state = state;
+            if let Some(w) = warning {
+                self.log.warn(format!("warning: {w}"));
+            }
+        }
+    }
+
+    /// Writes the state atomically (never in a dry run).
+    pub fn save_state(&mut self) {
+        if self.mode == Mode::Real {
+            if let Err(e) = state::save(&self.config.memory_dir, &self.state) {
+                self.log.warn(format!("state not saved: {e}"));
+            }
+        }
+    }
+
     pub fn capture_path(&self) -> PathBuf {
         self.config.memory_dir.join(CAPTURE_FILE)
+    }
+}
+
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into buf.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "this host".into();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    let name = String::from_utf8_lossy(&buf[..end]).into_owned();
+    if name.is_empty() {
+        "this host".into()
+    } else {
+        name
     }
 }

@@ -11,23 +11,29 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::clock::Clock;
+use crate::alert::{Facts, Kind, LevelOutcome};
+use crate::clock::{unix_now, Clock};
 use crate::config::fmt_secs;
 use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
+use crate::incident;
 use crate::log;
 use crate::metrics::{Metric, HEALTH_FILE};
 use crate::probe::Probe;
 use crate::process::{self, Finished, Outcome, KILL_GRACE};
 use crate::rotate;
 use crate::shellwords;
+use crate::state::Running;
 use crate::Verdict;
 
 pub fn check(ctx: &mut Ctx) -> Result<Verdict> {
     rotate_logs(ctx);
+    ctx.load_state();
+    incident::flush_outbox(ctx)?;
+    abandoned_run(ctx)?;
     let first = ctx.probe();
     record_probe(ctx, &first);
-    if first.healthy {
+    let verdict = if first.healthy {
         ctx.record(HEALTH_FILE, Metric::new("health_check", "healthy", 0.0));
         ctx.log.info(format!(
             "healthy: {} in {} ms ({})",
@@ -35,20 +41,16 @@ pub fn check(ctx: &mut Ctx) -> Result<Verdict> {
             first.latency_ms(),
             crate::config::shown_url(ctx.config)
         ));
-        return Ok(Verdict::Ok);
-    }
-    ctx.log.warn(format!(
-        "unhealthy: {} (status {}, {}) — starting level 2; worst case for this run {}",
-        first.reason,
-        first.status_text(),
-        crate::config::shown_url(ctx.config),
-        fmt_secs(worst_case(ctx))
-    ));
-    if ctx.mode == Mode::DryRun {
-        describe_plan(ctx);
-        return Ok(Verdict::Unhealthy);
-    }
-    level2(ctx)
+        if ctx.state.incident.is_some() {
+            let facts = facts(ctx, &first, Vec::new());
+            incident::close(ctx, &facts)?;
+        }
+        Verdict::Ok
+    } else {
+        heal(ctx, &first)?
+    };
+    incident::heartbeat(ctx, verdict == Verdict::Ok);
+    Ok(verdict)
 }
 
 /// The longest a healing run can take: every step at its bound.
@@ -66,10 +68,95 @@ pub fn worst_case(ctx: &Ctx) -> Duration {
     } else {
         command + c.http_timeout
     };
-    c.http_timeout + per_attempt * attempts + repair + c.escalation_wait + c.http_timeout
+    // Outbox flush and one alert, each channel at most three attempts.
+    let channels = crate::notify::configured(c).len() as u32;
+    let alerts = c.alert_timeout * 3 * channels * 2;
+    c.http_timeout + per_attempt * attempts + repair + c.escalation_wait + c.http_timeout + alerts
 }
 
-fn level2(ctx: &mut Ctx) -> Result<Verdict> {
+/// How level 2 ended.
+enum Level2 {
+    /// `recovery` result (`success` or `self_healed`), attempts used, the healthy probe.
+    Recovered(&'static str, u32, Probe),
+    Failed {
+        attempts: u32,
+        last_probe: Probe,
+        last_command: Option<String>,
+    },
+}
+
+fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Verdict> {
+    ctx.log.warn(format!(
+        "unhealthy: {} (status {}, {}) — starting level 2; worst case for this run {}",
+        first.reason,
+        first.status_text(),
+        crate::config::shown_url(ctx.config),
+        fmt_secs(worst_case(ctx))
+    ));
+    if ctx.mode == Mode::DryRun {
+        describe_plan(ctx);
+        let levels = failed_levels(ctx, ctx.config.max_retries, None);
+        let facts = facts(ctx, first, levels);
+        incident::send(ctx, Kind::Failed, &facts, incident::Spool::Drop)?;
+        return Ok(Verdict::Unhealthy);
+    }
+    incident::open(ctx, &first.status_text(), &first.reason);
+    ctx.state.running = Some(Running {
+        step: "level 2".into(),
+        pid: std::process::id(),
+        since: unix_now(),
+    });
+    ctx.save_state();
+    let outcome = level2(ctx)?;
+    ctx.state.running = None;
+    match outcome {
+        Level2::Recovered(result, attempts, probe) => {
+            let mut levels = vec![LevelOutcome {
+                level: 2,
+                ok: true,
+                detail: if result == "self_healed" {
+                    "it came back by itself during the escalation wait".into()
+                } else {
+                    format!("restart attempt {attempts} worked")
+                },
+            }];
+            let paged = ctx.state.incident.as_ref().is_some_and(|i| i.paged());
+            if !paged {
+                let f = facts(ctx, &probe, std::mem::take(&mut levels));
+                incident::alert_once(ctx, Kind::Recovered, &f)?;
+            }
+            let f = facts(ctx, &probe, levels);
+            incident::close(ctx, &f)?;
+            ctx.save_state();
+            Ok(Verdict::Ok)
+        }
+        Level2::Failed {
+            attempts,
+            last_probe,
+            last_command,
+        } => {
+            ctx.log
+                .warn("level 3 (AI recovery) is not configured in this version of selfheal");
+            if let Some(i) = ctx.state.incident.as_mut() {
+                i.status = last_probe.status_text();
+                i.reason = last_probe.reason.clone();
+            }
+            let levels = failed_levels(ctx, attempts, last_command);
+            let facts = facts(ctx, &last_probe, levels);
+            if !incident::alert_once(ctx, Kind::Failed, &facts)? {
+                incident::remind(ctx, &facts)?;
+            }
+            ctx.log.warn(format!(
+                "MANUAL INTERVENTION REQUIRED: try `{}`",
+                facts.commands.join("`, `")
+            ));
+            ctx.save_state();
+            Ok(Verdict::Unhealthy)
+        }
+    }
+}
+
+fn level2(ctx: &mut Ctx) -> Result<Level2> {
     let c = ctx.config;
     let started = ctx.clock.now();
     let attempts = if c.restart_cmd.is_empty() {
@@ -79,6 +166,7 @@ fn level2(ctx: &mut Ctx) -> Result<Verdict> {
     } else {
         c.max_retries
     };
+    let mut last_command = None;
     for attempt in 1..=attempts {
         ctx.log.act(format!(
             "level 2: attempt {attempt}/{attempts}: running {}",
@@ -90,6 +178,7 @@ fn level2(ctx: &mut Ctx) -> Result<Verdict> {
             _ if done.success() => "success",
             _ => "failed",
         };
+        last_command = Some(done.describe());
         ctx.record(
             HEALTH_FILE,
             Metric::new("gateway_restart", result, done.elapsed.as_secs_f64())
@@ -98,7 +187,7 @@ fn level2(ctx: &mut Ctx) -> Result<Verdict> {
         let probe = wait_healthy(ctx, c.retry_delay)?;
         record_probe(ctx, &probe);
         if probe.healthy {
-            return recovered(ctx, "success", attempt, started);
+            return recovered(ctx, "success", attempt, started, probe);
         }
         ctx.log.warn(format!(
             "level 2: still unhealthy after attempt {attempt}: {}",
@@ -113,7 +202,7 @@ fn level2(ctx: &mut Ctx) -> Result<Verdict> {
             let probe = ctx.probe();
             if probe.healthy {
                 record_probe(ctx, &probe);
-                return recovered(ctx, "success", attempt, started);
+                return recovered(ctx, "success", attempt, started, probe);
             }
         }
     }
@@ -127,7 +216,7 @@ fn level2(ctx: &mut Ctx) -> Result<Verdict> {
     let probe = wait_healthy(ctx, c.escalation_wait)?;
     record_probe(ctx, &probe);
     if probe.healthy {
-        return recovered(ctx, "self_healed", attempts, started);
+        return recovered(ctx, "self_healed", attempts, started, probe);
     }
     ctx.record(
         HEALTH_FILE,
@@ -139,24 +228,20 @@ fn level2(ctx: &mut Ctx) -> Result<Verdict> {
         probe.reason,
         probe.status_text()
     ));
-    ctx.log
-        .warn("level 3 (AI recovery) is not configured in this version of selfheal");
-    ctx.log.warn(
-        "level 4 (alerts) is not configured in this version of selfheal: nobody was notified",
-    );
-    ctx.log.warn(format!(
-        "MANUAL INTERVENTION REQUIRED: try `openclaw status` and `{}`",
-        shellwords::join(&c.restart_cmd)
-    ));
-    Ok(Verdict::Unhealthy)
+    Ok(Level2::Failed {
+        attempts,
+        last_probe: probe,
+        last_command,
+    })
 }
 
 fn recovered(
     ctx: &mut Ctx,
-    result: &str,
+    result: &'static str,
     attempts: u32,
     started: std::time::Instant,
-) -> Result<Verdict> {
+    probe: Probe,
+) -> Result<Level2> {
     ctx.record(
         HEALTH_FILE,
         Metric::new("recovery", result, f64::from(attempts)),
@@ -170,7 +255,90 @@ fn recovered(
         "level 2: {how} after {}",
         fmt_secs(ctx.clock.now() - started)
     ));
-    Ok(Verdict::Ok)
+    Ok(Level2::Recovered(result, attempts, probe))
+}
+
+/// The levels of a fully failed ladder, for the alert.
+fn failed_levels(ctx: &Ctx, attempts: u32, last_command: Option<String>) -> Vec<LevelOutcome> {
+    let c = ctx.config;
+    let level2 = match (attempts, last_command) {
+        (0, _) => "no restart command configured".to_string(),
+        (n, Some(last)) => format!(
+            "{n} restart attempt(s), the last {last}; then waited {}",
+            fmt_secs(c.escalation_wait)
+        ),
+        (n, None) => format!("{n} restart attempt(s)"),
+    };
+    vec![
+        LevelOutcome {
+            level: 1,
+            ok: false,
+            detail: "the service manager did not bring it back".into(),
+        },
+        LevelOutcome {
+            level: 2,
+            ok: false,
+            detail: level2,
+        },
+        LevelOutcome {
+            level: 3,
+            ok: false,
+            detail: "not available in this version".into(),
+        },
+    ]
+}
+
+/// What an alert says about the service now.
+pub fn facts(ctx: &Ctx, probe: &Probe, levels: Vec<LevelOutcome>) -> Facts {
+    let c = ctx.config;
+    let mut commands = Vec::new();
+    if c.restart_cmd
+        .first()
+        .is_some_and(|p| p.ends_with("openclaw"))
+        || c.url.contains(":18789")
+    {
+        commands.push("openclaw status".to_string());
+    }
+    if !c.restart_cmd.is_empty() {
+        commands.push(shellwords::join(&c.restart_cmd));
+    }
+    commands.push("selfheal probe".to_string());
+    Facts {
+        host: ctx.host.clone(),
+        url: crate::config::shown_url(c),
+        status: probe.status_text(),
+        reason: probe.reason.clone(),
+        levels,
+        down_for: incident::downtime(ctx),
+        log_path: ctx.log.path_for_today().map(|p| p.display().to_string()),
+        commands,
+        note: None,
+    }
+}
+
+/// A run that holds the lock and finds `running` set knows that the run
+/// before it died mid-ladder (killed, crashed, machine lost power).
+pub fn abandoned_run(ctx: &mut Ctx) -> Result<()> {
+    let Some(r) = ctx.state.running.take() else {
+        return Ok(());
+    };
+    let ago = Duration::from_secs(u64::try_from(unix_now() - r.since).unwrap_or(0));
+    ctx.log.warn(format!(
+        "the run before this one (pid {}) ended during {} {} ago without finishing",
+        r.pid,
+        r.step,
+        fmt_secs(ago)
+    ));
+    let mut f = facts(ctx, &ctx.probe(), Vec::new());
+    f.note = Some(format!(
+        "selfheal (pid {}) stopped during {} {} ago; this run carries on.",
+        r.pid,
+        r.step,
+        fmt_secs(ago)
+    ));
+    incident::alert_once(ctx, Kind::RunDied, &f)?;
+    ctx.save_state();
+    Ok(())
 }
 
 fn run_command(ctx: &mut Ctx, argv: &[String], what: &str) -> Result<Finished> {
@@ -312,7 +480,10 @@ fn describe_plan(ctx: &mut Ctx) {
         fmt_secs(c.escalation_wait),
         fmt_secs(c.poll_interval)
     ));
-    say("would stop there: levels 3 and 4 are not configured in this version".into());
+    say(
+        "would then alert every configured channel (level 3 is not available in this version):"
+            .into(),
+    );
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! timer. See ARCHITECTURE.md for the map; `run` is the whole program after
 //! argument parsing.
 
+pub mod alert;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -9,15 +10,19 @@ pub mod ctx;
 pub mod envfile;
 pub mod error;
 pub mod files;
+pub mod incident;
 pub mod ladder;
 pub mod lock;
 pub mod log;
 pub mod metrics;
+pub mod monitor;
+pub mod notify;
 pub mod probe;
 pub mod process;
 pub mod redact;
 pub mod rotate;
 pub mod shellwords;
+pub mod state;
 
 use std::time::SystemTime;
 
@@ -65,24 +70,43 @@ pub fn run(cli: Cli) -> Result<Verdict> {
     ))?;
     match cli.command {
         Command::Probe { format } => probe(&config, format),
-        Command::Check => with_tool_dir(&cli, &config, ladder::check),
-        Command::Rotate => with_tool_dir(&cli, &config, rotate),
+        Command::Check => with_tool_dir(&cli, &config, Locking::Exclusive, &mut ladder::check),
+        Command::Rotate => with_tool_dir(&cli, &config, Locking::Exclusive, &mut rotate),
+        Command::Monitor => with_tool_dir(&cli, &config, Locking::Exclusive, &mut monitor::monitor),
+        Command::Notify {
+            severity,
+            ref message,
+        } => with_tool_dir(&cli, &config, Locking::None, &mut |ctx| {
+            monitor::notify(ctx, severity, message)
+        }),
         Command::Help(_) | Command::Version => Ok(Verdict::Ok),
     }
+}
+
+/// Whether a command needs the run lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Locking {
+    /// One at a time; a second run is skipped.
+    Exclusive,
+    /// Runs beside a `check` (it writes no state).
+    None,
 }
 
 /// Sets up the directory, lock and log, runs `job`, and logs an interruption.
 fn with_tool_dir(
     cli: &Cli,
     config: &Config,
-    job: fn(&mut Ctx) -> Result<Verdict>,
+    locking: Locking,
+    job: &mut dyn FnMut(&mut Ctx) -> Result<Verdict>,
 ) -> Result<Verdict> {
     let g = &cli.global;
     let clock = SystemClock;
     let real = g.mode == Mode::Real;
     let mut dir_warning = None;
-    let _lock = if real {
+    if real {
         dir_warning = files::ensure_dir(&config.memory_dir)?;
+    }
+    let _lock = if real && locking == Locking::Exclusive {
         match lock::acquire(&config.memory_dir)? {
             lock::Acquired::Held(l) => Some(l),
             lock::Acquired::Busy => {
@@ -99,7 +123,8 @@ fn with_tool_dir(
         real.then_some(config.memory_dir.as_path()),
         g.terminal,
         g.verbosity,
-    );
+    )
+    .scrubbing(&config.secrets());
     log.open_now()?;
     for w in config.warnings.iter().chain(dir_warning.iter()) {
         log.warn(format!("warning: {w}"));

@@ -43,6 +43,13 @@ pub fn candidates(dir: &Path, retention_days: u32, now: SystemTime) -> Result<Ve
     Ok(old)
 }
 
+/// `emergency-recovery-<TS>.log`, the level 3 log.
+pub fn is_level3_log(name: &str) -> bool {
+    name.strip_suffix(".log")
+        .and_then(|s| s.strip_prefix("emergency-recovery-"))
+        .is_some_and(is_timestamp)
+}
+
 fn is_tool_log(name: &str) -> bool {
     let Some(stem) = name.strip_suffix(".log") else {
         return false;

@@ -204,7 +204,11 @@ fn failing_restart_is_recorded_with_its_output_and_no_secret() {
     let key = "sk-ant-SECRET-0123456789";
     let mut sets = fast(&url);
     sets.push("HEALTH_CHECK_MAX_RETRIES=2".into());
-    sets.push(format!("SELFHEAL_RESTART_CMD={}", fixture("fail.sh")));
+    // The key in the command line too: the "running …" log line must not show it.
+    sets.push(format!(
+        "SELFHEAL_RESTART_CMD={} --key={key}",
+        fixture("fail.sh")
+    ));
     let mut cmd = with_sets(&sb, &sets, &[], &["check"]);
     cmd.env("ANTHROPIC_API_KEY", key);
     let r = run(cmd, LIMIT);

@@ -1,0 +1,337 @@
+//! What an alert says: the kinds of message, their urgency, and their text in
+//! English or Korean, as the seed designs them — an emoji for urgency, what
+//! happened, which levels were tried and how each failed, status and reason,
+//! durations, the log path, and commands a human can paste.
+//!
+//! Pure: facts in, `Message` out. How a message is shaped for each service
+//! (length limits, markup) is `notify`'s business; whether it should be sent
+//! at all is the ladder's.
+
+use std::time::Duration;
+
+use crate::config::{fmt_secs, Lang};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Level 2 brought it back (info).
+    Recovered,
+    /// Level 2 failed; level 3 is starting (warning).
+    Escalating,
+    /// Level 3 brought it back (info).
+    AgentRecovered,
+    /// Every level failed (error).
+    Failed,
+    /// Healthy again after an incident that paged someone (info).
+    Resolved,
+    /// The incident is still open (error).
+    Reminder,
+    /// A run died in the middle of healing (warning).
+    RunDied,
+    /// A level 3 log ends in MANUAL INTERVENTION REQUIRED (error; `monitor`).
+    Level3Failed,
+    /// `selfheal notify MESSAGE`.
+    Custom(Severity),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "info" => Some(Severity::Info),
+            "warning" | "warn" => Some(Severity::Warning),
+            "error" => Some(Severity::Error),
+            _ => None,
+        }
+    }
+
+    fn emoji(self) -> &'static str {
+        match self {
+            Severity::Info => "✅",
+            Severity::Warning => "⚠️",
+            Severity::Error => "🚨",
+        }
+    }
+}
+
+impl Kind {
+    /// The name kept in the incident state and the metrics.
+    pub fn key(self) -> &'static str {
+        match self {
+            Kind::Recovered => "recovered",
+            Kind::Escalating => "escalating",
+            Kind::AgentRecovered => "agent_recovered",
+            Kind::Failed => "failed",
+            Kind::Resolved => "resolved",
+            Kind::Reminder => "reminder",
+            Kind::RunDied => "run_died",
+            Kind::Level3Failed => "level3_failed",
+            Kind::Custom(_) => "custom",
+        }
+    }
+
+    pub fn severity(self) -> Severity {
+        match self {
+            Kind::Recovered | Kind::AgentRecovered | Kind::Resolved => Severity::Info,
+            Kind::Escalating | Kind::RunDied => Severity::Warning,
+            Kind::Failed | Kind::Reminder | Kind::Level3Failed => Severity::Error,
+            Kind::Custom(s) => s,
+        }
+    }
+}
+
+/// How one level of the ladder went.
+#[derive(Debug, Clone)]
+pub struct LevelOutcome {
+    pub level: u8,
+    pub ok: bool,
+    /// e.g. `3 restarts; restart command exited 1` or `not configured`.
+    pub detail: String,
+}
+
+/// Everything a message may mention.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    pub host: String,
+    /// Already redacted.
+    pub url: String,
+    pub status: String,
+    pub reason: String,
+    pub levels: Vec<LevelOutcome>,
+    pub down_for: Option<Duration>,
+    pub log_path: Option<String>,
+    /// Commands a human can paste, in order.
+    pub commands: Vec<String>,
+    /// Free text: the `notify` message, or a detail of the event.
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub kind_key: &'static str,
+    pub severity: Severity,
+    /// One line, with the emoji.
+    pub title: String,
+    /// Detail lines; the part that is shortened when a service has a limit.
+    pub lines: Vec<String>,
+    pub commands: Vec<String>,
+}
+
+impl Message {
+    /// Plain text: title, details, then the commands.
+    pub fn plain(&self) -> String {
+        let mut text = self.title.clone();
+        if !self.lines.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(&self.lines.join("\n"));
+        }
+        if !self.commands.is_empty() {
+            text.push_str("\n\n");
+            text.push_str(&self.commands.join("\n"));
+        }
+        text
+    }
+}
+
+struct Words {
+    recovered: &'static str,
+    escalating: &'static str,
+    agent_recovered: &'static str,
+    failed: &'static str,
+    resolved: &'static str,
+    reminder: &'static str,
+    run_died: &'static str,
+    level3_failed: &'static str,
+    custom: &'static str,
+    service: &'static str,
+    status: &'static str,
+    down_for: &'static str,
+    log: &'static str,
+    level_names: [&'static str; 4],
+    manual: &'static str,
+    try_these: &'static str,
+}
+
+const EN: Words = Words {
+    recovered: "recovered by restart",
+    escalating: "restarts failed, starting AI recovery (level 3)",
+    agent_recovered: "recovered by the AI agent",
+    failed: "every automatic recovery failed",
+    resolved: "resolved",
+    reminder: "still down",
+    run_died: "a selfheal run died while healing",
+    level3_failed: "AI recovery failed",
+    custom: "message",
+    service: "Service",
+    status: "HTTP status",
+    down_for: "Down for",
+    log: "Log",
+    level_names: [
+        "Level 1 (service manager)",
+        "Level 2 (restart)",
+        "Level 3 (AI agent)",
+        "Level 4 (alerts)",
+    ],
+    manual: "Manual intervention required.",
+    try_these: "Try:",
+};
+
+const KO: Words = Words {
+    recovered: "재시작으로 복구됨",
+    escalating: "재시작 실패, AI 복구(Level 3) 시작",
+    agent_recovered: "AI 에이전트가 복구함",
+    failed: "모든 자동 복구 시스템이 실패했습니다",
+    resolved: "복구 완료",
+    reminder: "여전히 장애 중",
+    run_died: "selfheal 실행이 복구 도중 중단됨",
+    level3_failed: "AI 복구 실패",
+    custom: "메시지",
+    service: "서비스",
+    status: "HTTP 상태",
+    down_for: "장애 시간",
+    log: "로그",
+    level_names: [
+        "Level 1 (서비스 관리자)",
+        "Level 2 (재시작)",
+        "Level 3 (AI 에이전트)",
+        "Level 4 (알림)",
+    ],
+    manual: "수동 개입 필요",
+    try_these: "복구 시도:",
+};
+
+pub fn render(kind: Kind, facts: &Facts, lang: Lang) -> Message {
+    let w = match lang {
+        Lang::En => &EN,
+        Lang::Ko => &KO,
+    };
+    let what = match kind {
+        Kind::Recovered => w.recovered,
+        Kind::Escalating => w.escalating,
+        Kind::AgentRecovered => w.agent_recovered,
+        Kind::Failed => w.failed,
+        Kind::Resolved => w.resolved,
+        Kind::Reminder => w.reminder,
+        Kind::RunDied => w.run_died,
+        Kind::Level3Failed => w.level3_failed,
+        Kind::Custom(_) => w.custom,
+    };
+    let severity = kind.severity();
+    let title = format!("{} selfheal on {}: {what}", severity.emoji(), facts.host);
+    let mut lines = Vec::new();
+    if let Some(note) = &facts.note {
+        lines.push(note.clone());
+    }
+    if !facts.url.is_empty() {
+        lines.push(format!("{}: {}", w.service, facts.url));
+    }
+    let unhealthy = matches!(
+        kind,
+        Kind::Escalating | Kind::Failed | Kind::Reminder | Kind::Level3Failed
+    );
+    if unhealthy && !facts.reason.is_empty() {
+        lines.push(format!("{}: {} ({})", w.status, facts.status, facts.reason));
+    }
+    for l in &facts.levels {
+        let name = w
+            .level_names
+            .get(usize::from(l.level.saturating_sub(1)))
+            .copied()
+            .unwrap_or("Level ?");
+        lines.push(format!(
+            "- {name}: {} {}",
+            if l.ok { "✅" } else { "❌" },
+            l.detail
+        ));
+    }
+    if let Some(d) = facts.down_for {
+        lines.push(format!("{}: {}", w.down_for, fmt_secs(d)));
+    }
+    if let Some(log) = &facts.log_path {
+        lines.push(format!("{}: {log}", w.log));
+    }
+    let mut commands = Vec::new();
+    if unhealthy && !facts.commands.is_empty() {
+        lines.push(w.manual.to_string());
+        commands.push(w.try_these.to_string());
+        commands.extend(facts.commands.iter().cloned());
+    }
+    Message {
+        kind_key: kind.key(),
+        severity,
+        title,
+        lines,
+        commands,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts() -> Facts {
+        Facts {
+            host: "mini".into(),
+            url: "http://localhost:18789/".into(),
+            status: "000".into(),
+            reason: "connection refused".into(),
+            levels: vec![
+                LevelOutcome {
+                    level: 2,
+                    ok: false,
+                    detail: "3 restarts".into(),
+                },
+                LevelOutcome {
+                    level: 3,
+                    ok: false,
+                    detail: "not configured".into(),
+                },
+            ],
+            down_for: Some(Duration::from_secs(125)),
+            log_path: Some("/home/u/openclaw/memory/healthcheck-2026-11-24.log".into()),
+            commands: vec!["openclaw status".into(), "openclaw gateway restart".into()],
+            note: None,
+        }
+    }
+
+    #[test]
+    fn failure_names_levels_status_log_and_commands() {
+        let m = render(Kind::Failed, &facts(), Lang::En);
+        let text = m.plain();
+        assert!(m.title.starts_with("🚨"), "{text}");
+        for needle in [
+            "connection refused",
+            "000",
+            "Level 2 (restart): ❌ 3 restarts",
+            "2m05s",
+            "healthcheck-2026-11-24.log",
+            "openclaw status",
+            "openclaw gateway restart",
+        ] {
+            assert!(text.contains(needle), "{needle} missing in {text}");
+        }
+        assert!(text.ends_with("openclaw gateway restart"));
+    }
+
+    #[test]
+    fn korean_and_info_messages() {
+        let m = render(Kind::Failed, &facts(), Lang::Ko);
+        assert!(m.plain().contains("모든 자동 복구 시스템이 실패했습니다"));
+        let r = render(Kind::Resolved, &facts(), Lang::En);
+        assert!(r.title.starts_with("✅") && r.commands.is_empty());
+        assert!(r.plain().contains("Down for: 2m05s"));
+    }
+}

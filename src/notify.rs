@@ -1,0 +1,448 @@
+//! Level 4 delivery: every configured channel gets every message, each send
+//! bounded, retried only when retrying can help, and never lost.
+//!
+//! Channels: Discord, Slack, Telegram, ntfy, generic JSON webhook. Payloads
+//! are built with serde_json and shaped per service (Discord ≤ 2000 and
+//! Telegram ≤ 4096 characters, cut in the detail lines so that the title and
+//! the commands at the end survive). One attempt is bounded by
+//! `SELFHEAL_ALERT_TIMEOUT`; 408, 429, 5xx and transport errors are retried
+//! with backoff that honours `Retry-After`, Discord's `retry_after` and
+//! Telegram's `parameters.retry_after`, within three attempt-timeouts per
+//! message and channel; other 4xx (deleted webhook, wrong token, blocked bot)
+//! are permanent. This module sends and classifies; the caller decides what
+//! to queue, record and log. URLs with tokens are only shown redacted.
+
+use std::io::Read;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::alert::{Message, Severity};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::error::Result;
+use crate::redact;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Discord,
+    Slack,
+    Telegram,
+    Ntfy,
+    Webhook,
+}
+
+pub const ALL: [Channel; 5] = [
+    Channel::Discord,
+    Channel::Slack,
+    Channel::Telegram,
+    Channel::Ntfy,
+    Channel::Webhook,
+];
+
+impl Channel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Channel::Discord => "discord",
+            Channel::Slack => "slack",
+            Channel::Telegram => "telegram",
+            Channel::Ntfy => "ntfy",
+            Channel::Webhook => "webhook",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Channel> {
+        ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The endpoint, with its secret; never log it (use `shown_endpoint`).
+    fn endpoint(self, config: &Config) -> Option<String> {
+        match self {
+            Channel::Discord => config
+                .discord_webhook
+                .as_ref()
+                .map(|s| s.expose().to_string()),
+            Channel::Slack => config
+                .slack_webhook
+                .as_ref()
+                .map(|s| s.expose().to_string()),
+            Channel::Telegram => config.telegram_token.as_ref().map(|t| {
+                format!(
+                    "{}/bot{}/sendMessage",
+                    config.telegram_api.trim_end_matches('/'),
+                    t.expose()
+                )
+            }),
+            Channel::Ntfy => config.ntfy_url.as_ref().map(|s| s.expose().to_string()),
+            Channel::Webhook => config.webhook_url.as_ref().map(|s| s.expose().to_string()),
+        }
+    }
+
+    pub fn shown_endpoint(self, config: &Config) -> String {
+        self.endpoint(config)
+            .map(|e| redact::secret_url(&e))
+            .unwrap_or_default()
+    }
+
+    /// Character limit of the service, counted in UTF-16 units as the
+    /// services count them; `None` for no practical limit.
+    fn limit(self) -> Option<usize> {
+        match self {
+            Channel::Discord => Some(2000),
+            Channel::Telegram => Some(4096),
+            Channel::Slack => Some(39_000),
+            Channel::Ntfy => Some(4000),
+            Channel::Webhook => None,
+        }
+    }
+}
+
+/// The channels that have an endpoint configured.
+pub fn configured(config: &Config) -> Vec<Channel> {
+    ALL.into_iter()
+        .filter(|c| c.endpoint(config).is_some())
+        .collect()
+}
+
+/// What happened to one message on one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// Worth trying again later: timeout, 429, 5xx, connection error.
+    Retryable(String),
+    /// Will never work as configured: 4xx, blocked bot, deleted webhook.
+    Permanent(String),
+}
+
+/// The agent for webhooks: environment proxies are honoured (webhooks go to
+/// the internet), no redirects, each attempt bounded.
+pub fn agent(config: &Config) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(config.alert_timeout))
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .max_redirects_will_error(false)
+        .user_agent(concat!("selfheal/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .into()
+}
+
+/// The request body (and, for ntfy, headers) for `channel`.
+pub struct Payload {
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+    pub headers: Vec<(&'static str, String)>,
+}
+
+pub fn payload(channel: Channel, config: &Config, msg: &Message, host: &str) -> Payload {
+    let markdown = matches!(channel, Channel::Discord | Channel::Slack);
+    let text = shape(msg, markdown, channel.limit());
+    let json_body = |v: Value| Payload {
+        content_type: "application/json",
+        body: serde_json::to_vec(&v).unwrap_or_default(),
+        headers: Vec::new(),
+    };
+    match channel {
+        // No mentions: text from a failing service or an agent must not
+        // be able to ping @everyone.
+        Channel::Discord => json_body(json!({"content": text, "allowed_mentions": {"parse": []}})),
+        Channel::Slack => json_body(json!({"text": slack_escape(&text)})),
+        Channel::Telegram => json_body(json!({
+            "chat_id": config.telegram_chat_id.clone().unwrap_or_default(),
+            "text": text,
+            "disable_web_page_preview": true,
+        })),
+        Channel::Ntfy => {
+            let body_text = shape(
+                &Message {
+                    title: String::new(),
+                    ..msg.clone()
+                },
+                false,
+                channel.limit(),
+            );
+            Payload {
+                content_type: "text/plain; charset=utf-8",
+                body: body_text.trim_start().as_bytes().to_vec(),
+                headers: vec![
+                    ("Title", header_text(&msg.title)),
+                    (
+                        "Priority",
+                        match msg.severity {
+                            Severity::Info => "default",
+                            Severity::Warning => "high",
+                            Severity::Error => "urgent",
+                        }
+                        .into(),
+                    ),
+                    ("Tags", format!("selfheal,{}", msg.severity.name())),
+                ],
+            }
+        }
+        Channel::Webhook => json_body(json!({
+            "source": "selfheal",
+            "host": host,
+            "kind": msg.kind_key,
+            "severity": msg.severity.name(),
+            "title": msg.title,
+            "text": msg.plain(),
+            "lines": msg.lines,
+            "commands": msg.commands,
+            "timestamp": crate::clock::unix_now(),
+        })),
+    }
+}
+
+/// Title, details, commands; details cut (with "…") to fit `limit`.
+fn shape(msg: &Message, markdown: bool, limit: Option<usize>) -> String {
+    let title = if markdown && !msg.title.is_empty() {
+        format!("**{}**", msg.title)
+    } else {
+        msg.title.clone()
+    };
+    let commands = match (msg.commands.split_first(), markdown) {
+        (None, _) => String::new(),
+        (Some((head, cmds)), true) => format!("\n\n{head}\n```\n{}\n```", cmds.join("\n")),
+        (Some(_), false) => format!("\n\n{}", msg.commands.join("\n")),
+    };
+    let details = if msg.lines.is_empty() {
+        String::new()
+    } else {
+        format!("\n\n{}", msg.lines.join("\n"))
+    };
+    let len = |s: &str| s.encode_utf16().count();
+    let Some(limit) = limit else {
+        return format!("{title}{details}{commands}");
+    };
+    let fixed = len(&title) + len(&commands);
+    let room = limit.saturating_sub(fixed);
+    if len(&details) <= room {
+        return format!("{title}{details}{commands}");
+    }
+    let mut cut = String::new();
+    let mut used = 1; // the ellipsis
+    for c in details.chars() {
+        used += c.len_utf16();
+        if used > room {
+            break;
+        }
+        cut.push(c);
+    }
+    cut.push('…');
+    let mut text = format!("{title}{cut}{commands}");
+    // The title and commands alone may exceed a tiny limit: cut hard.
+    if len(&text) > limit {
+        text = text
+            .chars()
+            .scan(0, |n, c| {
+                *n += c.len_utf16();
+                (*n <= limit).then_some(c)
+            })
+            .collect();
+    }
+    text
+}
+
+/// Slack's three control characters.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// HTTP header values must be visible ASCII: non-ASCII text goes as an
+/// RFC 2047 encoded word, which ntfy decodes.
+fn header_text(text: &str) -> String {
+    if text.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        text.to_string()
+    } else {
+        format!("=?UTF-8?B?{}?=", base64(text.as_bytes()))
+    }
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(T[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// One POST. Returns the outcome and, for retryable failures, how long the
+/// service asked us to wait.
+fn post_once(agent: &ureq::Agent, url: &str, p: &Payload) -> (Delivery, Option<Duration>) {
+    let mut req = agent.post(url).header("Content-Type", p.content_type);
+    for (k, v) in &p.headers {
+        req = req.header(*k, v.as_str());
+    }
+    let mut resp = match req.send(&p.body[..]) {
+        Ok(r) => r,
+        Err(e) => return (Delivery::Retryable(transport_reason(&e)), None),
+    };
+    let status = resp.status().as_u16();
+    let header_wait = resp
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    let mut body = Vec::new();
+    let _ = resp
+        .body_mut()
+        .as_reader()
+        .take(16 * 1024)
+        .read_to_end(&mut body);
+    if (200..300).contains(&status) {
+        return (Delivery::Sent, None);
+    }
+    let parsed: Option<Value> = serde_json::from_slice(&body).ok();
+    let body_wait = parsed.as_ref().and_then(|v| {
+        v.get("retry_after")
+            .or_else(|| v.get("parameters").and_then(|p| p.get("retry_after")))
+            .and_then(Value::as_f64)
+    });
+    let description = parsed
+        .as_ref()
+        .and_then(|v| v.get("description").or_else(|| v.get("message")))
+        .and_then(Value::as_str)
+        .map(|d| d.chars().take(120).collect::<String>());
+    let reason = match &description {
+        Some(d) => format!("HTTP {status}: {d}"),
+        None => format!("HTTP {status}"),
+    };
+    let wait = body_wait
+        .or(header_wait)
+        .filter(|w| w.is_finite() && *w >= 0.0)
+        .map(|w| Duration::from_secs_f64(w.min(3600.0)));
+    match status {
+        408 | 429 | 500..=599 => (Delivery::Retryable(reason), wait),
+        404 => (
+            Delivery::Permanent(format!("{reason} (webhook deleted or URL wrong)")),
+            None,
+        ),
+        401 | 403 => (
+            Delivery::Permanent(format!("{reason} (token refused or bot blocked)")),
+            None,
+        ),
+        _ => (Delivery::Permanent(reason), None),
+    }
+}
+
+fn transport_reason(e: &ureq::Error) -> String {
+    match e {
+        ureq::Error::Timeout(_) => "timeout".into(),
+        ureq::Error::HostNotFound => "DNS: host not found".into(),
+        ureq::Error::Io(io) => format!("connection: {}", io.kind()),
+        // ureq's messages can quote the URL, which holds the token.
+        _ => "transport error".into(),
+    }
+}
+
+/// Sends `payload` to `channel`, retrying within three attempt-timeouts.
+pub fn deliver(
+    agent: &ureq::Agent,
+    config: &Config,
+    channel: Channel,
+    payload: &Payload,
+    clock: &dyn Clock,
+) -> Result<Delivery> {
+    let Some(url) = channel.endpoint(config) else {
+        return Ok(Delivery::Permanent("not configured".into()));
+    };
+    let start = clock.now();
+    let deadline = start + config.alert_timeout * 3;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        let (outcome, asked) = post_once(agent, &url, payload);
+        let Delivery::Retryable(reason) = &outcome else {
+            return Ok(outcome);
+        };
+        let wait = asked.unwrap_or(backoff);
+        let now = clock.now();
+        if now + wait >= deadline {
+            return Ok(Delivery::Retryable(reason.clone()));
+        }
+        clock.sleep(wait)?;
+        backoff = (backoff * 2).min(Duration::from_secs(8));
+    }
+}
+
+/// GETs the heartbeat URL (`URL/fail` when unhealthy), once, bounded.
+pub fn heartbeat(agent: &ureq::Agent, url: &str, healthy: bool) -> std::result::Result<(), String> {
+    let target = if healthy {
+        url.to_string()
+    } else {
+        match url.split_once('?') {
+            Some((base, query)) => format!("{}/fail?{query}", base.trim_end_matches('/')),
+            None => format!("{}/fail", url.trim_end_matches('/')),
+        }
+    };
+    match agent.get(&target).call() {
+        Ok(r) if r.status().is_success() => Ok(()),
+        Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
+        Err(e) => Err(transport_reason(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::{render, Facts, Kind};
+
+    fn message(detail: &str) -> Message {
+        let facts = Facts {
+            host: "mini".into(),
+            url: "http://localhost:18789/".into(),
+            status: "000".into(),
+            reason: detail.into(),
+            commands: vec!["openclaw status".into(), "openclaw gateway restart".into()],
+            ..Facts::default()
+        };
+        render(Kind::Failed, &facts, crate::config::Lang::En)
+    }
+
+    #[test]
+    fn long_details_are_cut_and_commands_survive() {
+        let m = message(&"x".repeat(10_000));
+        for (limit, markdown) in [(2000, true), (4096, false)] {
+            let text = shape(&m, markdown, Some(limit));
+            assert!(text.encode_utf16().count() <= limit, "{limit}");
+            assert!(text.contains('…'));
+            assert!(
+                text.trim_end_matches("\n```")
+                    .ends_with("openclaw gateway restart"),
+                "{text}"
+            );
+            assert!(text.contains("every automatic recovery failed"));
+        }
+        let korean = message(&"장애".repeat(5000));
+        assert!(shape(&korean, true, Some(2000)).encode_utf16().count() <= 2000);
+    }
+
+    #[test]
+    fn short_messages_are_whole() {
+        let m = message("connection refused");
+        assert_eq!(shape(&m, false, Some(4096)), m.plain());
+    }
+
+    #[test]
+    fn base64_and_headers() {
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+        assert_eq!(header_text("plain"), "plain");
+        assert!(header_text("✅ ok").starts_with("=?UTF-8?B?"));
+    }
+}

@@ -1,0 +1,196 @@
+//! The persisted state between runs: the open incident, the alert outbox,
+//! which step a run is in, and (for later levels) cooldowns and pauses.
+//!
+//! One JSON file, `.selfheal-state.json`, replaced atomically (temp file,
+//! fsync, rename) so that a crash or `kill -9` at any moment leaves either the
+//! old or the new state, never half of one. A corrupt file is set aside (not
+//! deleted) and the run starts from an empty state with a warning. Only the
+//! process holding the run lock writes it. Secrets are never stored here:
+//! queued alerts keep the channel's name and the text, and the URL is taken
+//! from the configuration when they are sent.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::files;
+
+pub const STATE_FILE: &str = ".selfheal-state.json";
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct State {
+    pub incident: Option<Incident>,
+    pub outbox: Vec<Queued>,
+    /// Set while a run is healing; a run that finds it set (and holds the
+    /// lock) knows the previous run died mid-ladder.
+    pub running: Option<Running>,
+    /// Unix time before which no agent is started again (level 3).
+    pub agent_cooldown_until: Option<i64>,
+    /// Unix time until which healing and alerts are paused.
+    pub paused_until: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Incident {
+    /// Unix time of the first unhealthy probe.
+    pub started: i64,
+    /// Message kinds already sent (or queued) for this incident.
+    pub alerted: Vec<String>,
+    /// Unix time of the last alert or reminder.
+    pub last_alert: Option<i64>,
+    /// The latest reason, for reminders.
+    pub reason: String,
+    pub status: String,
+}
+
+impl Default for Incident {
+    fn default() -> Incident {
+        Incident {
+            started: crate::clock::unix_now(),
+            alerted: Vec::new(),
+            last_alert: None,
+            reason: String::new(),
+            status: "000".into(),
+        }
+    }
+}
+
+impl Incident {
+    pub fn was_alerted(&self, kind: &str) -> bool {
+        self.alerted.iter().any(|k| k == kind)
+    }
+
+    /// Whether any message that calls for a human went out.
+    pub fn paged(&self) -> bool {
+        self.alerted
+            .iter()
+            .any(|k| k == "failed" || k == "escalating")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Queued {
+    /// Unix time the message was first tried.
+    pub created: i64,
+    /// Channel name: discord, slack, telegram, ntfy, webhook.
+    pub channel: String,
+    pub kind: String,
+    pub severity: String,
+    pub title: String,
+    pub text: String,
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Running {
+    pub step: String,
+    pub pid: u32,
+    pub since: i64,
+}
+
+pub fn path(dir: &Path) -> PathBuf {
+    dir.join(STATE_FILE)
+}
+
+/// Loads the state; a missing file is an empty state. A corrupt one is moved
+/// aside and reported in the returned warning.
+pub fn load(dir: &Path) -> (State, Option<String>) {
+    let path = path(dir);
+    let bytes = match read_capped(&path) {
+        Ok(Some(b)) => b,
+        Ok(None) => return (State::default(), None),
+        Err(e) => return (State::default(), Some(format!("state not read: {e}"))),
+    };
+    match serde_json::from_slice::<State>(&bytes) {
+        Ok(s) => (s, None),
+        Err(e) => {
+            let aside = dir.join(format!("{STATE_FILE}.corrupt-{}", crate::clock::unix_now()));
+            let _ = std::fs::rename(&path, &aside);
+            (
+                State::default(),
+                Some(format!(
+                    "state file was corrupt ({e}); moved to {} and started afresh",
+                    aside.display()
+                )),
+            )
+        }
+    }
+}
+
+fn read_capped(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path);
+    let file = match file {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut bytes = Vec::new();
+    file.take(4 << 20).read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
+
+pub fn save(dir: &Path, state: &State) -> Result<()> {
+    let mut bytes = serde_json::to_vec_pretty(state).unwrap_or_default();
+    bytes.push(b'\n');
+    files::write_atomic(&path(dir), &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::current_dir().unwrap_or_default().join(format!(
+            "target/unit-scratch/state-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        crate::files::ensure_dir(&dir).expect("dir");
+        dir
+    }
+
+    #[test]
+    fn round_trip_and_missing_file() {
+        let dir = scratch("rt");
+        assert_eq!(load(&dir), (State::default(), None));
+        let mut s = State::default();
+        s.incident = Some(Incident {
+            started: 5,
+            ..Incident::default()
+        });
+        save(&dir, &s).expect("save");
+        assert_eq!(load(&dir).0, s);
+    }
+
+    #[test]
+    fn corrupt_and_empty_files_are_set_aside() {
+        for (name, bytes) in [
+            ("corrupt", &b"{not json"[..]),
+            ("empty", b""),
+            ("binary", b"\xff\x00\xfe"),
+        ] {
+            let dir = scratch(name);
+            std::fs::write(path(&dir), bytes).expect("write");
+            let (s, warning) = load(&dir);
+            assert_eq!(s, State::default());
+            assert!(warning.is_some_and(|w| w.contains("corrupt")), "{name}");
+            assert!(!path(&dir).exists());
+        }
+    }
+
+    #[test]
+    fn unknown_and_missing_fields_are_tolerated() {
+        let dir = scratch("fields");
+        std::fs::write(path(&dir), br#"{"future_field": 1, "outbox": []}"#).expect("write");
+        assert_eq!(load(&dir), (State::default(), None));
+    }
+}
