@@ -108,7 +108,18 @@ fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Verdict> {
     });
     ctx.save_state();
     let outcome = level2(ctx)?;
+    // Still running until the alerts are out: a run killed while alerting
+    // is found by the next one.
+    if let Some(r) = ctx.state.running.as_mut() {
+        r.step = "level 4 (alerts)".into();
+    }
+    let verdict = after_level2(ctx, outcome)?;
     ctx.state.running = None;
+    ctx.save_state();
+    Ok(verdict)
+}
+
+fn after_level2(ctx: &mut Ctx, outcome: Level2) -> Result<Verdict> {
     match outcome {
         Level2::Recovered(result, attempts, probe) => {
             let mut levels = vec![LevelOutcome {
@@ -127,7 +138,6 @@ fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Verdict> {
             }
             let f = facts(ctx, &probe, levels);
             incident::close(ctx, &f)?;
-            ctx.save_state();
             Ok(Verdict::Ok)
         }
         Level2::Failed {
@@ -150,7 +160,6 @@ fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Verdict> {
                 "MANUAL INTERVENTION REQUIRED: try `{}`",
                 facts.commands.join("`, `")
             ));
-            ctx.save_state();
             Ok(Verdict::Unhealthy)
         }
     }
@@ -178,7 +187,11 @@ fn level2(ctx: &mut Ctx) -> Result<Level2> {
             _ if done.success() => "success",
             _ => "failed",
         };
-        last_command = Some(done.describe());
+        last_command = Some(if done.output.is_empty() {
+            done.describe()
+        } else {
+            format!("{} ({})", done.describe(), done.output)
+        });
         ctx.record(
             HEALTH_FILE,
             Metric::new("gateway_restart", result, done.elapsed.as_secs_f64())
@@ -329,15 +342,19 @@ pub fn abandoned_run(ctx: &mut Ctx) -> Result<()> {
         r.step,
         fmt_secs(ago)
     ));
-    let mut f = facts(ctx, &ctx.probe(), Vec::new());
-    f.note = Some(format!(
-        "selfheal (pid {}) stopped during {} {} ago; this run carries on.",
-        r.pid,
-        r.step,
-        fmt_secs(ago)
-    ));
-    incident::alert_once(ctx, Kind::RunDied, &f)?;
     ctx.save_state();
+    // Someone must hear of an incident whose run died before paging; once
+    // it paged, the death adds nothing a human can act on.
+    if ctx.state.incident.as_ref().is_some_and(|i| !i.paged()) {
+        let mut f = facts(ctx, &ctx.probe(), Vec::new());
+        f.note = Some(format!(
+            "selfheal (pid {}) stopped during {} {} ago, before anyone was told; this run carries on.",
+            r.pid,
+            r.step,
+            fmt_secs(ago)
+        ));
+        incident::alert_once(ctx, Kind::RunDied, &f)?;
+    }
     Ok(())
 }
 

@@ -205,12 +205,15 @@ fn shape(msg: &Message, markdown: bool, limit: Option<usize>) -> String {
         (Some((head, cmds)), true) => format!("\n\n{head}\n```\n{}\n```", cmds.join("\n")),
         (Some(_), false) => format!("\n\n{}", msg.commands.join("\n")),
     };
-    let details = if msg.lines.is_empty() {
-        String::new()
-    } else {
-        format!("\n\n{}", msg.lines.join("\n"))
+    let join = |lines: &[String]| {
+        if lines.is_empty() {
+            String::new()
+        } else {
+            format!("\n\n{}", lines.join("\n"))
+        }
     };
     let len = |s: &str| s.encode_utf16().count();
+    let mut details = join(&msg.lines);
     let Some(limit) = limit else {
         return format!("{title}{details}{commands}");
     };
@@ -219,6 +222,15 @@ fn shape(msg: &Message, markdown: bool, limit: Option<usize>) -> String {
     if len(&details) <= room {
         return format!("{title}{details}{commands}");
     }
+    // First shorten the long lines, so that every line keeps its head
+    // (a huge command output must not push the other levels out)...
+    let cap = (room / msg.lines.len().max(1)).max(80);
+    let capped: Vec<String> = msg.lines.iter().map(|l| cut_to(l, cap)).collect();
+    details = join(&capped);
+    if len(&details) <= room {
+        return format!("{title}{details}{commands}");
+    }
+    // ...then, if that is not enough, cut the end.
     let mut cut = String::new();
     let mut used = 1; // the ellipsis
     for c in details.chars() {
@@ -241,6 +253,24 @@ fn shape(msg: &Message, markdown: bool, limit: Option<usize>) -> String {
             .collect();
     }
     text
+}
+
+/// `text` in at most `max` UTF-16 units, ending in "…" when cut.
+fn cut_to(text: &str, max: usize) -> String {
+    if text.encode_utf16().count() <= max {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 1;
+    for c in text.chars() {
+        used += c.len_utf16();
+        if used > max {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    out
 }
 
 /// Slack's three control characters.

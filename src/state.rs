@@ -162,11 +162,13 @@ mod tests {
     fn round_trip_and_missing_file() {
         let dir = scratch("rt");
         assert_eq!(load(&dir), (State::default(), None));
-        let mut s = State::default();
-        s.incident = Some(Incident {
-            started: 5,
-            ..Incident::default()
-        });
+        let s = State {
+            incident: Some(Incident {
+                started: 5,
+                ..Incident::default()
+            }),
+            ..State::default()
+        };
         save(&dir, &s).expect("save");
         assert_eq!(load(&dir).0, s);
     }

@@ -336,3 +336,169 @@ pub fn wait_for(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
     }
     cond()
 }
+
+/// One scripted answer of a `Sink`.
+#[derive(Clone, Debug)]
+pub enum Answer {
+    /// Status, extra headers, body.
+    Reply(u16, Vec<(String, String)>, String),
+    /// Read the request, then never answer.
+    Hang,
+}
+
+impl Answer {
+    pub fn ok() -> Answer {
+        Answer::Reply(200, Vec::new(), "{\"ok\":true}".into())
+    }
+    pub fn status(code: u16) -> Answer {
+        Answer::Reply(code, Vec::new(), String::new())
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub at: Instant,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A loopback webhook receiver that records requests and answers from a
+/// script (the last answer repeats).
+pub struct Sink {
+    pub port: u16,
+    pub requests: Arc<std::sync::Mutex<Vec<Request>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Sink {
+    pub fn start(script: Vec<Answer>) -> Sink {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        listener.set_nonblocking(true).expect("nonblocking");
+        let stop = Arc::new(AtomicBool::new(false));
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (stop2, reqs2) = (stop.clone(), requests.clone());
+        thread::spawn(move || {
+            let served = Arc::new(AtomicUsize::new(0));
+            while !stop2.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let n = served.fetch_add(1, Ordering::SeqCst);
+                        let answer = script
+                            .get(n)
+                            .or(script.last())
+                            .cloned()
+                            .unwrap_or(Answer::ok());
+                        let (reqs3, stop3) = (reqs2.clone(), stop2.clone());
+                        thread::spawn(move || sink_handle(stream, answer, reqs3, stop3));
+                    }
+                    Err(_) => thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Sink {
+            port,
+            requests,
+            stop,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn received(&self) -> Vec<Request> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+fn sink_handle(
+    mut s: TcpStream,
+    answer: Answer,
+    reqs: Arc<std::sync::Mutex<Vec<Request>>>,
+    stop: Arc<AtomicBool>,
+) {
+    let _ = s.set_nonblocking(false);
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut data = Vec::new();
+    let mut buf = [0u8; 8192];
+    let head_end = loop {
+        if let Some(i) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&data[..head_end]).into_owned();
+    let mut lines = head.lines();
+    let first: Vec<&str> = lines.next().unwrap_or("").split(' ').collect();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let len: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    while data.len() < head_end + len {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => data.extend_from_slice(&buf[..n]),
+        }
+    }
+    if let Ok(mut r) = reqs.lock() {
+        r.push(Request {
+            method: first.first().unwrap_or(&"").to_string(),
+            path: first.get(1).unwrap_or(&"").to_string(),
+            headers,
+            body: data[head_end..].to_vec(),
+            at: Instant::now(),
+        });
+    }
+    match answer {
+        Answer::Reply(status, extra, body) => {
+            let mut h = format!(
+                "HTTP/1.1 {status} X\r\nConnection: close\r\nContent-Length: {}\r\n",
+                body.len()
+            );
+            for (k, v) in extra {
+                h.push_str(&format!("{k}: {v}\r\n"));
+            }
+            h.push_str("\r\n");
+            let _ = s.write_all(h.as_bytes());
+            let _ = s.write_all(body.as_bytes());
+        }
+        Answer::Hang => {
+            while !stop.load(Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}

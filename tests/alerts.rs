@@ -1,0 +1,518 @@
+//! Level 4 through the real binary: loopback sinks stand in for Discord,
+//! Slack, Telegram, ntfy and a generic webhook.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(60);
+const TOKEN: &str = "123456:SECRET-bot-token";
+const HOOK_SECRET: &str = "hook-SECRET-abcdef";
+
+struct Sinks {
+    discord: Sink,
+    slack: Sink,
+    telegram: Sink,
+    ntfy: Sink,
+    webhook: Sink,
+}
+
+impl Sinks {
+    fn all(script: Vec<Answer>) -> Sinks {
+        Sinks {
+            discord: Sink::start(script.clone()),
+            slack: Sink::start(script.clone()),
+            telegram: Sink::start(script.clone()),
+            ntfy: Sink::start(script.clone()),
+            webhook: Sink::start(script),
+        }
+    }
+
+    fn each(&self) -> [(&'static str, &Sink); 5] {
+        [
+            ("discord", &self.discord),
+            ("slack", &self.slack),
+            ("telegram", &self.telegram),
+            ("ntfy", &self.ntfy),
+            ("webhook", &self.webhook),
+        ]
+    }
+
+    /// Configuration keys pointing every channel at its sink.
+    fn env(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "DISCORD_WEBHOOK_URL".into(),
+                self.discord.url(&format!("/api/webhooks/1/{HOOK_SECRET}")),
+            ),
+            (
+                "SLACK_WEBHOOK_URL".into(),
+                self.slack.url(&format!("/services/T/B/{HOOK_SECRET}")),
+            ),
+            ("TELEGRAM_BOT_TOKEN".into(), TOKEN.into()),
+            ("TELEGRAM_CHAT_ID".into(), "-100123".into()),
+            ("SELFHEAL_TELEGRAM_API".into(), self.telegram.url("")),
+            ("NTFY_URL".into(), self.ntfy.url(&format!("/{HOOK_SECRET}"))),
+            (
+                "SELFHEAL_WEBHOOK_URL".into(),
+                self.webhook.url(&format!("/hook/{HOOK_SECRET}")),
+            ),
+        ]
+    }
+
+    /// The text each sink received in its last request.
+    fn text(name: &str, r: &Request) -> String {
+        match name {
+            "discord" => r.json()["content"].as_str().unwrap_or("").to_string(),
+            "slack" | "webhook" => r.json()["text"].as_str().unwrap_or("").to_string(),
+            "telegram" => r.json()["text"].as_str().unwrap_or("").to_string(),
+            _ => r.text(),
+        }
+    }
+}
+
+/// A failing service, fast timings, every channel configured.
+fn failing(sb: &Sandbox, sinks: &Sinks, extra: &[(&str, &str)]) -> Command {
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env(
+        "OPENCLAW_GATEWAY_URL",
+        format!("http://127.0.0.1:{}/", free_port()),
+    )
+    .env("HEALTH_CHECK_HTTP_TIMEOUT", "1")
+    .env("SELFHEAL_POLL_INTERVAL", "0.1")
+    .env("HEALTH_CHECK_RETRY_DELAY", "0.2")
+    .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
+    .env("HEALTH_CHECK_MAX_RETRIES", "1")
+    .env("SELFHEAL_RESTART_CMD", fixture("loud.sh"))
+    .env("SELFHEAL_ALERT_TIMEOUT", "1");
+    for (k, v) in sinks.env() {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+fn assert_no_secrets(sb: &Sandbox, outputs: &[&Run]) {
+    let mut all = sb.log();
+    all.push_str(
+        &std::fs::read_to_string(sb.memory().join(".healthcheck-metrics.json")).unwrap_or_default(),
+    );
+    all.push_str(
+        &std::fs::read_to_string(sb.memory().join(".selfheal-state.json")).unwrap_or_default(),
+    );
+    for r in outputs {
+        all.push_str(&r.all());
+    }
+    for secret in [TOKEN, HOOK_SECRET, "SECRET"] {
+        assert!(!all.contains(secret), "{secret} leaked:\n{all}");
+    }
+}
+
+#[test]
+fn total_failure_reaches_every_channel_once_then_resolves_once() {
+    let sb = Sandbox::new("l4-all");
+    let sinks = Sinks::all(vec![Answer::ok()]);
+    let first = run(failing(&sb, &sinks, &[]), LIMIT);
+    assert_eq!(first.code, Some(1), "{}", first.all());
+    for (name, sink) in sinks.each() {
+        let got = sink.received();
+        assert_eq!(got.len(), 1, "{name}: {got:?}");
+        let mut text = Sinks::text(name, &got[0]);
+        if name == "ntfy" {
+            // ntfy carries the title in a header.
+            text.push_str("every automatic recovery failed");
+        }
+        for needle in [
+            "every automatic recovery failed",
+            "Level 2 (restart)",
+            "Level 3",
+            "connection refused",
+            "selfheal probe",
+            "loud.sh",
+        ] {
+            assert!(text.contains(needle), "{name} lacks {needle:?}: {text}");
+        }
+        assert_eq!(got[0].method, "POST");
+    }
+    // Discord stays within 2000 characters although the restart output is long,
+    // and the commands at the end survive the cut.
+    let discord = Sinks::text("discord", &sinks.discord.received()[0]);
+    assert!(discord.encode_utf16().count() <= 2000, "{}", discord.len());
+    assert!(
+        discord.contains('…') && discord.contains("selfheal probe"),
+        "{discord}"
+    );
+    assert_eq!(
+        sinks.discord.received()[0].json()["allowed_mentions"]["parse"],
+        serde_json::json!([])
+    );
+    let tg = &sinks.telegram.received()[0];
+    assert_eq!(tg.path, format!("/bot{TOKEN}/sendMessage"));
+    assert_eq!(tg.json()["chat_id"], "-100123");
+    let ntfy = &sinks.ntfy.received()[0];
+    assert_eq!(ntfy.header("Priority"), Some("urgent"));
+    assert!(
+        ntfy.header("Title")
+            .is_some_and(|t| t.starts_with("=?UTF-8?B?")),
+        "{:?}",
+        ntfy.headers
+    );
+    assert_eq!(sinks.webhook.received()[0].json()["kind"], "failed");
+
+    // The same incident again: no new message.
+    let second = run(failing(&sb, &sinks, &[]), LIMIT);
+    assert_eq!(second.code, Some(1));
+    for (name, sink) in sinks.each() {
+        assert_eq!(sink.received().len(), 1, "{name} was paged twice");
+    }
+
+    // Healthy again: exactly one "resolved" per channel, with the downtime.
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let mut healthy = failing(&sb, &sinks, &[]);
+    healthy.env("OPENCLAW_GATEWAY_URL", srv.url());
+    let third = run(healthy, LIMIT);
+    assert_eq!(third.code, Some(0), "{}", third.all());
+    let mut again = failing(&sb, &sinks, &[]);
+    again.env("OPENCLAW_GATEWAY_URL", srv.url());
+    assert_eq!(run(again, LIMIT).code, Some(0));
+    for (name, sink) in sinks.each() {
+        let got = sink.received();
+        assert_eq!(got.len(), 2, "{name}: {got:?}");
+        let text = Sinks::text(name, &got[1]);
+        let titled = name == "ntfy" || text.contains("resolved");
+        assert!(titled && text.contains("Down for"), "{name}: {text}");
+    }
+    let pairs = sb.metric_pairs();
+    assert_eq!(
+        pairs
+            .iter()
+            .filter(|(m, r)| m == "alert" && r == "sent")
+            .count(),
+        10,
+        "{pairs:?}"
+    );
+    assert_no_secrets(&sb, &[&first, &second, &third]);
+}
+
+#[test]
+fn recovery_by_restart_is_one_info_message_and_no_resolved() {
+    let sb = Sandbox::new("l4-recovered");
+    let sinks = Sinks::all(vec![Answer::ok()]);
+    let port = free_port();
+    let marker = sb.root.join("restarted");
+    let mut cmd = failing(&sb, &sinks, &[("HEALTH_CHECK_RETRY_DELAY", "10")]);
+    cmd.env("OPENCLAW_GATEWAY_URL", format!("http://127.0.0.1:{port}/"))
+        .env(
+            "SELFHEAL_RESTART_CMD",
+            format!("{} {}", fixture("touch.sh"), marker.display()),
+        );
+    let m2 = marker.clone();
+    let starter = std::thread::spawn(move || {
+        assert!(wait_for(Duration::from_secs(20), || m2.exists()));
+        Server::start_on(port, Behaviour::Reply(200, "ok".into()))
+    });
+    let r = run(cmd, LIMIT);
+    let _srv = starter.join().expect("server");
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let got = sinks.discord.received();
+    assert_eq!(got.len(), 1);
+    let text = Sinks::text("discord", &got[0]);
+    assert!(
+        text.contains("recovered by restart") && text.starts_with("**✅"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Try:"),
+        "no commands when all is well: {text}"
+    );
+}
+
+#[test]
+fn retries_honour_retry_after_and_5xx_then_deliver() {
+    let sb = Sandbox::new("l4-retry");
+    let discord = Sink::start(vec![
+        Answer::Reply(
+            429,
+            vec![],
+            "{\"message\":\"rate limited\",\"retry_after\":1.0,\"global\":false}".into(),
+        ),
+        Answer::ok(),
+    ]);
+    let slack = Sink::start(vec![Answer::status(500), Answer::ok()]);
+    let telegram = Sink::start(vec![
+        Answer::Reply(429, vec![], "{\"ok\":false,\"error_code\":429,\"description\":\"Too Many Requests\",\"parameters\":{\"retry_after\":1}}".into()),
+        Answer::ok(),
+    ]);
+    let mut cmd = sb.cmd(&["notify", "--level", "warning", "test"]);
+    cmd.env("DISCORD_WEBHOOK_URL", discord.url("/api/webhooks/1/x"))
+        .env("SLACK_WEBHOOK_URL", slack.url("/s"))
+        .env("TELEGRAM_BOT_TOKEN", TOKEN)
+        .env("TELEGRAM_CHAT_ID", "1")
+        .env("SELFHEAL_TELEGRAM_API", telegram.url(""))
+        .env("SELFHEAL_ALERT_TIMEOUT", "2");
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    for (name, sink, min) in [
+        ("discord", &discord, 0.9),
+        ("telegram", &telegram, 0.9),
+        ("slack", &slack, 0.5),
+    ] {
+        let got = sink.received();
+        assert_eq!(got.len(), 2, "{name}");
+        let gap = got[1].at.duration_since(got[0].at).as_secs_f64();
+        assert!(gap >= min && gap < 3.0, "{name}: retried after {gap:.2}s");
+    }
+    assert_no_secrets(&sb, &[&r]);
+}
+
+#[test]
+fn a_404_is_permanent_and_not_retried() {
+    let sb = Sandbox::new("l4-404");
+    let discord = Sink::start(vec![Answer::Reply(
+        404,
+        vec![],
+        "{\"message\": \"Unknown Webhook\", \"code\": 10015}".into(),
+    )]);
+    let mut cmd = sb.cmd(&["notify", "hello"]);
+    cmd.env("DISCORD_WEBHOOK_URL", discord.url("/api/webhooks/1/x"));
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1));
+    assert_eq!(discord.received().len(), 1, "a 404 was retried");
+    assert!(
+        sb.log()
+            .contains("failed permanently (HTTP 404: Unknown Webhook"),
+        "{}",
+        sb.log()
+    );
+}
+
+#[test]
+fn a_hanging_sink_costs_a_bounded_time_and_the_next_run_delivers_once() {
+    let sb = Sandbox::new("l4-hang");
+    let sinks = Sinks::all(vec![Answer::ok()]);
+    let hang = Sink::start(vec![Answer::Hang, Answer::Hang, Answer::Hang, Answer::ok()]);
+    let mut cmd = failing(&sb, &sinks, &[]);
+    cmd.env("DISCORD_WEBHOOK_URL", hang.url("/api/webhooks/1/x"));
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1));
+    // Three attempts of 1 s for the hanging channel, plus the ladder itself.
+    assert!(r.elapsed < Duration::from_secs(8), "took {:?}", r.elapsed);
+    assert!(sb.log().contains("queued for the next run"), "{}", sb.log());
+    let state = std::fs::read_to_string(sb.memory().join(".selfheal-state.json")).expect("state");
+    assert!(state.contains("\"channel\": \"discord\""), "{state}");
+    assert!(
+        sinks.slack.received().len() == 1,
+        "other channels are not held up"
+    );
+
+    // The next run (still failing, same incident) delivers the queued one, once.
+    let mut cmd = failing(&sb, &sinks, &[]);
+    cmd.env("DISCORD_WEBHOOK_URL", hang.url("/api/webhooks/1/x"));
+    let r2 = run(cmd, LIMIT);
+    assert_eq!(r2.code, Some(1));
+    let got = hang.received();
+    assert_eq!(got.len(), 4, "three hung attempts, then the delivery");
+    assert!(got[3].json()["content"]
+        .as_str()
+        .unwrap_or("")
+        .contains("every automatic recovery failed"));
+    let state = std::fs::read_to_string(sb.memory().join(".selfheal-state.json")).expect("state");
+    assert!(state.contains("\"outbox\": []"), "{state}");
+    let mut cmd = failing(&sb, &sinks, &[]);
+    cmd.env("DISCORD_WEBHOOK_URL", hang.url("/api/webhooks/1/x"));
+    run(cmd, LIMIT);
+    assert_eq!(hang.received().len(), 4, "delivered twice");
+    assert!(sb
+        .metric_pairs()
+        .contains(&("alert".into(), "queued".into())));
+}
+
+#[test]
+fn awkward_text_arrives_intact() {
+    let sb = Sandbox::new("l4-text");
+    let sinks = Sinks::all(vec![Answer::ok()]);
+    let text =
+        "quotes \" ' backslash \\ newline\nsecond line 🚑 **bold** `code` <b>&amp;</b> 한국어";
+    let mut cmd = sb.cmd(&["notify", "--level", "error", text]);
+    for (k, v) in sinks.env() {
+        cmd.env(k, v);
+    }
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    for (name, sink) in sinks.each() {
+        let got = Sinks::text(name, &sink.received()[0]);
+        let want = if name == "slack" {
+            text.replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;")
+        } else {
+            text.to_string()
+        };
+        assert!(got.contains(&want), "{name}: {got:?}");
+    }
+}
+
+#[test]
+fn korean_messages() {
+    let sb = Sandbox::new("l4-ko");
+    let sinks = Sinks::all(vec![Answer::ok()]);
+    let r = run(failing(&sb, &sinks, &[("SELFHEAL_LANG", "ko")]), LIMIT);
+    assert_eq!(r.code, Some(1));
+    let text = Sinks::text("discord", &sinks.discord.received()[0]);
+    assert!(
+        text.contains("모든 자동 복구 시스템이 실패했습니다") && text.contains("복구 시도:"),
+        "{text}"
+    );
+}
+
+#[test]
+fn kill_9_right_after_alerting_does_not_page_again() {
+    let sb = Sandbox::new("l4-kill");
+    // The sink holds the answer, so the test can kill selfheal while it waits.
+    let discord = Sink::start(vec![Answer::Hang, Answer::ok()]);
+    let sinks = Sinks::all(vec![Answer::ok()]);
+    let mut cmd = failing(&sb, &sinks, &[("SELFHEAL_ALERT_TIMEOUT", "20")]);
+    cmd.env("DISCORD_WEBHOOK_URL", discord.url("/api/webhooks/1/x"))
+        .env_remove("SLACK_WEBHOOK_URL");
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    assert!(
+        wait_for(Duration::from_secs(20), || !discord.received().is_empty()),
+        "no alert"
+    );
+    child.kill().expect("kill -9");
+    child.wait().expect("reap");
+    let mut cmd = failing(&sb, &sinks, &[]);
+    cmd.env("DISCORD_WEBHOOK_URL", discord.url("/api/webhooks/1/x"));
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1));
+    let got = discord.received();
+    let kinds: Vec<String> = got
+        .iter()
+        .map(|r| {
+            r.json()["content"]
+                .as_str()
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert!(
+        !kinds
+            .iter()
+            .skip(1)
+            .any(|t| t.contains("every automatic recovery failed")),
+        "paged again: {kinds:?}"
+    );
+    // It did notice that the previous run died mid-ladder.
+    assert!(sb.log().contains("ended during level 4"), "{}", sb.log());
+}
+
+#[test]
+fn heartbeat_pings_ok_and_fail() {
+    let sb = Sandbox::new("l4-heartbeat");
+    let hb = Sink::start(vec![Answer::ok()]);
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+        .env("SELFHEAL_HEARTBEAT_URL", hb.url("/ping/uuid-SECRET"));
+    assert_eq!(run(cmd, LIMIT).code, Some(0));
+    let sinks = Sinks::all(vec![Answer::ok()]);
+    let mut cmd = failing(&sb, &sinks, &[]);
+    cmd.env("SELFHEAL_HEARTBEAT_URL", hb.url("/ping/uuid-SECRET"));
+    assert_eq!(run(cmd, LIMIT).code, Some(1));
+    let paths: Vec<String> = hb
+        .received()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        paths,
+        ["GET /ping/uuid-SECRET", "GET /ping/uuid-SECRET/fail"]
+    );
+    let dead = format!("http://127.0.0.1:{}/hb", free_port());
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+        .env("SELFHEAL_HEARTBEAT_URL", dead);
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(0), "a failed heartbeat is only logged");
+    assert!(
+        r.stdout.contains("heartbeat") && r.stdout.contains("failed"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn dry_run_prints_payloads_and_sends_nothing() {
+    let sb = Sandbox::new("l4-dry");
+    let sinks = Sinks::all(vec![Answer::ok()]);
+    let mut cmd = failing(&sb, &sinks, &[]);
+    cmd.arg("--dry-run");
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stdout
+            .contains("would send to discord (http://127.0.0.1:"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("\"content\":"), "{}", r.stdout);
+    for (name, sink) in sinks.each() {
+        assert!(
+            sink.received().is_empty(),
+            "{name} got a message in a dry run"
+        );
+    }
+    assert!(!r.all().contains(HOOK_SECRET) && !r.all().contains(TOKEN));
+}
+
+#[test]
+fn notify_without_channels_is_a_usage_error() {
+    let sb = Sandbox::new("l4-none");
+    let r = run(sb.cmd(&["notify", "hi"]), LIMIT);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("no alert channel"), "{}", r.stderr);
+    let r = run(sb.cmd(&["notify"]), LIMIT);
+    assert_eq!(r.code, Some(2));
+    let r = run(sb.cmd(&["notify", "--level", "loud", "x"]), LIMIT);
+    assert_eq!(r.code, Some(2));
+}
+
+#[test]
+fn monitor_alerts_once_about_a_failed_level3_log() {
+    let sb = Sandbox::new("l4-monitor");
+    let sinks = Sinks::all(vec![Answer::ok()]);
+    std::fs::create_dir_all(sb.memory()).expect("mkdir");
+    std::fs::write(
+        sb.memory().join("emergency-recovery-2026-01-01-0101.log"),
+        "old run\n=== MANUAL INTERVENTION REQUIRED ===\n",
+    )
+    .expect("write");
+    let log = sb.memory().join("emergency-recovery-2026-11-24-070000.log");
+    std::fs::write(&log, "agent tried\n=== MANUAL INTERVENTION REQUIRED ===\n").expect("write");
+    let monitor = || {
+        let mut cmd = sb.cmd(&["monitor"]);
+        cmd.env(
+            "DISCORD_WEBHOOK_URL",
+            sinks.discord.url("/api/webhooks/1/x"),
+        );
+        run(cmd, LIMIT)
+    };
+    assert_eq!(monitor().code, Some(1));
+    assert_eq!(monitor().code, Some(1));
+    let got = sinks.discord.received();
+    assert_eq!(got.len(), 1, "alerted twice");
+    assert!(Sinks::text("discord", &got[0]).contains("emergency-recovery-2026-11-24-070000.log"));
+    let sent =
+        std::fs::read_to_string(sb.memory().join(".emergency-alert-sent")).expect("sent file");
+    assert_eq!(sent.trim(), "emergency-recovery-2026-11-24-070000.log");
+}
