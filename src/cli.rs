@@ -57,8 +57,9 @@ Usage: selfheal [GLOBAL OPTIONS] COMMAND [OPTIONS]
 
 Commands:
   check            the main job: probe; if unhealthy, run level 2 (restart,
-                   poll until healthy, escalation wait); run it from cron,
-                   launchd or a systemd timer
+                   poll until healthy, escalation wait), then alert every
+                   configured channel (level 4); run it from cron, launchd
+                   or a systemd timer
   probe [--json]   probe once and print the result; exit 0 healthy, 1 unhealthy
   notify [--level info|warning|error] MESSAGE
                    send MESSAGE to every configured channel (the way to
@@ -94,8 +95,11 @@ Takes the run lock in OPENCLAW_MEMORY_DIR (another run holding it: logs
 when unhealthy runs SELFHEAL_RESTART_CMD up to HEALTH_CHECK_MAX_RETRIES times,
 each time probing every SELFHEAL_POLL_INTERVAL for up to
 HEALTH_CHECK_RETRY_DELAY; runs SELFHEAL_REPAIR_CMD once after the first failed
-attempt; then waits up to HEALTH_CHECK_ESCALATION_WAIT (polled). Every step is
-bounded; the log names the run's worst case when healing starts.
+attempt; then waits up to HEALTH_CHECK_ESCALATION_WAIT (polled). Still
+unhealthy: alerts every configured channel, once per incident (\"resolved\"
+follows when it is healthy again); undelivered alerts are kept and sent by
+the next run. Pings SELFHEAL_HEARTBEAT_URL at the end. Every step is bounded;
+the log names the run's worst case when healing starts.
 
 Exit status: 0 healthy or recovered, 1 still unhealthy.
 ";

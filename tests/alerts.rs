@@ -516,3 +516,47 @@ fn monitor_alerts_once_about_a_failed_level3_log() {
         std::fs::read_to_string(sb.memory().join(".emergency-alert-sent")).expect("sent file");
     assert_eq!(sent.trim(), "emergency-recovery-2026-11-24-070000.log");
 }
+
+#[test]
+fn reminders_only_when_asked_and_only_when_due() {
+    let sb = Sandbox::new("l4-remind");
+    let sinks = Sinks::all(vec![Answer::ok()]);
+    let kinds = || -> Vec<String> {
+        sinks
+            .discord
+            .received()
+            .iter()
+            .map(|r| {
+                r.json()["content"]
+                    .as_str()
+                    .unwrap_or("")
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(run(failing(&sb, &sinks, &[]), LIMIT).code, Some(1));
+    assert_eq!(run(failing(&sb, &sinks, &[]), LIMIT).code, Some(1));
+    assert_eq!(
+        kinds().len(),
+        1,
+        "no reminders without SELFHEAL_ALERT_REPEAT: {:?}",
+        kinds()
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    let repeat = [("SELFHEAL_ALERT_REPEAT", "1")];
+    assert_eq!(run(failing(&sb, &sinks, &repeat), LIMIT).code, Some(1));
+    assert_eq!(
+        run(
+            failing(&sb, &sinks, &[("SELFHEAL_ALERT_REPEAT", "3600")]),
+            LIMIT
+        )
+        .code,
+        Some(1)
+    );
+    let k = kinds();
+    assert_eq!(k.len(), 2, "{k:?}");
+    assert!(k[1].contains("still down"), "{k:?}");
+}
