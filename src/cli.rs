@@ -39,6 +39,7 @@ pub enum Command {
         message: String,
     },
     Monitor,
+    Recover,
     /// Print this text and exit 0.
     Help(&'static str),
     Version,
@@ -61,6 +62,8 @@ Commands:
                    configured channel (level 4); run it from cron, launchd
                    or a systemd timer
   probe [--json]   probe once and print the result; exit 0 healthy, 1 unhealthy
+  recover          run level 3 now (an AI agent in tmux), verify, alert on
+                   failure
   notify [--level info|warning|error] MESSAGE
                    send MESSAGE to every configured channel (the way to
                    test them); exit 1 if any channel failed
@@ -140,6 +143,22 @@ INTERVENTION REQUIRED, remembering it in .emergency-alert-sent. Exit status:
 0 nothing to report, 1 a failed recovery was found.
 ";
 
+const HELP_RECOVER: &str = "\
+selfheal recover — run level 3 now: an AI coding agent repairs the service.
+
+Usage: selfheal [GLOBAL OPTIONS] recover
+
+If the service is unhealthy, starts SELFHEAL_AGENT_CMD (default: claude) in a
+private tmux session in SELFHEAL_AGENT_WORKDIR, accepts its trust dialog,
+pastes the recovery prompt, and watches until the service is healthy, the
+agent writes its report, exits, says it cannot work (then
+SELFHEAL_AGENT_FALLBACK_CMD takes over), falls silent, or
+EMERGENCY_RECOVERY_TIMEOUT runs out. The log says how to watch it live
+(tmux -L ... attach). Keeps the session's scrollback, the level 3 log and
+the learnings; alerts on failure. Ignores the cooldown of `check`.
+Exit status: 0 healthy or recovered, 1 not recovered.
+";
+
 const HELP_ROTATE: &str = "\
 selfheal rotate — delete this tool's dated logs older than the retention.
 
@@ -199,6 +218,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
                     "rotate" => "rotate",
                     "notify" => "notify",
                     "monitor" => "monitor",
+                    "recover" => "recover",
                     other => {
                         return Err(Error::Usage(format!("unknown command {other:?}")));
                     }
@@ -223,6 +243,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
             message: words.join(" "),
         },
         (Some("monitor"), false, _) => Command::Monitor,
+        (Some("recover"), true, _) => Command::Help(HELP_RECOVER),
+        (Some("recover"), false, _) => Command::Recover,
         (Some("check"), false, _) => Command::Check,
         (Some("probe"), false, _) => Command::Probe { format },
         (Some("rotate"), false, _) => Command::Rotate,

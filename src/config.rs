@@ -43,6 +43,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("CLAUDE_STARTUP_WAIT", "5"),
     ("CLAUDE_WORKSPACE_TRUST_TIMEOUT", "10"),
     ("SELFHEAL_AGENT_COOLDOWN", "3600"),
+    ("SELFHEAL_TMUX", "tmux"),
     ("ANTHROPIC_API_KEY", ""),
     ("DISCORD_WEBHOOK_URL", ""),
     ("SLACK_WEBHOOK_URL", ""),
@@ -169,6 +170,8 @@ pub struct Config {
     pub startup_wait: Duration,
     pub trust_timeout: Duration,
     pub agent_cooldown: Duration,
+    /// The tmux program (a name looked up like the agent's, or a path).
+    pub tmux: String,
     pub anthropic_api_key: Option<Secret>,
     pub discord_webhook: Option<Secret>,
     pub slack_webhook: Option<Secret>,
@@ -667,6 +670,10 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
         startup_wait: r.duration("CLAUDE_STARTUP_WAIT", Duration::ZERO, secs(600))?,
         trust_timeout: r.duration("CLAUDE_WORKSPACE_TRUST_TIMEOUT", Duration::ZERO, secs(600))?,
         agent_cooldown: r.duration("SELFHEAL_AGENT_COOLDOWN", Duration::ZERO, 30 * day)?,
+        tmux: match r.optional("SELFHEAL_TMUX") {
+            Some(t) => t,
+            None => "tmux".into(),
+        },
         anthropic_api_key: r.optional("ANTHROPIC_API_KEY").map(Secret),
         discord_webhook: r.secret_url("DISCORD_WEBHOOK_URL")?,
         slack_webhook: r.secret_url("SLACK_WEBHOOK_URL")?,

@@ -11,6 +11,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::agent;
 use crate::alert::{Facts, Kind, LevelOutcome};
 use crate::clock::{unix_now, Clock};
 use crate::config::fmt_secs;
@@ -18,7 +19,7 @@ use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
 use crate::incident;
 use crate::log;
-use crate::metrics::{Metric, HEALTH_FILE};
+use crate::metrics::{Metric, EMERGENCY_FILE, HEALTH_FILE};
 use crate::probe::Probe;
 use crate::process::{self, Finished, Outcome, KILL_GRACE};
 use crate::rotate;
@@ -68,10 +69,22 @@ pub fn worst_case(ctx: &Ctx) -> Duration {
     } else {
         command + c.http_timeout
     };
+    let level3 = if c.agent_cmd.is_empty() {
+        Duration::ZERO
+    } else {
+        // The budget, the dialog wait, and slack for tmux calls and the report grace.
+        c.recovery_timeout + c.startup_wait + c.trust_timeout + Duration::from_secs(90)
+    };
     // Outbox flush and one alert, each channel at most three attempts.
     let channels = crate::notify::configured(c).len() as u32;
     let alerts = c.alert_timeout * 3 * channels * 2;
-    c.http_timeout + per_attempt * attempts + repair + c.escalation_wait + c.http_timeout + alerts
+    c.http_timeout
+        + per_attempt * attempts
+        + repair
+        + c.escalation_wait
+        + c.http_timeout
+        + level3
+        + alerts
 }
 
 /// How level 2 ended.
@@ -145,13 +158,34 @@ fn after_level2(ctx: &mut Ctx, outcome: Level2) -> Result<Verdict> {
             last_probe,
             last_command,
         } => {
-            ctx.log
-                .warn("level 3 (AI recovery) is not configured in this version of selfheal");
             if let Some(i) = ctx.state.incident.as_mut() {
                 i.status = last_probe.status_text();
                 i.reason = last_probe.reason.clone();
             }
-            let levels = failed_levels(ctx, attempts, last_command);
+            let mut levels = failed_levels(ctx, attempts, last_command);
+            let level3 = level3(ctx, &last_probe, &levels)?;
+            let (ok, detail, last_probe) = match level3 {
+                Level3::Recovered(outcome) => {
+                    let probe = ctx.probe();
+                    levels.push(LevelOutcome {
+                        level: 3,
+                        ok: true,
+                        detail: outcome.detail,
+                    });
+                    return agent_recovered(ctx, &probe, levels);
+                }
+                Level3::Failed(outcome) => (
+                    false,
+                    format!("{} (log: {})", outcome.detail, outcome.log_path.display()),
+                    ctx.probe(),
+                ),
+                Level3::Skipped(why) => (false, why, last_probe),
+            };
+            levels.push(LevelOutcome {
+                level: 3,
+                ok,
+                detail,
+            });
             let facts = facts(ctx, &last_probe, levels);
             if !incident::alert_once(ctx, Kind::Failed, &facts)? {
                 incident::remind(ctx, &facts)?;
@@ -271,6 +305,143 @@ fn recovered(
     Ok(Level2::Recovered(result, attempts, probe))
 }
 
+/// How level 3 ended within `check`.
+enum Level3 {
+    Recovered(agent::Outcome),
+    Failed(agent::Outcome),
+    /// Not started: disabled, cooling down, dry run.
+    Skipped(String),
+}
+
+fn level3(ctx: &mut Ctx, probe: &Probe, levels: &[LevelOutcome]) -> Result<Level3> {
+    let c = ctx.config;
+    if c.agent_cmd.is_empty() {
+        ctx.log.warn("level 3 skipped: SELFHEAL_AGENT_CMD is empty");
+        return Ok(Level3::Skipped(
+            "disabled (SELFHEAL_AGENT_CMD is empty)".into(),
+        ));
+    }
+    let now = unix_now();
+    if let Some(until) = ctx.state.agent_cooldown_until {
+        // A clock that jumped back must not stretch the cooldown.
+        let until = until.min(now + c.agent_cooldown.as_secs() as i64);
+        if until > now {
+            let why = format!(
+                "cooldown: an AI recovery failed recently; no agent is started for another {}",
+                fmt_secs(Duration::from_secs((until - now) as u64))
+            );
+            ctx.log.warn(format!("level 3 skipped: {why}"));
+            ctx.record(
+                EMERGENCY_FILE,
+                Metric::new("emergency_recovery", "cooldown", 0.0),
+            );
+            return Ok(Level3::Skipped(why));
+        }
+    }
+    if ctx.mode == Mode::DryRun {
+        return Ok(Level3::Skipped("dry run".into()));
+    }
+    if let Err(missing) = agent::preflight(c) {
+        ctx.log.warn(format!("level 3 cannot start: {missing}"));
+        ctx.record(
+            EMERGENCY_FILE,
+            Metric::new("emergency_recovery", "dependency_failed", 0.0)
+                .with("reason", missing.as_str()),
+        );
+        return Ok(Level3::Skipped(format!("could not start: {missing}")));
+    }
+    let mut f = facts(ctx, probe, levels.to_vec());
+    f.levels.push(LevelOutcome {
+        level: 3,
+        ok: false,
+        detail: format!(
+            "starting {} (up to {})",
+            shellwords::join(&c.agent_cmd),
+            fmt_secs(c.recovery_timeout)
+        ),
+    });
+    incident::alert_once(ctx, Kind::Escalating, &f)?;
+    if let Some(r) = ctx.state.running.as_mut() {
+        r.step = "level 3 (AI agent)".into();
+    }
+    ctx.save_state();
+    let outcome = agent::recover(ctx, probe)?;
+    if let Some(r) = ctx.state.running.as_mut() {
+        r.step = "level 4 (alerts)".into();
+    }
+    Ok(if outcome.recovered {
+        Level3::Recovered(outcome)
+    } else {
+        Level3::Failed(outcome)
+    })
+}
+
+/// The agent brought it back: one info message, or "resolved" if someone
+/// was paged.
+fn agent_recovered(ctx: &mut Ctx, probe: &Probe, levels: Vec<LevelOutcome>) -> Result<Verdict> {
+    let paged = ctx.state.incident.as_ref().is_some_and(|i| i.paged());
+    let mut f = facts(ctx, probe, levels);
+    f.note = Some("Recovered by the AI agent.".into());
+    if !paged {
+        incident::alert_once(ctx, Kind::AgentRecovered, &f)?;
+    }
+    incident::close(ctx, &f)?;
+    Ok(Verdict::Ok)
+}
+
+/// `selfheal recover`: level 3 now, verified, alerted on failure.
+pub fn recover(ctx: &mut Ctx) -> Result<Verdict> {
+    ctx.load_state();
+    incident::flush_outbox(ctx)?;
+    let probe = ctx.probe();
+    if probe.healthy {
+        ctx.log
+            .info(format!("healthy ({}): level 3 is not needed", probe.reason));
+        return Ok(Verdict::Ok);
+    }
+    if ctx.config.agent_cmd.is_empty() {
+        return Err(crate::error::Error::config(
+            "SELFHEAL_AGENT_CMD",
+            "",
+            "configuration",
+            "is empty: level 3 is disabled",
+        ));
+    }
+    if ctx.mode == Mode::DryRun {
+        log::print(&format!(
+            "would start {} in a private tmux session (budget {})\n",
+            shellwords::join(&ctx.config.agent_cmd),
+            fmt_secs(ctx.config.recovery_timeout)
+        ));
+        return Ok(Verdict::Unhealthy);
+    }
+    incident::open(ctx, &probe.status_text(), &probe.reason);
+    ctx.state.running = Some(Running {
+        step: "level 3 (AI agent)".into(),
+        pid: std::process::id(),
+        since: unix_now(),
+    });
+    ctx.save_state();
+    let outcome = agent::recover(ctx, &probe)?;
+    ctx.state.running = None;
+    let level = LevelOutcome {
+        level: 3,
+        ok: outcome.recovered,
+        detail: outcome.detail.clone(),
+    };
+    let probe = ctx.probe();
+    let verdict = if outcome.recovered {
+        agent_recovered(ctx, &probe, vec![level])?
+    } else {
+        let mut f = facts(ctx, &probe, vec![level]);
+        f.log_path = Some(outcome.log_path.display().to_string());
+        incident::alert_once(ctx, Kind::Failed, &f)?;
+        Verdict::Unhealthy
+    };
+    ctx.save_state();
+    Ok(verdict)
+}
+
 /// The levels of a fully failed ladder, for the alert.
 fn failed_levels(ctx: &Ctx, attempts: u32, last_command: Option<String>) -> Vec<LevelOutcome> {
     let c = ctx.config;
@@ -292,11 +463,6 @@ fn failed_levels(ctx: &Ctx, attempts: u32, last_command: Option<String>) -> Vec<
             level: 2,
             ok: false,
             detail: level2,
-        },
-        LevelOutcome {
-            level: 3,
-            ok: false,
-            detail: "not available in this version".into(),
         },
     ]
 }
@@ -497,10 +663,16 @@ fn describe_plan(ctx: &mut Ctx) {
         fmt_secs(c.escalation_wait),
         fmt_secs(c.poll_interval)
     ));
-    say(
-        "would then alert every configured channel (level 3 is not available in this version):"
-            .into(),
-    );
+    if c.agent_cmd.is_empty() {
+        say("would skip level 3 (SELFHEAL_AGENT_CMD is empty)".into());
+    } else {
+        say(format!(
+            "would start level 3: {} in a private tmux session (budget {})",
+            shellwords::join(&c.agent_cmd),
+            fmt_secs(c.recovery_timeout)
+        ));
+    }
+    say("would then alert every configured channel:".into());
 }
 
 #[cfg(test)]

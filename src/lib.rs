@@ -2,6 +2,7 @@
 //! timer. See ARCHITECTURE.md for the map; `run` is the whole program after
 //! argument parsing.
 
+pub mod agent;
 pub mod alert;
 pub mod cli;
 pub mod clock;
@@ -19,10 +20,12 @@ pub mod monitor;
 pub mod notify;
 pub mod probe;
 pub mod process;
+pub mod prompt;
 pub mod redact;
 pub mod rotate;
 pub mod shellwords;
 pub mod state;
+pub mod tmux;
 
 use std::time::SystemTime;
 
@@ -72,6 +75,7 @@ pub fn run(cli: Cli) -> Result<Verdict> {
         Command::Probe { format } => probe(&config, format),
         Command::Check => with_tool_dir(&cli, &config, Locking::Exclusive, &mut ladder::check),
         Command::Rotate => with_tool_dir(&cli, &config, Locking::Exclusive, &mut rotate),
+        Command::Recover => with_tool_dir(&cli, &config, Locking::Exclusive, &mut ladder::recover),
         Command::Monitor => with_tool_dir(&cli, &config, Locking::Exclusive, &mut monitor::monitor),
         Command::Notify {
             severity,

@@ -73,6 +73,30 @@ pub fn run(
     clock: &dyn Clock,
     secrets: &[&str],
 ) -> Result<Finished> {
+    let mut done = run_with_env(argv, timeout, capture, clock, &[], Signals::Stop)?;
+    done.output = crate::redact::scrub(&done.output, secrets);
+    Ok(done)
+}
+
+/// Whether a termination signal cuts the command short.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signals {
+    /// Kill the command and return `Interrupted` (ordinary steps).
+    Stop,
+    /// Let it finish within its timeout (clean-up after a signal).
+    Ignore,
+}
+
+/// `run`, with variables added to the child's environment (never argv).
+pub fn run_with_env(
+    argv: &[String],
+    timeout: Duration,
+    capture: &Path,
+    clock: &dyn Clock,
+    env: &[(String, String)],
+    signals: Signals,
+) -> Result<Finished> {
+    let secrets: &[&str] = &[];
     let start = clock.now();
     let Some((program, args)) = argv.split_first() else {
         return Ok(Finished {
@@ -85,6 +109,7 @@ pub fn run(
     let err = out.try_clone().map_err(|e| Error::io("open", capture, e))?;
     let spawned = Command::new(program)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(out.try_clone().map_err(|e| Error::io("open", capture, e))?)
         .stderr(err)
@@ -108,9 +133,11 @@ pub fn run(
             Ok(None) => {}
             Err(_) => break Outcome::Exited(kill_group(&mut child)),
         }
-        if let Err(interrupted) = check_signal() {
-            kill_group(&mut child);
-            return Err(interrupted);
+        if signals == Signals::Stop {
+            if let Err(interrupted) = check_signal() {
+                kill_group(&mut child);
+                return Err(interrupted);
+            }
         }
         let now = clock.now();
         if now >= deadline {
@@ -118,7 +145,8 @@ pub fn run(
             break Outcome::TimedOut;
         }
         // A short first nap catches quick commands; later naps are longer.
-        clock.sleep(nap.min(deadline - now)).ok();
+        // (Not `clock.sleep`, which ends early once a signal has arrived.)
+        std::thread::sleep(nap.min(deadline - now));
         nap = (nap * 2).min(Duration::from_millis(50));
     };
     Ok(Finished {
@@ -159,6 +187,15 @@ fn has_exited(pid: libc::pid_t) -> bool {
         )
     };
     rc == 0 && unsafe { info.si_pid() } == pid
+}
+
+/// Up to `max` bytes of a capture file, from its start.
+pub fn read_capture(path: &Path, max: u64) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    if let Ok(f) = std::fs::File::open(path) {
+        let _ = f.take(max).read_to_end(&mut bytes);
+    }
+    bytes
 }
 
 fn tail(file: &mut std::fs::File, secrets: &[&str]) -> String {

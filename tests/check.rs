@@ -20,6 +20,8 @@ fn fast(url: &str) -> Vec<String> {
         "HEALTH_CHECK_ESCALATION_WAIT=0".into(),
         "HEALTH_CHECK_MAX_RETRIES=1".into(),
         "SELFHEAL_RESTART_TIMEOUT=5".into(),
+        // Level 2 only: an agent that cannot exist (level 3 has its own tests).
+        "SELFHEAL_AGENT_CMD=/nonexistent/claude".into(),
         format!("SELFHEAL_RESTART_CMD={}", fixture("fail.sh")),
     ]
     .into()
@@ -232,7 +234,8 @@ fn failing_restart_is_recorded_with_its_output_and_no_secret() {
     );
     assert!(log.contains("<redacted>"), "{log}");
     assert!(
-        log.contains("level 3 (AI recovery) is not configured"),
+        log.contains("level 3 cannot start: agent `/nonexistent/claude` not found")
+            || log.contains("level 3 cannot start: tmux not found"),
         "{log}"
     );
 }
