@@ -625,7 +625,10 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
     {
         return Err(r.fail(
             "OPENCLAW_MEMORY_DIR",
-            "must not be in a shared temporary directory, where other users could take the lock",
+            format!(
+                "{} is in a shared temporary directory, where other users could take the lock; choose a directory of your own",
+                memory_dir.display()
+            ),
         ));
     }
     let telegram_token = r.optional("TELEGRAM_BOT_TOKEN").map(Secret);

@@ -25,6 +25,7 @@ pub mod redact;
 pub mod rotate;
 pub mod shellwords;
 pub mod state;
+pub mod tls;
 pub mod tmux;
 
 use std::time::SystemTime;

@@ -117,7 +117,10 @@ pub enum Delivery {
 /// The agent for webhooks: environment proxies are honoured (webhooks go to
 /// the internet), no redirects, each attempt bounded.
 pub fn agent(config: &Config) -> ureq::Agent {
-    ureq::Agent::config_builder()
+    let builder = ureq::Agent::config_builder();
+    #[cfg(feature = "tls")]
+    let builder = builder.tls_config(crate::tls::config());
+    builder
         .timeout_global(Some(config.alert_timeout))
         .http_status_as_error(false)
         .max_redirects(0)
@@ -374,7 +377,21 @@ fn transport_reason(e: &ureq::Error) -> String {
     match e {
         ureq::Error::Timeout(_) => "timeout".into(),
         ureq::Error::HostNotFound => "DNS: host not found".into(),
+        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            if crate::tls::bundle().is_none() {
+                format!("TLS: {}", crate::tls::MISSING_HINT)
+            } else {
+                // The text names the certificate problem, never the URL.
+                format!("TLS: {io}")
+            }
+        }
         ureq::Error::Io(io) => format!("connection: {}", io.kind()),
+        #[cfg(feature = "tls")]
+        ureq::Error::Rustls(_) if crate::tls::bundle().is_none() => {
+            format!("TLS: {}", crate::tls::MISSING_HINT)
+        }
+        #[cfg(feature = "tls")]
+        ureq::Error::Rustls(t) => format!("TLS: {t}"),
         // ureq's messages can quote the URL, which holds the token.
         _ => "transport error".into(),
     }

@@ -61,6 +61,10 @@ pub fn agent(config: &Config) -> Agent {
     if is_loopback(&config.url) {
         builder = builder.proxy(None);
     }
+    #[cfg(feature = "tls")]
+    if config.url.starts_with("https:") {
+        builder = builder.tls_config(crate::tls::config());
+    }
     Agent::with_parts(
         builder.build(),
         DefaultConnector::default(),
@@ -187,9 +191,18 @@ fn describe(e: &ureq::Error, timeout: Duration) -> String {
             K::UnexpectedEof => "connection closed without a response".into(),
             K::TimedOut | K::WouldBlock => format!("timeout after {}", fmt_secs(timeout)),
             K::HostUnreachable | K::NetworkUnreachable => "network unreachable".into(),
+            // rustls reports certificate and handshake failures as InvalidData.
+            K::InvalidData if crate::tls::bundle().is_none() => {
+                format!("TLS: {io}; {}", crate::tls::MISSING_HINT)
+            }
+            K::InvalidData => format!("TLS: {io}"),
             _ => format!("I/O error: {io}"),
         },
         ureq::Error::Protocol(p) => format!("bad HTTP response: {p}"),
+        #[cfg(feature = "tls")]
+        ureq::Error::Rustls(t) if crate::tls::bundle().is_none() => {
+            format!("TLS: {t}; {}", crate::tls::MISSING_HINT)
+        }
         #[cfg(feature = "tls")]
         ureq::Error::Rustls(t) => format!("TLS: {t}"),
         ureq::Error::Tls(t) => format!("TLS: {t}"),
