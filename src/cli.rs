@@ -40,6 +40,14 @@ pub enum Command {
     },
     Monitor,
     Recover,
+    Stats {
+        days: u32,
+        format: Format,
+    },
+    Pause {
+        duration: std::time::Duration,
+    },
+    Resume,
     /// Print this text and exit 0.
     Help(&'static str),
     Version,
@@ -69,6 +77,11 @@ Commands:
                    test them); exit 1 if any channel failed
   monitor          alert once about a failed level 3 log or a run that died
                    mid-ladder (the old emergency-recovery-monitor.sh)
+  stats [--days N] [--json]
+                   summarize the metrics files (default: last 7 days; 0: all)
+  pause DURATION   maintenance window (e.g. 30m, 2h): probe and record only,
+                   no healing, no alerts
+  resume           end the maintenance window
   rotate           delete this tool's logs older than the retention
 
 Global options:
@@ -159,6 +172,34 @@ the learnings; alerts on failure. Ignores the cooldown of `check`.
 Exit status: 0 healthy or recovered, 1 not recovered.
 ";
 
+const HELP_STATS: &str = "\
+selfheal stats — summarize the metrics files.
+
+Usage: selfheal [GLOBAL OPTIONS] stats [--days N] [--json]
+
+  --days N   only events of the last N days (default 7; 0: all)
+  --json     the same numbers as one JSON object
+
+Reads .healthcheck-metrics.json and .emergency-recovery-metrics.json line by
+line in constant memory, skipping and counting malformed lines: checks and
+healthy %, restarts by result, recovery by result (the seed's jq query's
+numbers), level 3 by result with its mean duration, the share of unhealthy
+runs that ended healthy without a human, mean time to recovery, alerts, and
+the last incident.
+";
+
+const HELP_PAUSE: &str = "\
+selfheal pause — a maintenance window; selfheal resume — end it.
+
+Usage: selfheal [GLOBAL OPTIONS] pause DURATION
+       selfheal [GLOBAL OPTIONS] resume
+
+DURATION: 30m, 2h, 1d, or seconds (at most 7 days). During the window
+`check` probes and records but neither heals nor alerts, and exits 0. An
+incident still open when the window ends is handled normally by the next
+check. The window is kept in .selfheal-pause in OPENCLAW_MEMORY_DIR.
+";
+
 const HELP_ROTATE: &str = "\
 selfheal rotate — delete this tool's dated logs older than the retention.
 
@@ -183,6 +224,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
     let mut command: Option<&str> = None;
     let mut format = Format::Text;
     let mut severity = Severity::Info;
+    let mut days: u32 = 7;
     let mut words: Vec<String> = Vec::new();
     let mut help = false;
     let mut version = false;
@@ -203,7 +245,18 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
             Short('v') | Long("verbose") => global.verbosity = Verbosity::Verbose,
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,
-            Long("json") if command == Some("probe") => format = Format::Json,
+            Long("json") if matches!(command, Some("probe" | "stats")) => format = Format::Json,
+            Long("days") if command == Some("stats") => {
+                let v = utf8(parser.value().map_err(usage)?, "--days")?;
+                days = v.parse().ok().filter(|d| *d <= 36500).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--days {v:?}: expected a whole number of days (0: all)"
+                    ))
+                })?;
+            }
+            Value(v) if matches!(command, Some("pause")) && words.is_empty() => {
+                words.push(utf8(v, "DURATION")?)
+            }
             Long("level") if command == Some("notify") => {
                 let v = utf8(parser.value().map_err(usage)?, "--level")?;
                 severity = Severity::parse(&v).ok_or_else(|| {
@@ -219,6 +272,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
                     "notify" => "notify",
                     "monitor" => "monitor",
                     "recover" => "recover",
+                    "stats" => "stats",
+                    "pause" => "pause",
+                    "resume" => "resume",
                     other => {
                         return Err(Error::Usage(format!("unknown command {other:?}")));
                     }
@@ -244,6 +300,25 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
         },
         (Some("monitor"), false, _) => Command::Monitor,
         (Some("recover"), true, _) => Command::Help(HELP_RECOVER),
+        (Some("stats"), true, _) => Command::Help(HELP_STATS),
+        (Some("stats"), false, _) => Command::Stats { days, format },
+        (Some("pause"), true, _) => Command::Help(HELP_PAUSE),
+        (Some("pause"), false, _) => {
+            let text = words
+                .first()
+                .ok_or_else(|| Error::Usage("pause: DURATION is missing (e.g. 30m, 2h)".into()))?;
+            let duration = crate::config::parse_duration(text)
+                .ok()
+                .filter(|d| !d.is_zero() && d.as_secs() <= 7 * 86400)
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "pause {text:?}: expected a duration from 1s to 7d, like 30m or 2h"
+                    ))
+                })?;
+            Command::Pause { duration }
+        }
+        (Some("resume"), true, _) => Command::Help(HELP_PAUSE),
+        (Some("resume"), false, _) => Command::Resume,
         (Some("recover"), false, _) => Command::Recover,
         (Some("check"), false, _) => Command::Check,
         (Some("probe"), false, _) => Command::Probe { format },

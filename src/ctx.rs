@@ -27,6 +27,9 @@ pub struct Ctx<'a> {
     pub http: ureq::Agent,
     /// Loaded by commands that hold the run lock; empty otherwise.
     pub state: State,
+    /// Whether `state` was loaded (only then is it saved: a command that did
+    /// not load it must not overwrite the file with an empty one).
+    state_loaded: bool,
     pub host: String,
     webhooks: OnceCell<ureq::Agent>,
 }
@@ -43,6 +46,7 @@ impl<'a> Ctx<'a> {
             clock,
             http: probe::agent(config),
             state: State::default(),
+            state_loaded: false,
             host: hostname(),
             webhooks: OnceCell::new(),
         }
@@ -67,6 +71,13 @@ impl<'a> Ctx<'a> {
                 log::print(&format!("would record in {file}: {line}"));
             }
             Mode::Real => {
+                if self.state_loaded {
+                    *self
+                        .state
+                        .counters
+                        .entry(format!("{}:{}", metric.metric, metric.result))
+                        .or_default() += 1;
+                }
                 if let Err(e) = metrics::append(&self.config.memory_dir, file, &metric) {
                     self.log.warn(format!("metrics not recorded: {e}"));
                 }
@@ -79,6 +90,7 @@ impl<'a> Ctx<'a> {
         if self.mode == Mode::Real {
             let (state, warning) = state::load(&self.config.memory_dir);
             self.state = state;
+            self.state_loaded = true;
             if let Some(w) = warning {
                 self.log.warn(format!("warning: {w}"));
             }
@@ -87,7 +99,7 @@ impl<'a> Ctx<'a> {
 
     /// Writes the state atomically (never in a dry run).
     pub fn save_state(&mut self) {
-        if self.mode == Mode::Real {
+        if self.mode == Mode::Real && self.state_loaded {
             if let Err(e) = state::save(&self.config.memory_dir, &self.state) {
                 self.log.warn(format!("state not saved: {e}"));
             }

@@ -88,6 +88,11 @@ pub fn close(ctx: &mut Ctx, facts: &Facts) -> Result<()> {
     let Some(incident) = ctx.state.incident.take() else {
         return Ok(());
     };
+    let down = Duration::from_secs(u64::try_from(unix_now() - incident.started).unwrap_or(0));
+    ctx.record(
+        HEALTH_FILE,
+        Metric::new("incident", "resolved", down.as_secs_f64()),
+    );
     ctx.save_state();
     if incident.paged() {
         let mut facts = facts.clone();

@@ -30,6 +30,9 @@ use crate::Verdict;
 pub fn check(ctx: &mut Ctx) -> Result<Verdict> {
     rotate_logs(ctx);
     ctx.load_state();
+    if let Some(until) = paused(ctx) {
+        return paused_check(ctx, until);
+    }
     incident::flush_outbox(ctx)?;
     abandoned_run(ctx)?;
     let first = ctx.probe();
@@ -51,7 +54,65 @@ pub fn check(ctx: &mut Ctx) -> Result<Verdict> {
         heal(ctx, &first)?
     };
     incident::heartbeat(ctx, verdict == Verdict::Ok);
+    write_prom(ctx, verdict == Verdict::Ok, &first, false);
     Ok(verdict)
+}
+
+/// The end of a maintenance window in force; an expired one is removed.
+fn paused(ctx: &mut Ctx) -> Option<i64> {
+    let until = crate::state::paused_until(&ctx.config.memory_dir)?;
+    if until > unix_now() {
+        return Some(until);
+    }
+    if ctx.mode == Mode::Real {
+        let _ = crate::state::clear_pause(&ctx.config.memory_dir);
+    }
+    ctx.log
+        .info("the maintenance window has ended; healing again");
+    None
+}
+
+/// During a maintenance window: probe and record, no healing, no alerts.
+fn paused_check(ctx: &mut Ctx, until: i64) -> Result<Verdict> {
+    let probe = ctx.probe();
+    record_probe(ctx, &probe);
+    if probe.healthy {
+        ctx.record(HEALTH_FILE, Metric::new("health_check", "healthy", 0.0));
+    }
+    ctx.log.info(format!(
+        "paused for {} more (maintenance): {}; no healing, no alerts",
+        fmt_secs(Duration::from_secs(
+            u64::try_from(until - unix_now()).unwrap_or(0)
+        )),
+        probe.reason
+    ));
+    write_prom(ctx, probe.healthy, &probe, true);
+    ctx.save_state();
+    Ok(Verdict::Ok)
+}
+
+fn write_prom(ctx: &mut Ctx, up: bool, probe: &Probe, paused: bool) {
+    let Some(path) = ctx.config.prom_file.clone() else {
+        return;
+    };
+    let text = crate::prom::render(
+        &crate::config::shown_url(ctx.config),
+        up,
+        probe.latency.as_secs_f64(),
+        unix_now(),
+        ctx.state.incident.is_some(),
+        paused,
+        &ctx.state.counters,
+    );
+    if ctx.mode == Mode::DryRun {
+        log::print(&format!("would write {}:\n{text}", path.display()));
+        return;
+    }
+    // The counters must survive the run (the healthy path saves nothing else).
+    ctx.save_state();
+    if let Err(e) = crate::files::write_atomic(&path, text.as_bytes()) {
+        ctx.log.warn(format!("Prometheus file not written: {e}"));
+    }
 }
 
 /// The longest a healing run can take: every step at its bound.

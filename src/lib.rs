@@ -20,11 +20,13 @@ pub mod monitor;
 pub mod notify;
 pub mod probe;
 pub mod process;
+pub mod prom;
 pub mod prompt;
 pub mod redact;
 pub mod rotate;
 pub mod shellwords;
 pub mod state;
+pub mod stats;
 pub mod tls;
 pub mod tmux;
 
@@ -76,6 +78,17 @@ pub fn run(cli: Cli) -> Result<Verdict> {
         Command::Probe { format } => probe(&config, format),
         Command::Check => with_tool_dir(&cli, &config, Locking::Exclusive, &mut ladder::check),
         Command::Rotate => with_tool_dir(&cli, &config, Locking::Exclusive, &mut rotate),
+        Command::Stats { days, format } => {
+            let s = stats::summarize(&config.memory_dir, days, clock::unix_now());
+            let text = match format {
+                Format::Json => format!("{}\n", serde_json::to_string(&s).unwrap_or_default()),
+                Format::Text => stats::render(&s),
+            };
+            log::print(&text);
+            Ok(Verdict::Ok)
+        }
+        Command::Pause { duration } => pause(&cli, &config, duration),
+        Command::Resume => resume(&cli, &config),
         Command::Recover => with_tool_dir(&cli, &config, Locking::Exclusive, &mut ladder::recover),
         Command::Monitor => with_tool_dir(&cli, &config, Locking::Exclusive, &mut monitor::monitor),
         Command::Notify {
@@ -175,6 +188,49 @@ fn probe(config: &Config, format: Format) -> Result<Verdict> {
     } else {
         Verdict::Unhealthy
     })
+}
+
+fn pause(cli: &Cli, config: &Config, duration: std::time::Duration) -> Result<Verdict> {
+    let until = clock::unix_now() + duration.as_secs().max(1) as i64;
+    let when = config::fmt_secs(duration);
+    if cli.global.mode == Mode::DryRun {
+        log::print(&format!("would pause healing and alerts for {when}\n"));
+        return Ok(Verdict::Ok);
+    }
+    files::ensure_dir(&config.memory_dir)?;
+    state::set_pause(&config.memory_dir, until)?;
+    let mut log = Log::new(
+        Some(&config.memory_dir),
+        cli.global.terminal,
+        cli.global.verbosity,
+    );
+    log.act(format!(
+        "paused for {when}: `check` probes and records only, no healing, no alerts; `selfheal resume` ends it early"
+    ));
+    Ok(Verdict::Ok)
+}
+
+fn resume(cli: &Cli, config: &Config) -> Result<Verdict> {
+    if cli.global.mode == Mode::DryRun {
+        log::print("would end the maintenance window\n");
+        return Ok(Verdict::Ok);
+    }
+    let path = config.memory_dir.join(state::PAUSE_FILE);
+    let was = state::clear_pause(&config.memory_dir).map_err(|e| Error::io("remove", path, e))?;
+    let mut log = Log::new(
+        config
+            .memory_dir
+            .is_dir()
+            .then_some(config.memory_dir.as_path()),
+        cli.global.terminal,
+        cli.global.verbosity,
+    );
+    log.act(if was {
+        "resumed: healing and alerts are on again"
+    } else {
+        "not paused: nothing to resume"
+    });
+    Ok(Verdict::Ok)
 }
 
 fn rotate(ctx: &mut Ctx) -> Result<Verdict> {

@@ -28,8 +28,8 @@ pub struct State {
     pub running: Option<Running>,
     /// Unix time before which no agent is started again (level 3).
     pub agent_cooldown_until: Option<i64>,
-    /// Unix time until which healing and alerts are paused.
-    pub paused_until: Option<i64>,
+    /// Events recorded so far, `metric:result` → count (Prometheus counters).
+    pub counters: std::collections::BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -136,6 +136,29 @@ fn read_capped(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
     let mut bytes = Vec::new();
     file.take(4 << 20).read_to_end(&mut bytes)?;
     Ok(Some(bytes))
+}
+
+/// The maintenance window lives in a file of its own, so that `pause` works
+/// while a long `check` holds the lock (and that check's save of the state
+/// cannot undo it).
+pub const PAUSE_FILE: &str = ".selfheal-pause";
+
+/// The end of the maintenance window (unix time), if one was set.
+pub fn paused_until(dir: &Path) -> Option<i64> {
+    let bytes = read_capped(&dir.join(PAUSE_FILE)).ok().flatten()?;
+    String::from_utf8_lossy(&bytes).trim().parse().ok()
+}
+
+pub fn set_pause(dir: &Path, until: i64) -> Result<()> {
+    files::write_atomic(&dir.join(PAUSE_FILE), format!("{until}\n").as_bytes())
+}
+
+pub fn clear_pause(dir: &Path) -> std::io::Result<bool> {
+    match std::fs::remove_file(dir.join(PAUSE_FILE)) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 pub fn save(dir: &Path, state: &State) -> Result<()> {

@@ -78,7 +78,7 @@ fn failing(sb: &Sandbox, sinks: &Sinks, extra: &[(&str, &str)]) -> Command {
     let mut cmd = sb.cmd(&["check"]);
     cmd.env(
         "OPENCLAW_GATEWAY_URL",
-        format!("http://127.0.0.1:{}/", free_port()),
+        format!("http://127.0.0.1:{}/", dead_port()),
     )
     .env("HEALTH_CHECK_HTTP_TIMEOUT", "1")
     .env("SELFHEAL_POLL_INTERVAL", "0.1")
@@ -440,7 +440,7 @@ fn heartbeat_pings_ok_and_fail() {
         paths,
         ["GET /ping/uuid-SECRET", "GET /ping/uuid-SECRET/fail"]
     );
-    let dead = format!("http://127.0.0.1:{}/hb", free_port());
+    let dead = format!("http://127.0.0.1:{}/hb", dead_port());
     let mut cmd = sb.cmd(&["check"]);
     cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
         .env("SELFHEAL_HEARTBEAT_URL", dead);

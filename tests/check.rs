@@ -99,7 +99,7 @@ fn quiet_prints_nothing_when_healthy_and_problems_on_stderr() {
         (r.code, r.stdout.as_str(), r.stderr.as_str()),
         (Some(0), "", "")
     );
-    let down = format!("http://127.0.0.1:{}/", free_port());
+    let down = format!("http://127.0.0.1:{}/", dead_port());
     let r = run(
         with_sets(&sb, &fast(&down), &[], &["check", "--quiet"]),
         LIMIT,
@@ -142,11 +142,15 @@ fn restart_that_brings_the_service_back_after_1s() {
         "{pairs:?}"
     );
     assert_eq!(
-        pairs.last(),
+        pairs.iter().rfind(|(m, _)| m == "recovery"),
         Some(&("recovery".into(), "success".into())),
         "{pairs:?}"
     );
-    let recovery = sb.metrics().into_iter().last().expect("metric");
+    let recovery = sb
+        .metrics()
+        .into_iter()
+        .rfind(|m| m["metric"] == "recovery")
+        .expect("metric");
     assert_eq!(recovery["duration"], 1, "attempts used");
     assert!(
         sb.log().contains("recovered by restart (attempt 1)"),
@@ -158,7 +162,7 @@ fn restart_that_brings_the_service_back_after_1s() {
 fn hung_restart_is_killed_with_its_child(mode: &str) {
     let sb = Sandbox::new("hang");
     let pids = sb.root.join("pids");
-    let url = format!("http://127.0.0.1:{}/", free_port());
+    let url = format!("http://127.0.0.1:{}/", dead_port());
     let mut sets = fast(&url);
     sets.push("SELFHEAL_RESTART_TIMEOUT=0.5".into());
     sets.push(format!(
@@ -202,7 +206,7 @@ fn hung_restart_that_ignores_sigterm_is_killed_too() {
 #[test]
 fn failing_restart_is_recorded_with_its_output_and_no_secret() {
     let sb = Sandbox::new("fail");
-    let url = format!("http://127.0.0.1:{}/", free_port());
+    let url = format!("http://127.0.0.1:{}/", dead_port());
     let key = "sk-ant-SECRET-0123456789";
     let mut sets = fast(&url);
     sets.push("HEALTH_CHECK_MAX_RETRIES=2".into());
@@ -243,7 +247,7 @@ fn failing_restart_is_recorded_with_its_output_and_no_secret() {
 #[test]
 fn repair_command_runs_once_after_the_first_failed_attempt() {
     let sb = Sandbox::new("repair");
-    let url = format!("http://127.0.0.1:{}/", free_port());
+    let url = format!("http://127.0.0.1:{}/", dead_port());
     let marker = sb.root.join("repaired");
     let mut sets = fast(&url);
     sets.push("HEALTH_CHECK_MAX_RETRIES=3".into());
@@ -279,7 +283,7 @@ fn escalation_wait_notices_a_service_that_comes_back_by_itself() {
     assert_eq!(r.code, Some(0), "{}", r.all());
     assert!(r.elapsed < Duration::from_secs(6), "took {:?}", r.elapsed);
     assert_eq!(
-        sb.metric_pairs().last(),
+        sb.metric_pairs().iter().rfind(|(m, _)| m == "recovery"),
         Some(&("recovery".into(), "self_healed".into()))
     );
 }
@@ -291,7 +295,7 @@ fn unhealthy_kinds_are_detected_within_the_timeout_with_their_reason() {
     let wrong = Server::start(Behaviour::Reply(200, "{\"ok\":false}".into()));
     let trickle = Server::start(Behaviour::Trickle);
     let closed = Server::start(Behaviour::Close);
-    let refused = format!("http://127.0.0.1:{}/", free_port());
+    let refused = format!("http://127.0.0.1:{}/", dead_port());
     let cases = [
         (hang.url(), "timeout after 1s"),
         (s503.url(), "status 503"),
@@ -381,7 +385,7 @@ fn localhost_works_on_ipv4_and_ipv6() {
 fn proxy_variables_are_ignored_for_loopback() {
     let srv = Server::start(Behaviour::Reply(200, "ok".into()));
     let sb = Sandbox::new("proxy");
-    let dead = format!("http://127.0.0.1:{}", free_port());
+    let dead = format!("http://127.0.0.1:{}", dead_port());
     let mut cmd = with_sets(&sb, &fast(&srv.url()), &[], &["probe"]);
     cmd.env("HTTP_PROXY", &dead)
         .env("http_proxy", &dead)
@@ -394,7 +398,7 @@ fn proxy_variables_are_ignored_for_loopback() {
 fn a_second_run_is_skipped_and_kill_9_leaves_no_lock() {
     let sb = Sandbox::new("lock");
     let pids = sb.root.join("pids");
-    let url = format!("http://127.0.0.1:{}/", free_port());
+    let url = format!("http://127.0.0.1:{}/", dead_port());
     let mut sets = fast(&url);
     sets.push("SELFHEAL_RESTART_TIMEOUT=20".into());
     sets.push(format!(
@@ -442,7 +446,7 @@ fn a_second_run_is_skipped_and_kill_9_leaves_no_lock() {
 fn a_daemon_left_by_the_restart_command_keeps_running_and_holds_no_lock() {
     let sb = Sandbox::new("daemon");
     let pids = sb.root.join("pids");
-    let url = format!("http://127.0.0.1:{}/", free_port());
+    let url = format!("http://127.0.0.1:{}/", dead_port());
     let mut sets = fast(&url);
     sets.push(format!(
         "SELFHEAL_RESTART_CMD={} {}",
@@ -467,7 +471,7 @@ fn a_daemon_left_by_the_restart_command_keeps_running_and_holds_no_lock() {
 fn sigterm_mid_restart_kills_the_command_and_says_interrupted() {
     let sb = Sandbox::new("sigterm");
     let pids = sb.root.join("pids");
-    let url = format!("http://127.0.0.1:{}/", free_port());
+    let url = format!("http://127.0.0.1:{}/", dead_port());
     let mut sets = fast(&url);
     sets.push("SELFHEAL_RESTART_TIMEOUT=20".into());
     sets.push(format!(
@@ -505,7 +509,7 @@ fn sigterm_mid_restart_kills_the_command_and_says_interrupted() {
 fn dry_run_runs_nothing_and_writes_nothing() {
     let sb = Sandbox::new("dry");
     let marker = sb.root.join("ran");
-    let url = format!("http://127.0.0.1:{}/", free_port());
+    let url = format!("http://127.0.0.1:{}/", dead_port());
     let mut sets = fast(&url);
     sets.push(format!(
         "SELFHEAL_RESTART_CMD={} {}",
@@ -523,7 +527,7 @@ fn dry_run_runs_nothing_and_writes_nothing() {
 #[test]
 fn nothing_goes_to_tmp_and_tmp_is_refused_as_the_tool_directory() {
     let sb = Sandbox::new("tmp");
-    let url = format!("http://127.0.0.1:{}/", free_port());
+    let url = format!("http://127.0.0.1:{}/", dead_port());
     let r = run(with_sets(&sb, &fast(&url), &[], &["check"]), LIMIT);
     assert_eq!(r.code, Some(1));
     let tmp: Vec<_> = std::fs::read_dir(sb.home.join("tmp"))
@@ -604,7 +608,7 @@ fn rotation_deletes_only_old_logs_of_this_tool() {
 #[test]
 fn the_seeds_jq_query_counts_each_incident_once() {
     let sb = Sandbox::new("jq");
-    let down = format!("http://127.0.0.1:{}/", free_port());
+    let down = format!("http://127.0.0.1:{}/", dead_port());
     for _ in 0..2 {
         assert_eq!(
             run(with_sets(&sb, &fast(&down), &[], &["check"]), LIMIT).code,

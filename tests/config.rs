@@ -30,7 +30,7 @@ fn a_value_only_in_the_env_file_takes_effect() {
 fn environment_beats_file_and_flags_beat_both() {
     let sb = Sandbox::new("precedence");
     let good = Server::start(Behaviour::Reply(200, "ok".into()));
-    let bad = format!("http://127.0.0.1:{}/", free_port());
+    let bad = format!("http://127.0.0.1:{}/", dead_port());
     sb.env_file(&format!("OPENCLAW_GATEWAY_URL={bad}\n"));
     let mut cmd = probe(&sb);
     cmd.env("OPENCLAW_GATEWAY_URL", good.url());
@@ -59,7 +59,7 @@ fn config_flag_and_selfheal_config_choose_the_file() {
     let good = Server::start(Behaviour::Reply(200, "ok".into()));
     sb.env_file(&format!(
         "OPENCLAW_GATEWAY_URL=http://127.0.0.1:{}/\n",
-        free_port()
+        dead_port()
     ));
     let other = sb.root.join("other.env");
     std::fs::write(&other, format!("OPENCLAW_GATEWAY_URL={}\n", good.url())).expect("write");

@@ -502,3 +502,36 @@ fn sink_handle(
         }
     }
 }
+
+/// A loopback port that refuses connections for as long as the test binary
+/// runs: a socket bound to it but never listening, held open, so no other
+/// test can start a server there.
+pub fn dead_port() -> u16 {
+    // SAFETY: plain socket calls on a socket we own; the fd is kept open
+    // on purpose until the process exits.
+    unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket");
+        let mut addr: libc::sockaddr_in = std::mem::zeroed();
+        addr.sin_family = libc::AF_INET as libc::sa_family_t;
+        addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+        addr.sin_port = 0;
+        let len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+        assert_eq!(
+            libc::bind(fd, (&addr as *const libc::sockaddr_in).cast(), len),
+            0,
+            "bind"
+        );
+        let mut got: libc::sockaddr_in = std::mem::zeroed();
+        let mut got_len = len;
+        assert_eq!(
+            libc::getsockname(
+                fd,
+                (&mut got as *mut libc::sockaddr_in).cast(),
+                &mut got_len
+            ),
+            0
+        );
+        u16::from_be(got.sin_port)
+    }
+}

@@ -1,0 +1,77 @@
+//! `SELFHEAL_PROM_FILE`: the Prometheus text format for node_exporter's
+//! textfile collector, written after every `check` to a temp file in the
+//! same directory and renamed, so the collector never reads half a file.
+//! Counters live in the state file, so they only grow across runs.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// The exposition text.
+pub fn render(
+    url: &str,
+    up: bool,
+    probe_seconds: f64,
+    now: i64,
+    incident_open: bool,
+    paused: bool,
+    counters: &BTreeMap<String, u64>,
+) -> String {
+    let mut out = String::new();
+    let mut gauge = |name: &str, help: &str, labels: &str, value: String| {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{labels} {value}"
+        );
+    };
+    gauge(
+        "selfheal_up",
+        "1 if the service was healthy at the end of the last run.",
+        &format!("{{url=\"{}\"}}", escape(url)),
+        u8::from(up).to_string(),
+    );
+    gauge(
+        "selfheal_probe_duration_seconds",
+        "Duration of the first probe of the last run.",
+        "",
+        format!("{probe_seconds:.6}"),
+    );
+    gauge(
+        "selfheal_last_run_timestamp_seconds",
+        "Unix time of the last run.",
+        "",
+        now.to_string(),
+    );
+    gauge(
+        "selfheal_incident_open",
+        "1 while an incident is open.",
+        "",
+        u8::from(incident_open).to_string(),
+    );
+    gauge(
+        "selfheal_paused",
+        "1 during a maintenance window.",
+        "",
+        u8::from(paused).to_string(),
+    );
+    let _ = writeln!(
+        out,
+        "# HELP selfheal_events_total Events recorded in the metrics files, by metric and result.\n# TYPE selfheal_events_total counter"
+    );
+    for (key, n) in counters {
+        let (metric, result) = key.split_once(':').unwrap_or((key, ""));
+        let _ = writeln!(
+            out,
+            "selfheal_events_total{{metric=\"{}\",result=\"{}\"}} {n}",
+            escape(metric),
+            escape(result)
+        );
+    }
+    out
+}
+
+/// Label values: backslash, double quote and newline escaped.
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

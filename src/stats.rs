@@ -1,0 +1,244 @@
+//! `selfheal stats`: a summary of both metrics files, streamed line by line
+//! in constant memory. Malformed lines (garbage, half a line, a line of a
+//! megabyte) are skipped and counted, never fatal. The recovery counts are
+//! the seed's jq query's; the rest is derived from the same lines.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::metrics::{EMERGENCY_FILE, HEALTH_FILE};
+
+/// Longer lines are not metrics lines: skipped without being buffered whole.
+const LINE_MAX: usize = 64 * 1024;
+
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Stats {
+    pub days: u32,
+    pub lines: u64,
+    pub malformed: u64,
+    /// Runs that found the service healthy (`health_check`).
+    pub healthy_runs: u64,
+    /// Runs that found it unhealthy (one `recovery` line each).
+    pub unhealthy_runs: u64,
+    pub healthy_percent: Option<f64>,
+    pub restarts: BTreeMap<String, u64>,
+    pub recovery: BTreeMap<String, u64>,
+    pub level3: BTreeMap<String, u64>,
+    pub level3_mean_seconds: Option<f64>,
+    pub alerts: BTreeMap<String, u64>,
+    /// Share of unhealthy runs that ended healthy without a human.
+    pub autonomous_percent: Option<f64>,
+    /// Mean downtime of the incidents that were resolved.
+    pub mttr_seconds: Option<f64>,
+    pub incidents: u64,
+    /// Unix time of the last `recovery` or `incident` line.
+    pub last_incident: Option<i64>,
+    pub last_incident_result: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Line<'a> {
+    timestamp: i64,
+    #[serde(borrow)]
+    metric: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    result: std::borrow::Cow<'a, str>,
+    #[serde(default)]
+    duration: f64,
+}
+
+/// Summarizes the metrics in `dir` newer than `days` (0: all).
+pub fn summarize(dir: &Path, days: u32, now: i64) -> Stats {
+    let since = if days == 0 {
+        i64::MIN
+    } else {
+        now - i64::from(days) * 86400
+    };
+    let mut s = Stats {
+        days,
+        ..Stats::default()
+    };
+    let mut l3_total = 0.0;
+    let mut l3_runs = 0u64;
+    let mut downtime = 0.0;
+    for file in [HEALTH_FILE, EMERGENCY_FILE] {
+        let Ok(f) = std::fs::File::open(dir.join(file)) else {
+            continue;
+        };
+        each_line(f, |bytes| {
+            s.lines += 1;
+            let Ok(line) = serde_json::from_slice::<Line>(bytes) else {
+                s.malformed += 1;
+                return;
+            };
+            if line.timestamp < since {
+                return;
+            }
+            let result = line.result.as_ref();
+            let bump = |map: &mut BTreeMap<String, u64>| {
+                *map.entry(result.to_string()).or_default() += 1;
+            };
+            match line.metric.as_ref() {
+                "health_check" => s.healthy_runs += 1,
+                "gateway_restart" => bump(&mut s.restarts),
+                "recovery" => {
+                    bump(&mut s.recovery);
+                    s.unhealthy_runs += 1;
+                    if s.last_incident.is_none_or(|t| line.timestamp >= t) {
+                        s.last_incident = Some(line.timestamp);
+                        s.last_incident_result = Some(format!("recovery {result}"));
+                    }
+                }
+                "emergency_recovery" => {
+                    bump(&mut s.level3);
+                    if result == "true" || result == "false" {
+                        l3_total += line.duration;
+                        l3_runs += 1;
+                    }
+                }
+                "alert" => bump(&mut s.alerts),
+                "incident" => {
+                    s.incidents += 1;
+                    downtime += line.duration;
+                    if s.last_incident.is_none_or(|t| line.timestamp >= t) {
+                        s.last_incident = Some(line.timestamp);
+                        s.last_incident_result = Some(format!("incident {result}"));
+                    }
+                }
+                _ => {}
+            }
+        });
+    }
+    let runs = s.healthy_runs + s.unhealthy_runs;
+    s.healthy_percent = percent(s.healthy_runs, runs);
+    let count = |m: &BTreeMap<String, u64>, k: &str| m.get(k).copied().unwrap_or(0);
+    let autonomous = count(&s.recovery, "success")
+        + count(&s.recovery, "self_healed")
+        + count(&s.level3, "true");
+    s.autonomous_percent = percent(autonomous.min(s.unhealthy_runs), s.unhealthy_runs);
+    s.level3_mean_seconds = (l3_runs > 0).then(|| round(l3_total / l3_runs as f64));
+    s.mttr_seconds = (s.incidents > 0).then(|| round(downtime / s.incidents as f64));
+    s
+}
+
+fn percent(part: u64, whole: u64) -> Option<f64> {
+    (whole > 0).then(|| round(100.0 * part as f64 / whole as f64))
+}
+
+fn round(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+/// Calls `f` with each line (without its newline); lines longer than
+/// `LINE_MAX` are passed as empty (and so count as malformed) without being
+/// held in memory.
+fn each_line(file: impl Read, mut f: impl FnMut(&[u8])) {
+    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let mut line: Vec<u8> = Vec::with_capacity(1024);
+    let mut too_long = false;
+    loop {
+        let chunk = match reader.fill_buf() {
+            Ok([]) => break,
+            Ok(c) => c,
+            Err(_) => break,
+        };
+        let (used, end) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(i) => (i + 1, Some(i)),
+            None => (chunk.len(), None),
+        };
+        let part = &chunk[..end.unwrap_or(used)];
+        if !too_long {
+            if line.len() + part.len() > LINE_MAX {
+                too_long = true;
+                line.clear();
+            } else {
+                line.extend_from_slice(part);
+            }
+        }
+        reader.consume(used);
+        if end.is_some() {
+            f(if too_long { b"" } else { &line });
+            line.clear();
+            too_long = false;
+        }
+    }
+    if !line.is_empty() || too_long {
+        f(if too_long { b"" } else { &line });
+    }
+}
+
+/// The human-readable summary.
+pub fn render(s: &Stats) -> String {
+    let map = |m: &BTreeMap<String, u64>| {
+        if m.is_empty() {
+            "none".to_string()
+        } else {
+            m.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let pct = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p}%"));
+    let secs = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p} s"));
+    let period = if s.days == 0 {
+        "all time".to_string()
+    } else {
+        format!("last {} days", s.days)
+    };
+    let last = match (s.last_incident, &s.last_incident_result) {
+        (Some(t), Some(r)) => format!("{} ({r})", crate::log::stamp(local(t))),
+        _ => "none".into(),
+    };
+    format!(
+        "selfheal stats, {period}\n\
+         checks:              {} ({} healthy, {} unhealthy), healthy {}\n\
+         restarts:            {}\n\
+         recovery:            {}\n\
+         level 3:             {} (mean {})\n\
+         autonomous recovery: {} of unhealthy runs\n\
+         mean time to recovery: {} over {} incident(s)\n\
+         alerts:              {}\n\
+         last incident:       {last}\n\
+         lines read:          {} ({} malformed, skipped)\n",
+        s.healthy_runs + s.unhealthy_runs,
+        s.healthy_runs,
+        s.unhealthy_runs,
+        pct(s.healthy_percent),
+        map(&s.restarts),
+        map(&s.recovery),
+        map(&s.level3),
+        secs(s.level3_mean_seconds),
+        pct(s.autonomous_percent),
+        secs(s.mttr_seconds),
+        s.incidents,
+        map(&s.alerts),
+        s.lines,
+        s.malformed,
+    )
+}
+
+fn local(unix: i64) -> time::OffsetDateTime {
+    let utc =
+        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let now = crate::clock::local_now();
+    utc.to_offset(now.offset())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_and_long_lines_skipped() {
+        let data = format!("a\nbb\n{}\nccc", "x".repeat(LINE_MAX + 10));
+        let mut got = Vec::new();
+        each_line(data.as_bytes(), |l| {
+            got.push(String::from_utf8_lossy(l).into_owned())
+        });
+        assert_eq!(got, vec!["a", "bb", "", "ccc"]);
+    }
+}

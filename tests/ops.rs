@@ -1,0 +1,229 @@
+//! Operations: stats, the Prometheus file, maintenance windows.
+
+mod common;
+
+use common::*;
+use std::io::Write;
+use std::process::Command;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+#[test]
+fn stats_match_the_seeds_jq_query_and_skip_garbage() {
+    let sb = Sandbox::new("stats");
+    std::fs::create_dir_all(sb.memory()).expect("mkdir");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("time")
+        .as_secs();
+    let clean = sb.root.join("clean.json");
+    let mut clean_f = std::fs::File::create(&clean).expect("clean");
+    let mut mixed =
+        std::fs::File::create(sb.memory().join(".healthcheck-metrics.json")).expect("mixed");
+    let results = ["success", "failed", "self_healed", "success", "success"];
+    for i in 0..5000u64 {
+        let line = match i % 7 {
+            0 => format!("{{\"timestamp\":{},\"metric\":\"recovery\",\"result\":\"{}\",\"duration\":{}}}\n", now - i, results[(i as usize / 7) % 5], i % 3),
+            1 => format!("{{\"timestamp\":{},\"metric\":\"gateway_restart\",\"result\":\"timeout\",\"duration\":60}}\n", now - i),
+            2 => format!("{{\"timestamp\":{},\"metric\":\"incident\",\"result\":\"resolved\",\"duration\":{}}}\n", now - i, 30 + i % 10),
+            _ => format!("{{\"timestamp\":{},\"metric\":\"health_check\",\"result\":\"healthy\",\"duration\":0}}\n", now - i),
+        };
+        clean_f.write_all(line.as_bytes()).expect("write");
+        mixed.write_all(line.as_bytes()).expect("write");
+        if i % 1000 == 0 {
+            mixed
+                .write_all(b"not json at all\n{\"timestamp\":\n\xff\xfe binary\n\n")
+                .expect("garbage");
+            mixed.write_all(&vec![b'x'; 200_000]).expect("long");
+            mixed.write_all(b"\n").expect("nl");
+        }
+    }
+    drop(mixed);
+    drop(clean_f);
+    let r = run(sb.cmd(&["stats", "--days", "0", "--json"]), LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let s: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let query = r#"[.[] | select(.metric=="recovery")] | group_by(.result) | map({key: .[0].result, value: length}) | from_entries"#;
+    let out = Command::new("jq")
+        .args(["-s", "-c", query])
+        .arg(&clean)
+        .output()
+        .expect("jq (.ci/run installs it)");
+    let jq: serde_json::Value = serde_json::from_slice(&out.stdout).expect("jq json");
+    assert_eq!(s["recovery"], jq, "stats {} vs jq {}", s["recovery"], jq);
+    assert_eq!(
+        s["malformed"],
+        5 * 5,
+        "garbage lines counted: {}",
+        s["malformed"]
+    );
+    assert!(s["mttr_seconds"]
+        .as_f64()
+        .is_some_and(|m| (30.0..40.0).contains(&m)));
+    let text = run(sb.cmd(&["stats"]), LIMIT);
+    assert!(
+        text.stdout.contains("recovery:") && text.stdout.contains("malformed"),
+        "{}",
+        text.stdout
+    );
+}
+
+/// A minimal parser of the Prometheus text format: every sample line is
+/// `name{labels} value` with a float value; comments are HELP/TYPE.
+fn parse_prom(text: &str) -> Result<Vec<(String, f64)>, String> {
+    if !text.ends_with('\n') {
+        return Err("no final newline (half written?)".into());
+    }
+    let mut samples = Vec::new();
+    for line in text.lines() {
+        if let Some(c) = line.strip_prefix("# ") {
+            if !(c.starts_with("HELP ") || c.starts_with("TYPE ")) {
+                return Err(format!("bad comment {line:?}"));
+            }
+            continue;
+        }
+        let (series, value) = line.rsplit_once(' ').ok_or(format!("no value: {line:?}"))?;
+        let name_end = series.find('{').unwrap_or(series.len());
+        let name = &series[..name_end];
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("bad name {line:?}"));
+        }
+        if name_end < series.len() && !series.ends_with('}') {
+            return Err(format!("bad labels {line:?}"));
+        }
+        let v: f64 = value.parse().map_err(|_| format!("bad value {line:?}"))?;
+        samples.push((series.to_string(), v));
+    }
+    Ok(samples)
+}
+
+#[test]
+fn prometheus_file_parses_and_is_never_half_written() {
+    let sb = Sandbox::new("prom");
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let dir = sb.root.join("textfile");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let prom = dir.join("selfheal.prom");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (stop2, prom2) = (stop.clone(), prom.clone());
+    let reader = std::thread::spawn(move || {
+        let mut reads = 0;
+        while !stop2.load(std::sync::atomic::Ordering::SeqCst) {
+            if let Ok(text) = std::fs::read_to_string(&prom2) {
+                parse_prom(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+                reads += 1;
+            }
+        }
+        reads
+    });
+    for _ in 0..20 {
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+            .env("SELFHEAL_PROM_FILE", &prom);
+        assert_eq!(run(cmd, LIMIT).code, Some(0));
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(reader.join().expect("reader") > 20);
+    let samples = parse_prom(&std::fs::read_to_string(&prom).expect("prom")).expect("parses");
+    let get = |s: &str| samples.iter().find(|(k, _)| k == s).map(|(_, v)| *v);
+    assert_eq!(
+        get(&format!("selfheal_up{{url=\"{}\"}}", srv.url())),
+        Some(1.0)
+    );
+    assert_eq!(
+        get("selfheal_events_total{metric=\"health_check\",result=\"healthy\"}"),
+        Some(20.0)
+    );
+    assert_eq!(get("selfheal_incident_open"), Some(0.0));
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "temp files left: {leftovers:?}");
+}
+
+#[test]
+fn pause_stops_healing_and_alerts_and_resume_brings_them_back() {
+    let sb = Sandbox::new("pause");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let marker = sb.root.join("restarted");
+    let check = || {
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env(
+            "OPENCLAW_GATEWAY_URL",
+            format!("http://127.0.0.1:{}/", dead_port()),
+        )
+        .env("HEALTH_CHECK_HTTP_TIMEOUT", "1")
+        .env("HEALTH_CHECK_MAX_RETRIES", "1")
+        .env("HEALTH_CHECK_RETRY_DELAY", "0.1")
+        .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
+        .env("SELFHEAL_POLL_INTERVAL", "0.1")
+        .env("SELFHEAL_AGENT_CMD", "")
+        .env(
+            "SELFHEAL_RESTART_CMD",
+            format!("{} {}", fixture("touch.sh"), marker.display()),
+        )
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+        run(cmd, LIMIT)
+    };
+    assert_eq!(run(sb.cmd(&["pause", "2h"]), LIMIT).code, Some(0));
+    let r = check();
+    assert_eq!(r.code, Some(0), "paused is exit 0: {}", r.all());
+    assert!(
+        r.stdout.contains("paused for") && r.stdout.contains("no healing"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !marker.exists(),
+        "the restart command ran during the window"
+    );
+    assert!(
+        sink.received().is_empty(),
+        "an alert went out during the window"
+    );
+    assert!(
+        sb.metric_pairs()
+            .contains(&("http_check".into(), "000".into())),
+        "probes are still recorded"
+    );
+    for bad in ["0", "8d", "soon", "-5m"] {
+        assert_eq!(
+            run(sb.cmd(&["pause", bad]), LIMIT).code,
+            Some(2),
+            "pause {bad}"
+        );
+    }
+    assert_eq!(run(sb.cmd(&["resume"]), LIMIT).code, Some(0));
+    let r = check();
+    assert_eq!(r.code, Some(1));
+    assert!(marker.exists(), "healing did not come back after resume");
+    assert_eq!(sink.received().len(), 1);
+}
+
+#[test]
+fn an_expired_window_heals_normally() {
+    let sb = Sandbox::new("pause-expired");
+    std::fs::create_dir_all(sb.memory()).expect("mkdir");
+    std::fs::write(sb.memory().join(".selfheal-pause"), "1000\n").expect("write");
+    let marker = sb.root.join("restarted");
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env(
+        "OPENCLAW_GATEWAY_URL",
+        format!("http://127.0.0.1:{}/", dead_port()),
+    )
+    .env("HEALTH_CHECK_MAX_RETRIES", "1")
+    .env("HEALTH_CHECK_RETRY_DELAY", "0.1")
+    .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
+    .env("SELFHEAL_AGENT_CMD", "")
+    .env(
+        "SELFHEAL_RESTART_CMD",
+        format!("{} {}", fixture("touch.sh"), marker.display()),
+    );
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1));
+    assert!(marker.exists());
+    assert!(!sb.memory().join(".selfheal-pause").exists());
+}
