@@ -48,6 +48,9 @@ pub enum Command {
         duration: std::time::Duration,
     },
     Resume,
+    Doctor {
+        format: Format,
+    },
     /// Print this text and exit 0.
     Help(&'static str),
     Version,
@@ -82,6 +85,8 @@ Commands:
   pause DURATION   maintenance window (e.g. 30m, 2h): probe and record only,
                    no healing, no alerts
   resume           end the maintenance window
+  doctor [--json]  check configuration, dependencies, permissions, scheduler;
+                   exit 1 on problems
   rotate           delete this tool's logs older than the retention
 
 Global options:
@@ -200,6 +205,20 @@ incident still open when the window ends is handled normally by the next
 check. The window is kept in .selfheal-pause in OPENCLAW_MEMORY_DIR.
 ";
 
+const HELP_DOCTOR: &str = "\
+selfheal doctor — is this installation one to trust at night?
+
+Usage: selfheal [GLOBAL OPTIONS] doctor [--json]
+
+Checks: the configuration and the env file's mode; the tool directory and
+its files' modes; the restart command, tmux and the agent (absolute paths);
+at least one alert channel; the CA bundle for HTTPS; the scheduler
+(launchd, systemd user timer, or cron); the service's own keep-alive
+(level 1: ai.openclaw.gateway / openclaw-gateway.service); one probe.
+One line per check (✓, ✗ with its fix, · for information). Changes and
+sends nothing. Exit status: 0 no problems, 1 problems.
+";
+
 const HELP_ROTATE: &str = "\
 selfheal rotate — delete this tool's dated logs older than the retention.
 
@@ -245,7 +264,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
             Short('v') | Long("verbose") => global.verbosity = Verbosity::Verbose,
             Short('h') | Long("help") => help = true,
             Short('V') | Long("version") => version = true,
-            Long("json") if matches!(command, Some("probe" | "stats")) => format = Format::Json,
+            Long("json") if matches!(command, Some("probe" | "stats" | "doctor")) => {
+                format = Format::Json
+            }
             Long("days") if command == Some("stats") => {
                 let v = utf8(parser.value().map_err(usage)?, "--days")?;
                 days = v.parse().ok().filter(|d| *d <= 36500).ok_or_else(|| {
@@ -275,6 +296,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
                     "stats" => "stats",
                     "pause" => "pause",
                     "resume" => "resume",
+                    "doctor" => "doctor",
                     other => {
                         return Err(Error::Usage(format!("unknown command {other:?}")));
                     }
@@ -318,6 +340,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Cli> {
             Command::Pause { duration }
         }
         (Some("resume"), true, _) => Command::Help(HELP_PAUSE),
+        (Some("doctor"), true, _) => Command::Help(HELP_DOCTOR),
+        (Some("doctor"), false, _) => Command::Doctor { format },
         (Some("resume"), false, _) => Command::Resume,
         (Some("recover"), false, _) => Command::Recover,
         (Some("check"), false, _) => Command::Check,

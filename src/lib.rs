@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod ctx;
+pub mod doctor;
 pub mod envfile;
 pub mod error;
 pub mod files;
@@ -86,6 +87,23 @@ pub fn run(cli: Cli) -> Result<Verdict> {
             };
             log::print(&text);
             Ok(Verdict::Ok)
+        }
+        Command::Doctor { format } => {
+            let checks = doctor::run(&config);
+            let problems = checks.iter().any(|c| c.status == doctor::Status::Fail);
+            let text = match format {
+                Format::Json => format!(
+                    "{}\n",
+                    serde_json::json!({"ok": !problems, "checks": checks})
+                ),
+                Format::Text => doctor::render(&checks),
+            };
+            log::print(&text);
+            Ok(if problems {
+                Verdict::Unhealthy
+            } else {
+                Verdict::Ok
+            })
         }
         Command::Pause { duration } => pause(&cli, &config, duration),
         Command::Resume => resume(&cli, &config),

@@ -189,6 +189,64 @@ fn has_exited(pid: libc::pid_t) -> bool {
     rc == 0 && unsafe { info.si_pid() } == pid
 }
 
+/// Runs a short query command (`launchctl list X`, `systemctl --user
+/// is-active X`, `crontab -l`) and returns whether it succeeded and its
+/// stdout (at most 64 KiB), or `None` if it could not be started. Killed
+/// with its group at `timeout`; for commands that leave nothing behind.
+pub fn output(argv: &[&str], timeout: Duration) -> Option<(bool, String)> {
+    use std::os::fd::AsRawFd;
+    let (program, args) = argv.split_first()?;
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()
+        .ok()?;
+    let mut out = child.stdout.take()?;
+    let fd = out.as_raw_fd();
+    // SAFETY: fcntl on a pipe we own.
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+    let deadline = std::time::Instant::now() + timeout;
+    let mut bytes = Vec::new();
+    let mut buf = [0u8; 4096];
+    let status = loop {
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd.
+        unsafe { libc::poll(&mut pfd, 1, 20) };
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 || bytes.len() > 64 * 1024 {
+                break;
+            }
+            bytes.extend_from_slice(&buf[..n]);
+        }
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if std::time::Instant::now() < deadline => {}
+            _ => {
+                kill_group(&mut child);
+                break None;
+            }
+        }
+    };
+    while let Ok(n) = out.read(&mut buf) {
+        if n == 0 || bytes.len() > 64 * 1024 {
+            break;
+        }
+        bytes.extend_from_slice(&buf[..n]);
+    }
+    let ok = status.is_some_and(|s| s.success());
+    Some((ok, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
 /// Up to `max` bytes of a capture file, from its start.
 pub fn read_capture(path: &Path, max: u64) -> Vec<u8> {
     let mut bytes = Vec::new();

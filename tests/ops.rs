@@ -227,3 +227,97 @@ fn an_expired_window_heals_normally() {
     assert!(marker.exists());
     assert!(!sb.memory().join(".selfheal-pause").exists());
 }
+
+#[test]
+fn doctor_in_an_empty_sandbox_names_each_problem_with_its_fix() {
+    let sb = Sandbox::new("doctor-empty");
+    let mut cmd = sb.cmd(&["doctor"]);
+    cmd.env(
+        "OPENCLAW_GATEWAY_URL",
+        format!("http://127.0.0.1:{}/", dead_port()),
+    )
+    .env(
+        "SELFHEAL_RESTART_CMD",
+        "/nonexistent/openclaw gateway restart",
+    )
+    .env("SELFHEAL_AGENT_CMD", "/nonexistent/claude");
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let fails: Vec<usize> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("✗"))
+        .map(|(i, _)| i)
+        .collect();
+    for want in ["restart command", "agent", "alert channels", "probe"] {
+        assert!(
+            fails
+                .iter()
+                .any(|&i| lines[i].starts_with(&format!("✗ {want}:"))),
+            "no ✗ for {want}: {}",
+            r.stdout
+        );
+    }
+    for i in &fails {
+        assert!(
+            lines
+                .get(i + 1)
+                .is_some_and(|l| l.trim_start().starts_with("fix: ")),
+            "✗ without a fix: {}",
+            lines[*i]
+        );
+    }
+    assert!(!sb.memory().exists(), "doctor created the tool directory");
+    let j = run(
+        {
+            let mut c = sb.cmd(&["doctor", "--json"]);
+            c.env(
+                "OPENCLAW_GATEWAY_URL",
+                format!("http://127.0.0.1:{}/", dead_port()),
+            );
+            c
+        },
+        LIMIT,
+    );
+    let v: serde_json::Value = serde_json::from_str(&j.stdout).expect("json");
+    assert_eq!(v["ok"], false);
+}
+
+#[test]
+fn doctor_with_a_good_configuration_reports_only_true_problems() {
+    let sb = Sandbox::new("doctor-good");
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let sink = Sink::start(vec![Answer::ok()]);
+    sb.env_file(&format!(
+        "OPENCLAW_GATEWAY_URL={}\nSELFHEAL_RESTART_CMD={} /dev/null\nSELFHEAL_AGENT_CMD=\nSELFHEAL_WEBHOOK_URL={}\n",
+        srv.url(),
+        fixture("touch.sh"),
+        sink.url("/hook")
+    ));
+    // A tool directory with a loose file in it: a true problem.
+    assert_eq!(run(sb.cmd(&["check"]), LIMIT).code, Some(0));
+    use std::os::unix::fs::PermissionsExt;
+    let metrics = sb.memory().join(".healthcheck-metrics.json");
+    std::fs::set_permissions(&metrics, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let r = run(sb.cmd(&["doctor"]), LIMIT);
+    let fails: Vec<&str> = r.stdout.lines().filter(|l| l.starts_with("✗")).collect();
+    let expected: Vec<&str> = fails
+        .iter()
+        .copied()
+        .filter(|l| !l.starts_with("✗ scheduler:") && !l.starts_with("✗ CA certificates:"))
+        .collect();
+    assert_eq!(expected.len(), 1, "{}", r.stdout);
+    assert!(
+        expected[0]
+            .starts_with("✗ tool directory: files readable by others: .healthcheck-metrics.json"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("✓ probe:") && r.stdout.contains("✓ alert channels: webhook"),
+        "{}",
+        r.stdout
+    );
+    assert!(sink.received().is_empty(), "doctor sent something");
+}

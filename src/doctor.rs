@@ -1,0 +1,289 @@
+//! `selfheal doctor`: is this installation one to trust at night? One line
+//! per check with the fix for each problem; exit 1 if there is one.
+//! Read-only: it probes once and asks the scheduler and service manager
+//! (bounded), but creates, changes and sends nothing.
+
+use std::os::unix::fs::PermissionsExt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::agent::find_program;
+use crate::config::Config;
+use crate::notify;
+use crate::process;
+use crate::shellwords;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Fail,
+    Info,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub status: Status,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+fn ok(name: &'static str, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        status: Status::Ok,
+        detail: detail.into(),
+        fix: None,
+    }
+}
+fn info(name: &'static str, detail: impl Into<String>) -> Check {
+    Check {
+        name,
+        status: Status::Info,
+        detail: detail.into(),
+        fix: None,
+    }
+}
+fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    Check {
+        name,
+        status: Status::Fail,
+        detail: detail.into(),
+        fix: Some(fix.into()),
+    }
+}
+
+const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub fn run(c: &Config) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let env_file = match &c.env_file {
+        Some(p) => p.display().to_string(),
+        None => "none (defaults and environment)".into(),
+    };
+    checks.push(ok("configuration", format!("valid; env file: {env_file}")));
+    for w in &c.warnings {
+        checks.push(info("configuration", w.clone()));
+    }
+    if let Some(p) = &c.env_file {
+        let mode = std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
+        checks.push(if mode & 0o077 == 0 {
+            ok("env file mode", format!("{mode:o}"))
+        } else {
+            fail(
+                "env file mode",
+                format!("{mode:o}: others can read the secrets in it"),
+                format!("chmod 600 {}", p.display()),
+            )
+        });
+    }
+    checks.push(tool_dir(c));
+    checks.push(command_check(
+        "restart command",
+        &c.restart_cmd,
+        "SELFHEAL_RESTART_CMD",
+    ));
+    if c.agent_cmd.is_empty() {
+        checks.push(info("level 3", "disabled (SELFHEAL_AGENT_CMD is empty)"));
+    } else {
+        checks.push(match find_program(&c.tmux, &c.agent_workdir) {
+            Some(p) => ok("tmux", p.display().to_string()),
+            None => fail(
+                "tmux",
+                format!("{} not found", c.tmux),
+                "install tmux (brew install tmux / apt install tmux), or set SELFHEAL_TMUX",
+            ),
+        });
+        checks.push(command_check("agent", &c.agent_cmd, "SELFHEAL_AGENT_CMD"));
+        if !c.agent_fallback_cmd.is_empty() {
+            checks.push(command_check(
+                "fallback agent",
+                &c.agent_fallback_cmd,
+                "SELFHEAL_AGENT_FALLBACK_CMD",
+            ));
+        }
+    }
+    let channels = notify::configured(c);
+    checks.push(if channels.is_empty() {
+        fail(
+            "alert channels",
+            "none configured: when every level fails, nobody is told",
+            "set DISCORD_WEBHOOK_URL, SLACK_WEBHOOK_URL, TELEGRAM_BOT_TOKEN + TELEGRAM_CHAT_ID, NTFY_URL or SELFHEAL_WEBHOOK_URL; then `selfheal notify test`",
+        )
+    } else {
+        ok(
+            "alert channels",
+            channels.iter().map(|ch| format!("{} ({})", ch.name(), ch.shown_endpoint(c))).collect::<Vec<_>>().join(", "),
+        )
+    });
+    if !channels.is_empty() || c.url.starts_with("https:") || c.heartbeat_url.is_some() {
+        checks.push(match crate::tls::bundle() {
+            Some(p) => ok(
+                "CA certificates",
+                format!("{} ({} certificates)", p.display(), crate::tls::count()),
+            ),
+            None => fail(
+                "CA certificates",
+                crate::tls::MISSING_HINT,
+                "install the ca-certificates package, or set SSL_CERT_FILE",
+            ),
+        });
+    }
+    checks.push(scheduler());
+    checks.push(keep_alive(c));
+    let probe = crate::probe::probe(&crate::probe::agent(c), c);
+    let url = crate::config::shown_url(c);
+    checks.push(if probe.healthy {
+        ok("probe", format!("{url}: {} in {} ms", probe.reason, probe.latency_ms()))
+    } else {
+        fail("probe", format!("{url}: {}", probe.reason), "start the service, or set OPENCLAW_GATEWAY_URL / SELFHEAL_EXPECT_STATUS / SELFHEAL_EXPECT_BODY to what healthy looks like")
+    });
+    checks
+}
+
+fn tool_dir(c: &Config) -> Check {
+    let dir = &c.memory_dir;
+    let Ok(meta) = std::fs::metadata(dir) else {
+        return info(
+            "tool directory",
+            format!(
+                "{} does not exist yet; the first `selfheal check` creates it (0700)",
+                dir.display()
+            ),
+        );
+    };
+    let mode = meta.permissions().mode() & 0o777;
+    if !meta.is_dir() {
+        return fail(
+            "tool directory",
+            format!("{} is not a directory", dir.display()),
+            "set OPENCLAW_MEMORY_DIR to a directory of your own",
+        );
+    }
+    if mode & 0o022 != 0 {
+        return fail(
+            "tool directory",
+            format!("{} is writable by others ({mode:o})", dir.display()),
+            format!("chmod 700 {}", dir.display()),
+        );
+    }
+    let loose: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let ours = name.starts_with(".selfheal")
+                || name.starts_with("healthcheck-")
+                || name.starts_with(".healthcheck-");
+            ours && e
+                .metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o077 != 0)
+        })
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    if !loose.is_empty() {
+        return fail(
+            "tool directory",
+            format!("files readable by others: {}", loose.join(", ")),
+            format!("chmod 600 {}/<file>", dir.display()),
+        );
+    }
+    ok("tool directory", format!("{} ({mode:o})", dir.display()))
+}
+
+fn command_check(name: &'static str, argv: &[String], key: &str) -> Check {
+    let Some(program) = argv.first() else {
+        return info(name, format!("none ({key} is empty)"));
+    };
+    match find_program(program, std::path::Path::new("/")) {
+        Some(p) => ok(
+            name,
+            format!("{} → {}", shellwords::join(argv), p.display()),
+        ),
+        None => fail(
+            name,
+            format!("{program:?} not found on PATH or in the usual places"),
+            format!("install it, or set {key} to an absolute path"),
+        ),
+    }
+}
+
+fn scheduler() -> Check {
+    let name = "scheduler";
+    if cfg!(target_os = "macos") {
+        return match process::output(&["launchctl", "list", "com.openclaw.healthcheck"], QUERY_TIMEOUT) {
+            Some((true, _)) => ok(name, "launchd: com.openclaw.healthcheck is loaded"),
+            _ => fail(name, "the LaunchAgent com.openclaw.healthcheck is not loaded", "./install.sh (or launchctl load ~/Library/LaunchAgents/com.openclaw.healthcheck.plist)"),
+        };
+    }
+    if let Some((true, out)) = process::output(
+        &["systemctl", "--user", "is-active", "selfheal.timer"],
+        QUERY_TIMEOUT,
+    ) {
+        return ok(
+            name,
+            format!("systemd user timer selfheal.timer is {}", out.trim()),
+        );
+    }
+    if let Some((true, out)) = process::output(&["crontab", "-l"], QUERY_TIMEOUT) {
+        if out.lines().any(|l| {
+            !l.trim_start().starts_with('#') && l.contains("selfheal") && l.contains("check")
+        }) {
+            return ok(name, "cron: a `selfheal check` line is in the crontab");
+        }
+    }
+    fail(
+        name,
+        "no systemd timer, LaunchAgent or cron line runs `selfheal check`",
+        "./install.sh (it picks launchd, systemd or cron)",
+    )
+}
+
+fn keep_alive(c: &Config) -> Check {
+    let name = "level 1 keep-alive";
+    let openclaw = c.url.contains(":18789")
+        || c.restart_cmd
+            .first()
+            .is_some_and(|p| p.ends_with("openclaw"));
+    if !openclaw {
+        return info(name, "not an OpenClaw gateway: check that your service manager restarts it (launchd KeepAlive, systemd Restart=)");
+    }
+    if cfg!(target_os = "macos") {
+        return match process::output(&["launchctl", "list", "ai.openclaw.gateway"], QUERY_TIMEOUT) {
+            Some((true, _)) => ok(name, "launchd: ai.openclaw.gateway is loaded"),
+            _ => fail(name, "launchd does not know ai.openclaw.gateway: nothing restarts a crashed gateway between checks", "install the gateway's service: `openclaw gateway install` (launchd then keeps it alive)"),
+        };
+    }
+    match process::output(&["systemctl", "--user", "is-enabled", "openclaw-gateway.service"], QUERY_TIMEOUT) {
+        Some((true, _)) => ok(name, "systemd: openclaw-gateway.service is enabled"),
+        _ => fail(name, "the systemd user unit openclaw-gateway.service is not enabled: nothing restarts a crashed gateway between checks", "install the gateway's service (`openclaw gateway install`) and `systemctl --user enable --now openclaw-gateway.service`"),
+    }
+}
+
+pub fn render(checks: &[Check]) -> String {
+    let mut out = String::from("selfheal doctor\n");
+    for c in checks {
+        let mark = match c.status {
+            Status::Ok => "✓",
+            Status::Fail => "✗",
+            Status::Info => "·",
+        };
+        out.push_str(&format!("{mark} {}: {}\n", c.name, c.detail));
+        if let Some(fix) = &c.fix {
+            out.push_str(&format!("    fix: {fix}\n"));
+        }
+    }
+    let problems = checks.iter().filter(|c| c.status == Status::Fail).count();
+    out.push_str(&match problems {
+        0 => "no problems found\n".to_string(),
+        1 => "1 problem\n".to_string(),
+        n => format!("{n} problems\n"),
+    });
+    out
+}
