@@ -24,6 +24,7 @@ demo: release
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
+	shellcheck install.sh .ci/run tests/*.sh tests/fixtures/*.sh
 
 bench: static
 	bash tests/bench.sh $(STATIC)

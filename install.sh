@@ -1,0 +1,277 @@
+#!/usr/bin/env bash
+# selfheal installer: binary, ~/.openclaw/.env, and a scheduler that runs
+# `selfheal --quiet check` every few minutes. No sudo.
+#
+#   ./install.sh [--dry-run] [--uninstall] [--prefix DIR] [--interval SECONDS]
+#                [--scheduler launchd|systemd|cron|none] [--binary FILE]
+#
+# Never reads stdin (so `curl … | bash` works); a second run changes nothing;
+# --dry-run prints every file and command and changes nothing; --uninstall
+# removes what it installed and keeps .env and the logs.
+set -euo pipefail
+exec </dev/null
+
+prefix="$HOME/.local"
+interval=300
+scheduler=auto
+binary=""
+dry=0
+uninstall=0
+
+usage() {
+  sed -n '2,10p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//'
+}
+
+die() {
+  echo "install.sh: $*" >&2
+  exit 2
+}
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --dry-run | -n) dry=1 ;;
+    --uninstall) uninstall=1 ;;
+    --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift ;;
+    --interval) [ $# -ge 2 ] || die "--interval needs seconds"; interval=$2; shift ;;
+    --scheduler) [ $# -ge 2 ] || die "--scheduler needs a name"; scheduler=$2; shift ;;
+    --binary) [ $# -ge 2 ] || die "--binary needs a file"; binary=$2; shift ;;
+    -h | --help) usage; exit 0 ;;
+    *) die "unknown option $1 (see --help)" ;;
+  esac
+  shift
+done
+
+case "$interval" in
+  '' | *[!0-9]*) die "--interval must be a whole number of seconds" ;;
+esac
+[ "$interval" -ge 60 ] || die "--interval must be at least 60 seconds"
+case "$scheduler" in
+  auto | launchd | systemd | cron | none) ;;
+  *) die "--scheduler must be launchd, systemd, cron or none" ;;
+esac
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]:-$0}")" && pwd)
+bin_dir="$prefix/bin"
+bin="$bin_dir/selfheal"
+env_dir="$HOME/.openclaw"
+env_file="$env_dir/.env"
+plist="$HOME/Library/LaunchAgents/com.openclaw.healthcheck.plist"
+unit_dir="${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user"
+cron_tag="# selfheal"
+
+if [ "$scheduler" = auto ]; then
+  case "$(uname -s)" in
+    Darwin) scheduler=launchd ;;
+    *) if command -v systemctl >/dev/null 2>&1; then scheduler=systemd; else scheduler=cron; fi ;;
+  esac
+fi
+
+say() { printf '%s\n' "$*"; }
+
+# Runs a command, or in a dry run says that it would.
+run() {
+  if [ "$dry" = 1 ]; then
+    say "would run: $*"
+  else
+    "$@"
+  fi
+}
+
+# install_file SRC DEST MODE: copies only when the content differs.
+install_file() {
+  local src=$1 dest=$2 mode=$3
+  if [ -f "$dest" ] && cmp -s "$src" "$dest"; then
+    say "unchanged: $dest"
+    return 1
+  fi
+  if [ "$dry" = 1 ]; then
+    say "would write: $dest (mode $mode)"
+    return 0
+  fi
+  mkdir -p "$(dirname "$dest")"
+  local tmp
+  tmp=$(mktemp "$(dirname "$dest")/.selfheal-install.XXXXXX")
+  cp "$src" "$tmp"
+  chmod "$mode" "$tmp"
+  mv -f "$tmp" "$dest"
+  say "wrote: $dest"
+  return 0
+}
+
+# render TEMPLATE: fills in @BIN@, @INTERVAL@, @HOME@.
+render() {
+  sed -e "s|@BIN@|$bin|g" -e "s|@INTERVAL@|$interval|g" -e "s|@HOME@|$HOME|g" "$1"
+}
+
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/selfheal-install.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+# The binary to install: --binary, one shipped next to this script, or built.
+find_binary() {
+  if [ -n "$binary" ]; then
+    [ -x "$binary" ] || die "--binary $binary is not an executable file"
+    say "$binary"
+  elif [ -x "$here/selfheal" ] && [ ! -d "$here/selfheal" ]; then
+    say "$here/selfheal"
+  elif [ -f "$here/Cargo.toml" ]; then
+    command -v cargo >/dev/null 2>&1 || die "no selfheal binary next to install.sh and no cargo to build one (https://rustup.rs)"
+    if [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ] && command -v musl-gcc >/dev/null 2>&1 &&
+      rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl; then
+      (cd "$here" && cargo build --quiet --release --target x86_64-unknown-linux-musl) >&2
+      say "$here/target/x86_64-unknown-linux-musl/release/selfheal"
+    else
+      (cd "$here" && cargo build --quiet --release) >&2
+      say "$here/target/release/selfheal"
+    fi
+  else
+    die "no selfheal binary next to install.sh; pass --binary FILE"
+  fi
+}
+
+do_install() {
+  local src
+  if [ "$dry" = 1 ] && [ -z "$binary" ] && [ ! -x "$here/selfheal" ]; then
+    say "would build selfheal and install it as $bin"
+  else
+    src=$(find_binary)
+    install_file "$src" "$bin" 755 || true
+  fi
+
+  if [ -e "$env_file" ]; then
+    say "kept: $env_file (never rewritten; the keys are listed in contrib/selfheal.env.example)"
+  else
+    [ -f "$here/contrib/selfheal.env.example" ] || die "contrib/selfheal.env.example is missing"
+    run mkdir -p "$env_dir"
+    run chmod 700 "$env_dir"
+    install_file "$here/contrib/selfheal.env.example" "$env_file" 600 || true
+  fi
+
+  case "$scheduler" in
+    launchd) install_launchd ;;
+    systemd) install_systemd ;;
+    cron) install_cron ;;
+    none) say "no scheduler installed (--scheduler none): run \`$bin --quiet check\` every few minutes yourself" ;;
+  esac
+
+  if [ "$dry" = 1 ]; then
+    say "would run: $bin doctor"
+  elif [ -x "$bin" ]; then
+    say ""
+    "$bin" doctor || say "(doctor found problems: see the fixes above; they do not stop the installation)"
+  fi
+}
+
+install_launchd() {
+  render "$here/contrib/com.openclaw.healthcheck.plist" >"$scratch/plist"
+  if install_file "$scratch/plist" "$plist" 644; then
+    run launchctl bootout "gui/$(id -u)" "$plist" 2>/dev/null || true
+    run launchctl bootstrap "gui/$(id -u)" "$plist" || run launchctl load -w "$plist"
+  elif [ "$dry" = 0 ] && ! launchctl list com.openclaw.healthcheck >/dev/null 2>&1; then
+    run launchctl bootstrap "gui/$(id -u)" "$plist" || run launchctl load -w "$plist"
+  fi
+}
+
+user_manager() {
+  systemctl --user show-environment >/dev/null 2>&1
+}
+
+install_systemd() {
+  local changed=0
+  render "$here/contrib/selfheal.service" >"$scratch/service"
+  render "$here/contrib/selfheal.timer" >"$scratch/timer"
+  install_file "$scratch/service" "$unit_dir/selfheal.service" 644 && changed=1
+  install_file "$scratch/timer" "$unit_dir/selfheal.timer" 644 && changed=1
+  if user_manager; then
+    [ "$changed" = 1 ] && run systemctl --user daemon-reload
+    if [ "$dry" = 1 ] || ! systemctl --user is-enabled selfheal.timer >/dev/null 2>&1 ||
+      ! systemctl --user is-active selfheal.timer >/dev/null 2>&1; then
+      run systemctl --user enable --now selfheal.timer
+    else
+      say "unchanged: selfheal.timer is enabled and active"
+    fi
+  else
+    say "no systemd user manager is reachable from here; to start the timer, run:"
+    say "    systemctl --user daemon-reload && systemctl --user enable --now selfheal.timer"
+    say "and, so that it runs while you are logged out:"
+    say "    loginctl enable-linger $(id -un)"
+  fi
+}
+
+cron_line() {
+  local minutes=$((interval / 60))
+  [ "$minutes" -ge 1 ] || minutes=1
+  say "*/$minutes * * * * $bin --quiet check $cron_tag"
+}
+
+install_cron() {
+  command -v crontab >/dev/null 2>&1 || die "no crontab command; use --scheduler none and run selfheal yourself"
+  local current line
+  current=$(crontab -l 2>/dev/null || true)
+  line=$(cron_line)
+  case $'\n'"$current"$'\n' in
+    *$'\n'"$line"$'\n'*)
+      say "unchanged: crontab has $line"
+      return
+      ;;
+  esac
+  if [ "$dry" = 1 ]; then
+    say "would set in the crontab: $line"
+    return
+  fi
+  { without_ours "$current"; say "$line"; } | crontab -
+  say "crontab: $line"
+}
+
+# The crontab text without selfheal's line (and without blank lines).
+without_ours() {
+  printf '%s\n' "$1" | { grep -vF "$cron_tag" || true; } | sed '/^$/d'
+}
+
+do_uninstall() {
+  case "$scheduler" in
+    launchd)
+      if [ -f "$plist" ]; then
+        run launchctl bootout "gui/$(id -u)" "$plist" 2>/dev/null || run launchctl unload "$plist" 2>/dev/null || true
+        run rm -f "$plist"
+        say "removed: $plist"
+      fi
+      ;;
+    systemd)
+      if [ -f "$unit_dir/selfheal.timer" ] || [ -f "$unit_dir/selfheal.service" ]; then
+        if user_manager; then run systemctl --user disable --now selfheal.timer 2>/dev/null || true; fi
+        run rm -f "$unit_dir/selfheal.timer" "$unit_dir/selfheal.service"
+        if user_manager; then run systemctl --user daemon-reload; fi
+        say "removed: $unit_dir/selfheal.timer, selfheal.service"
+      fi
+      ;;
+    cron)
+      local current=""
+      if command -v crontab >/dev/null 2>&1; then current=$(crontab -l 2>/dev/null || true); fi
+      case "$current" in
+        *"$cron_tag"*)
+          if [ "$dry" = 1 ]; then
+            say "would remove the selfheal line from the crontab"
+          else
+            without_ours "$current" | crontab -
+            say "removed the selfheal line from the crontab"
+          fi
+          ;;
+      esac
+      ;;
+  esac
+  if [ -f "$bin" ]; then
+    run rm -f "$bin"
+    say "removed: $bin"
+  fi
+  say "kept: $env_file and the logs and metrics in ~/openclaw/memory (remove them yourself if you want)"
+}
+
+if [ "$dry" = 1 ]; then
+  say "dry run: nothing is changed"
+fi
+say "scheduler: $scheduler, interval ${interval}s, binary $bin"
+if [ "$uninstall" = 1 ]; then
+  do_uninstall
+else
+  do_install
+fi

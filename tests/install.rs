@@ -1,0 +1,215 @@
+//! install.sh in a sandbox HOME, stdin closed, no TTY: dry run, install,
+//! idempotence, uninstall — with systemd units (no user manager reachable
+//! from the test) and with cron (a fake `crontab` on PATH).
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn install(sb: &Sandbox, args: &[&str]) -> Run {
+    let mut cmd = Command::new("bash");
+    cmd.arg(format!("{}/install.sh", env!("CARGO_MANIFEST_DIR")))
+        .args(["--binary", BIN, "--prefix"])
+        .arg(sb.home.join(".local"))
+        .args(args)
+        .env_clear()
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                sb.root.join("fakebin").display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("HOME", &sb.home)
+        .env("TMPDIR", sb.root.join("tmp"))
+        .stdin(std::process::Stdio::null());
+    std::fs::create_dir_all(sb.root.join("tmp")).expect("tmp");
+    run(cmd, LIMIT)
+}
+
+/// Every file under HOME with its content and mode (mtime too: an
+/// idempotent run rewrites nothing).
+fn snapshot(home: &Path) -> BTreeMap<String, (Vec<u8>, u32, std::time::SystemTime)> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![home.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = e.path();
+            let meta = std::fs::symlink_metadata(&p).expect("meta");
+            if meta.is_dir() {
+                stack.push(p);
+            } else {
+                let key = p.strip_prefix(home).unwrap_or(&p).display().to_string();
+                if key.starts_with("openclaw/memory") || key.starts_with("tmp") {
+                    continue; // doctor's probe may log; not the installer's
+                }
+                out.insert(
+                    key,
+                    (
+                        std::fs::read(&p).unwrap_or_default(),
+                        meta.permissions().mode() & 0o777,
+                        meta.modified().expect("mtime"),
+                    ),
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn systemd_install_is_idempotent_and_uninstall_keeps_the_env_file() {
+    let sb = Sandbox::new("install-systemd");
+    let before = snapshot(&sb.home);
+    let dry = install(&sb, &["--scheduler", "systemd", "--dry-run"]);
+    assert_eq!(dry.code, Some(0), "{}", dry.all());
+    assert!(
+        dry.stdout.contains("would write:") && dry.stdout.contains("selfheal.timer"),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(snapshot(&sb.home), before, "--dry-run changed something");
+
+    let first = install(&sb, &["--scheduler", "systemd", "--interval", "120"]);
+    assert_eq!(first.code, Some(0), "{}", first.all());
+    let bin = sb.home.join(".local/bin/selfheal");
+    assert!(bin.is_file());
+    let env = sb.home.join(".openclaw/.env");
+    assert_eq!(
+        std::fs::metadata(&env).expect("env").permissions().mode() & 0o777,
+        0o600
+    );
+    let unit_dir = sb.home.join(".config/systemd/user");
+    let service = std::fs::read_to_string(unit_dir.join("selfheal.service")).expect("service");
+    assert!(
+        service.contains(&format!("ExecStart={} --quiet check", bin.display())),
+        "{service}"
+    );
+    assert!(service.contains("TimeoutStartSec=infinity") && service.contains("Type=oneshot"));
+    let timer = std::fs::read_to_string(unit_dir.join("selfheal.timer")).expect("timer");
+    assert!(
+        timer.contains("OnUnitActiveSec=120s") && timer.contains("Persistent=true"),
+        "{timer}"
+    );
+    assert!(
+        first
+            .stdout
+            .contains("systemctl --user enable --now selfheal.timer"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first.stdout.contains("loginctl enable-linger"),
+        "{}",
+        first.stdout
+    );
+    assert!(
+        first.stdout.contains("selfheal doctor"),
+        "ends with doctor: {}",
+        first.stdout
+    );
+
+    let installed = snapshot(&sb.home);
+    let second = install(&sb, &["--scheduler", "systemd", "--interval", "120"]);
+    assert_eq!(second.code, Some(0));
+    assert_eq!(
+        snapshot(&sb.home),
+        installed,
+        "a second run changed something:\n{}",
+        second.stdout
+    );
+    assert!(second.stdout.contains("unchanged:"), "{}", second.stdout);
+
+    std::fs::write(
+        &env,
+        "DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/1/mine\n",
+    )
+    .expect("edit");
+    let gone = install(&sb, &["--scheduler", "systemd", "--uninstall"]);
+    assert_eq!(gone.code, Some(0), "{}", gone.all());
+    assert!(
+        !bin.exists()
+            && !unit_dir.join("selfheal.timer").exists()
+            && !unit_dir.join("selfheal.service").exists()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&env).ok().as_deref(),
+        Some("DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/1/mine\n")
+    );
+    assert!(gone.stdout.contains("kept:"), "{}", gone.stdout);
+    let tmp: Vec<_> = std::fs::read_dir(sb.root.join("tmp"))
+        .expect("tmp")
+        .flatten()
+        .collect();
+    assert!(tmp.is_empty(), "left in TMPDIR: {tmp:?}");
+}
+
+#[test]
+fn an_existing_env_file_is_never_rewritten() {
+    let sb = Sandbox::new("install-env");
+    let env = sb.env_file("OPENAI_API_KEY=theirs\n");
+    let r = install(&sb, &["--scheduler", "none"]);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert_eq!(
+        std::fs::read_to_string(&env).ok().as_deref(),
+        Some("OPENAI_API_KEY=theirs\n")
+    );
+}
+
+#[test]
+fn cron_line_installed_once_and_removed() {
+    let sb = Sandbox::new("install-cron");
+    let fakebin = sb.root.join("fakebin");
+    std::fs::create_dir_all(&fakebin).expect("fakebin");
+    let store = sb.root.join("crontab.txt");
+    std::fs::write(&store, "0 3 * * * /usr/bin/backup\n").expect("crontab");
+    let fake = format!(
+        "#!/bin/sh\n# A stand-in for crontab(1) that keeps the table in a file.\ncase \"$1\" in\n  -l) cat '{0}' ;;\n  -) cat > '{0}' ;;\n  *) exit 1 ;;\nesac\n",
+        store.display()
+    );
+    std::fs::write(fakebin.join("crontab"), fake).expect("fake");
+    std::fs::set_permissions(
+        fakebin.join("crontab"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    for _ in 0..2 {
+        let r = install(&sb, &["--scheduler", "cron"]);
+        assert_eq!(r.code, Some(0), "{}", r.all());
+    }
+    let table = std::fs::read_to_string(&store).expect("table");
+    assert_eq!(
+        table.matches("--quiet check # selfheal").count(),
+        1,
+        "{table}"
+    );
+    assert!(
+        table.contains("*/5 * * * * ") && table.contains("/usr/bin/backup"),
+        "{table}"
+    );
+    let r = install(&sb, &["--scheduler", "cron", "--uninstall"]);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let table = std::fs::read_to_string(&store).expect("table");
+    assert_eq!(table, "0 3 * * * /usr/bin/backup\n");
+}
+
+#[test]
+fn bad_options_are_refused() {
+    let sb = Sandbox::new("install-bad");
+    for args in [
+        &["--interval", "10"][..],
+        &["--scheduler", "rc.local"],
+        &["--frobnicate"],
+    ] {
+        let r = install(&sb, args);
+        assert_eq!(r.code, Some(2), "{args:?}: {}", r.all());
+    }
+}
