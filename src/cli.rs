@@ -68,10 +68,9 @@ selfheal — keep one HTTP service alive: probe, restart, then escalate.
 Usage: selfheal [GLOBAL OPTIONS] COMMAND [OPTIONS]
 
 Commands:
-  check            the main job: probe; if unhealthy, run level 2 (restart,
-                   poll until healthy, escalation wait), then alert every
-                   configured channel (level 4); run it from cron, launchd
-                   or a systemd timer
+  check            the main job: probe; if unhealthy run levels 2 → 3 → 4 in
+                   sequence (restart, AI agent in tmux, alerts), each step
+                   bounded; run it from cron, launchd or a systemd timer
   probe [--json]   probe once and print the result; exit 0 healthy, 1 unhealthy
   recover          run level 3 now (an AI agent in tmux), verify, alert on
                    failure
@@ -112,15 +111,20 @@ selfheal check — probe the service and heal it if it is unhealthy.
 Usage: selfheal [GLOBAL OPTIONS] check
 
 Takes the run lock in OPENCLAW_MEMORY_DIR (another run holding it: logs
-`skipped` and exits 0), rotates old logs, probes OPENCLAW_GATEWAY_URL, and
-when unhealthy runs SELFHEAL_RESTART_CMD up to HEALTH_CHECK_MAX_RETRIES times,
-each time probing every SELFHEAL_POLL_INTERVAL for up to
-HEALTH_CHECK_RETRY_DELAY; runs SELFHEAL_REPAIR_CMD once after the first failed
-attempt; then waits up to HEALTH_CHECK_ESCALATION_WAIT (polled). Still
-unhealthy: alerts every configured channel, once per incident (\"resolved\"
-follows when it is healthy again); undelivered alerts are kept and sent by
-the next run. Pings SELFHEAL_HEARTBEAT_URL at the end. Every step is bounded;
-the log names the run's worst case when healing starts.
+`skipped` and exits 0), rotates old logs, sends alerts queued by earlier
+runs, probes OPENCLAW_GATEWAY_URL. During a maintenance window (`pause`) it
+only probes and records. When unhealthy:
+  level 2: runs SELFHEAL_RESTART_CMD up to HEALTH_CHECK_MAX_RETRIES times,
+    each time probing every SELFHEAL_POLL_INTERVAL for up to
+    HEALTH_CHECK_RETRY_DELAY; SELFHEAL_REPAIR_CMD once after the first failed
+    attempt; then waits up to HEALTH_CHECK_ESCALATION_WAIT (polled);
+  level 3: the agent in a private tmux session (see `selfheal recover
+    --help`), unless disabled, missing, or in its cooldown after a failure;
+  level 4: alerts every configured channel, once per incident (\"resolved\"
+    follows when it is healthy again); undelivered alerts are kept for the
+    next run.
+Pings SELFHEAL_HEARTBEAT_URL and writes SELFHEAL_PROM_FILE at the end. Every
+step is bounded; the log names the run's worst case when healing starts.
 
 Exit status: 0 healthy or recovered, 1 still unhealthy.
 ";

@@ -107,6 +107,33 @@ def main():
         subprocess.run(["sh", "-c", f"kill $(cat {pidfile}) 2>/dev/null; sleep 0.3"])
     ttr = statistics.median(recoveries)
 
+    # stats on 1,000,000 lines against the seed's jq query (jq -s), and on
+    # 10,000 lines to show that memory does not grow with the file.
+    stats_rows = []
+    for n in (10_000, 1_000_000):
+        shome = os.path.join(ROOT, f"stats-{n}")
+        mem = os.path.join(shome, "openclaw", "memory")
+        os.makedirs(mem)
+        path = os.path.join(mem, ".healthcheck-metrics.json")
+        now = int(time.time())
+        results = ["success", "failed", "self_healed"]
+        with open(path, "w") as f:
+            for i in range(n):
+                if i % 10 == 0:
+                    f.write('{"timestamp":%d,"metric":"recovery","result":"%s","duration":%d}\n' % (now - i, results[i % 3], i % 4))
+                else:
+                    f.write('{"timestamp":%d,"metric":"http_check","result":"200","duration":0.002}\n' % (now - i))
+        senv = {"HOME": shome, "PATH": env["PATH"]}
+        wall, cpu, rss, _ = measure([BIN, "stats", "--days", "0", "--json"], senv, runs=5)
+        stats_rows.append((n, wall, rss))
+        if n == 1_000_000 and shutil.which("jq"):
+            q = '[.[] | select(.metric=="recovery")] | group_by(.result) | map({result: .[0].result, count: length})'
+            t = time.perf_counter()
+            subprocess.run(["jq", "-s", "-c", q, path], stdout=subprocess.DEVNULL, check=True)
+            jq_ms = (time.perf_counter() - t) * 1000
+            jq_rss = peak_rss_kib(["jq", "-s", "-c", q, path], senv)
+            stats_rows.append(("jq", jq_ms, f"{jq_rss / 1024:.1f}" if jq_rss else "n/a"))
+
     size = os.path.getsize(BIN)
     print(f"selfheal bench — {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}, median of {RUNS} runs\n")
     print("| what | wall ms | cpu ms | peak RSS MiB | command |")
@@ -116,6 +143,10 @@ def main():
     print(f"\n- time to recovery, service that starts 1 s after the restart command, poll 0.2 s: "
           f"median {ttr:.2f} s of 5 (`check` with tests/fixtures/demo-restart.sh … 1)")
     print(f"- static binary: {size} bytes ({size / 1048576:.2f} MiB), `{os.path.relpath(BIN)}`")
+    print("\n| stats | wall ms | peak RSS MiB |\n|---|---:|---:|")
+    for name, ms, rss in stats_rows:
+        label = f"`selfheal stats --days 0`, {name:,} lines" if name != "jq" else "`jq -s` (the seed's query), 1,000,000 lines"
+        print(f"| {label} | {ms:.0f} | {rss} |")
     sys.stdout.flush()
 
 
