@@ -3,6 +3,8 @@ CARGO  ?= cargo
 MUSL   := x86_64-unknown-linux-musl
 STATIC := target/$(MUSL)/release/selfheal
 
+FUZZ_SECONDS ?= 60
+
 .PHONY: build release static test demo lint bench fuzz clean
 
 build:
@@ -28,6 +30,17 @@ lint:
 
 bench: static
 	bash tests/bench.sh $(STATIC)
+
+# cargo-fuzz needs a nightly toolchain; without one, the stable random-input
+# smoke test of the same parsers runs for the same time.
+fuzz:
+	@if cargo +nightly --version >/dev/null 2>&1 && cargo +nightly fuzz --version >/dev/null 2>&1; then \
+		cd fuzz && cargo +nightly fuzz run envfile -- -max_total_time=$(FUZZ_SECONDS) && \
+		cargo +nightly fuzz run metrics -- -max_total_time=$(FUZZ_SECONDS); \
+	else \
+		echo "fuzz: no nightly toolchain with cargo-fuzz here; running tests/fuzz_smoke.rs for $(FUZZ_SECONDS)s each"; \
+		FUZZ_SECONDS=$(FUZZ_SECONDS) $(CARGO) test --release --test fuzz_smoke; \
+	fi
 
 clean:
 	$(CARGO) clean

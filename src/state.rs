@@ -103,6 +103,15 @@ pub fn load(dir: &Path) -> (State, Option<String>) {
     let bytes = match read_capped(&path) {
         Ok(Some(b)) => b,
         Ok(None) => return (State::default(), None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return (
+                State::default(),
+                Some(format!(
+                    "{} is a symlink: not followed; it will be replaced by a file of selfheal's",
+                    path.display()
+                )),
+            )
+        }
         Err(e) => return (State::default(), Some(format!("state not read: {e}"))),
     };
     match serde_json::from_slice::<State>(&bytes) {

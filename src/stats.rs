@@ -52,10 +52,18 @@ struct Line<'a> {
 
 /// Summarizes the metrics in `dir` newer than `days` (0: all).
 pub fn summarize(dir: &Path, days: u32, now: i64) -> Stats {
+    let files = [HEALTH_FILE, EMERGENCY_FILE]
+        .iter()
+        .filter_map(|f| std::fs::File::open(dir.join(f)).ok());
+    summarize_from(files, days, now)
+}
+
+/// Summarizes metrics lines read from `readers` (the fuzz target's entry).
+pub fn summarize_from<R: Read>(readers: impl IntoIterator<Item = R>, days: u32, now: i64) -> Stats {
     let since = if days == 0 {
         i64::MIN
     } else {
-        now - i64::from(days) * 86400
+        now.saturating_sub(i64::from(days) * 86400)
     };
     let mut s = Stats {
         days,
@@ -64,10 +72,7 @@ pub fn summarize(dir: &Path, days: u32, now: i64) -> Stats {
     let mut l3_total = 0.0;
     let mut l3_runs = 0u64;
     let mut downtime = 0.0;
-    for file in [HEALTH_FILE, EMERGENCY_FILE] {
-        let Ok(f) = std::fs::File::open(dir.join(file)) else {
-            continue;
-        };
+    for f in readers {
         each_line(f, |bytes| {
             s.lines += 1;
             let Ok(line) = serde_json::from_slice::<Line>(bytes) else {

@@ -1,0 +1,254 @@
+//! The fault matrix: each case a real process set-up on loopback; for each,
+//! the exit code per SPEC, a clear log line, no panic, nothing lost, and the
+//! run inside its budget.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// A failing service, level 2 fast, level 3 off.
+fn failing(sb: &Sandbox, restart: &str) -> Command {
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env(
+        "OPENCLAW_GATEWAY_URL",
+        format!("http://127.0.0.1:{}/", dead_port()),
+    )
+    .env("HEALTH_CHECK_HTTP_TIMEOUT", "1")
+    .env("HEALTH_CHECK_MAX_RETRIES", "1")
+    .env("HEALTH_CHECK_RETRY_DELAY", "0.1")
+    .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
+    .env("SELFHEAL_POLL_INTERVAL", "0.1")
+    .env("SELFHEAL_ALERT_TIMEOUT", "1")
+    .env("SELFHEAL_AGENT_CMD", "")
+    .env("SELFHEAL_RESTART_CMD", restart);
+    cmd
+}
+
+#[test]
+fn a_missing_restart_command_is_a_clear_failure() {
+    let sb = Sandbox::new("f-missing");
+    let r = run(failing(&sb, "/nonexistent/openclaw gateway restart"), LIMIT);
+    assert_eq!(r.code, Some(1));
+    let log = sb.log();
+    assert!(log.contains("restart command: command not found"), "{log}");
+    assert!(
+        log.contains("set SELFHEAL_RESTART_CMD to an absolute path"),
+        "{log}"
+    );
+    assert!(sb
+        .metric_pairs()
+        .contains(&("gateway_restart".into(), "failed".into())));
+}
+
+#[test]
+fn a_webhook_that_closes_the_connection_is_queued_not_lost() {
+    let sb = Sandbox::new("f-closed");
+    // The sink reads the request, then the "server" drops it: a Close answer.
+    let closed = Server::start(Behaviour::Close);
+    let mut cmd = failing(&sb, &fixture("fail.sh"));
+    cmd.env("SELFHEAL_WEBHOOK_URL", format!("{}hook", closed.url()));
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1));
+    assert!(r.elapsed < Duration::from_secs(8), "{:?}", r.elapsed);
+    assert!(sb.log().contains("queued for the next run"), "{}", sb.log());
+    let state = std::fs::read_to_string(sb.memory().join(".selfheal-state.json")).expect("state");
+    assert!(state.contains("\"channel\": \"webhook\""), "{state}");
+}
+
+#[test]
+fn a_tool_directory_that_cannot_be_made_is_exit_3() {
+    let sb = Sandbox::new("f-dir");
+    let file = sb.root.join("a-file");
+    std::fs::write(&file, "x").expect("write");
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env("OPENCLAW_MEMORY_DIR", file.join("memory"));
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(3), "{}", r.all());
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("cannot create directory"), "{}", r.stderr);
+}
+
+#[test]
+fn symlinks_planted_at_the_log_state_or_metrics_never_redirect_writes() {
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let today = time_today();
+    for (name, expect_code) in [
+        (format!("healthcheck-{today}.log"), 3),
+        (".selfheal-state.json".to_string(), 0),
+        (".healthcheck-metrics.json".to_string(), 0),
+    ] {
+        let sb = Sandbox::new("f-link");
+        std::fs::create_dir_all(sb.memory()).expect("mkdir");
+        let victim = sb.root.join("victim");
+        std::fs::write(&victim, "precious\n").expect("victim");
+        std::os::unix::fs::symlink(&victim, sb.memory().join(&name)).expect("link");
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+            .env("SELFHEAL_PROM_FILE", sb.root.join("x.prom"));
+        let r = run(cmd, LIMIT);
+        assert_eq!(r.code, Some(expect_code), "{name}: {}", r.all());
+        assert_eq!(
+            std::fs::read_to_string(&victim).ok().as_deref(),
+            Some("precious\n"),
+            "{name} was followed"
+        );
+        if expect_code == 0 {
+            assert!(
+                r.all().contains("symlink"),
+                "{name}: no word of the symlink: {}",
+                r.all()
+            );
+        }
+    }
+}
+
+fn time_today() -> String {
+    let out = Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .expect("date");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+#[test]
+fn corrupt_empty_and_future_state_is_survived() {
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    for (label, content) in [
+        ("corrupt", "{\"incident\": {\"started\": "),
+        ("empty", ""),
+        ("binary", "\u{0}\u{1}\u{2}"),
+        ("future", "{\"incident\": {\"started\": 99999999999, \"alerted\": [\"failed\"]}, \"agent_cooldown_until\": 99999999999}"),
+    ] {
+        let sb = Sandbox::new("f-state");
+        std::fs::create_dir_all(sb.memory()).expect("mkdir");
+        std::fs::write(sb.memory().join(".selfheal-state.json"), content).expect("state");
+        let sink = Sink::start(vec![Answer::ok()]);
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", srv.url()).env("SELFHEAL_WEBHOOK_URL", sink.url("/h"));
+        let r = run(cmd, LIMIT);
+        assert_eq!(r.code, Some(0), "{label}: {}", r.all());
+        if label != "future" {
+            assert!(r.stdout.contains("corrupt"), "{label}: {}", r.stdout);
+        } else {
+            // An incident from the future is closed with a downtime of 0, never negative.
+            let text = sink.received().first().map(|r| r.json()["text"].as_str().unwrap_or("").to_string()).unwrap_or_default();
+            assert!(text.contains("Down for: 0s"), "{text}");
+        }
+    }
+}
+
+#[test]
+fn a_cooldown_from_the_future_does_not_hold_level_3_for_years() {
+    let sb = Sandbox::new("f-cooldown");
+    std::fs::create_dir_all(sb.memory()).expect("mkdir");
+    // As if the clock had jumped back: the cooldown ends in 3000 years.
+    std::fs::write(
+        sb.memory().join(".selfheal-state.json"),
+        "{\"agent_cooldown_until\": 99999999999}",
+    )
+    .expect("state");
+    let mut cmd = failing(&sb, &fixture("fail.sh"));
+    cmd.env("SELFHEAL_AGENT_CMD", "/nonexistent/claude")
+        .env("SELFHEAL_AGENT_COOLDOWN", "60");
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1));
+    // At most SELFHEAL_AGENT_COOLDOWN from now: "another 1m00s", not years.
+    assert!(
+        sb.log().contains("no agent is started for another 60s")
+            || sb.log().contains("for another 59"),
+        "{}",
+        sb.log()
+    );
+}
+
+#[test]
+fn fifty_concurrent_checks_do_the_work_once() {
+    let sb = Sandbox::new("f-fifty");
+    let record = sb.root.join("restarts");
+    // A restart command that takes a while and notes each execution.
+    let script = sb.root.join("slow-restart.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho run >> '{}'\nsleep 2\n", record.display()),
+    )
+    .expect("script");
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let script = script.display().to_string();
+    let children: Vec<_> = (0..50)
+        .map(|_| {
+            failing(&sb, &script)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    let mut skipped = 0;
+    let mut worked = 0;
+    for c in children {
+        let out = c.wait_with_output().expect("wait");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+        if text.contains("skipped: another run holds the lock") {
+            assert_eq!(out.status.code(), Some(0));
+            skipped += 1;
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{text}");
+            worked += 1;
+        }
+    }
+    let runs = std::fs::read_to_string(&record)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    // The runs that started after the worker finished (none should: 2 s of work).
+    assert_eq!((worked, runs), (1, 1), "{skipped} skipped");
+}
+
+#[test]
+fn ten_thousand_concurrent_appends_stay_valid_json_lines() {
+    let sb = Sandbox::new("f-appends");
+    let sinks: Vec<Sink> = (0..5).map(|_| Sink::start(vec![Answer::ok()])).collect();
+    let urls = [
+        ("DISCORD_WEBHOOK_URL", sinks[0].url("/d")),
+        ("SLACK_WEBHOOK_URL", sinks[1].url("/s")),
+        ("NTFY_URL", sinks[2].url("/n")),
+        ("SELFHEAL_WEBHOOK_URL", sinks[3].url("/w")),
+        ("SELFHEAL_TELEGRAM_API", sinks[4].url("")),
+    ];
+    let procs = 2000;
+    let mut done = 0;
+    while done < procs {
+        let batch: Vec<_> = (0..40)
+            .map(|_| {
+                let mut cmd = sb.cmd(&["--quiet", "notify", "load"]);
+                for (k, v) in &urls {
+                    cmd.env(k, v);
+                }
+                cmd.env("TELEGRAM_BOT_TOKEN", "1:x")
+                    .env("TELEGRAM_CHAT_ID", "1");
+                cmd.stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        for mut c in batch {
+            assert_eq!(c.wait().expect("wait").code(), Some(0));
+        }
+        done += 40;
+    }
+    let text =
+        std::fs::read_to_string(sb.memory().join(".healthcheck-metrics.json")).expect("metrics");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), procs * 5);
+    for l in lines {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        assert_eq!(v["metric"], "alert");
+    }
+}

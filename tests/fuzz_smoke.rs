@@ -1,0 +1,101 @@
+//! Stable-toolchain stand-in for the cargo-fuzz targets in fuzz/: random and
+//! mutated inputs through the env-file parser, the shell-word splitter and
+//! the metrics reader, which must never panic. `make fuzz` runs it longer
+//! (FUZZ_SECONDS); `make test` runs it briefly.
+
+use std::time::{Duration, Instant};
+
+/// xorshift64*: deterministic per seed, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+const PIECES: &[&[u8]] = &[
+    b"KEY=",
+    b"export ",
+    b"\"",
+    b"'",
+    b"\\",
+    b"#",
+    b" ",
+    b"\t",
+    b"\r\n",
+    b"\n",
+    b"=",
+    b"$(",
+    b")",
+    b"`",
+    b"\xEF\xBB\xBF",
+    b"\xff",
+    b"\x00",
+    b"~/",
+    b"SELFHEAL_",
+    b"OPENCLAW_GATEWAY_URL",
+    b"{\"timestamp\":",
+    b"\"metric\":\"recovery\"",
+    b",\"result\":\"success\"",
+    b",\"duration\":",
+    b"1e308",
+    b"-1",
+    b"}",
+    b"{",
+    b"[",
+    b"null",
+    b"9999999999999999999999",
+];
+
+fn input(rng: &mut Rng) -> Vec<u8> {
+    let mut v = Vec::new();
+    for _ in 0..rng.below(40) {
+        if rng.below(4) == 0 {
+            v.push(rng.next() as u8);
+        } else {
+            v.extend_from_slice(PIECES[rng.below(PIECES.len())]);
+        }
+    }
+    v
+}
+
+fn budget() -> Duration {
+    let secs = std::env::var("FUZZ_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2);
+    Duration::from_secs(secs)
+}
+
+#[test]
+fn parsers_never_panic_on_random_input() {
+    let start = Instant::now();
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    let mut runs = 0u64;
+    while start.elapsed() < budget() {
+        let data = input(&mut rng);
+        let parsed = selfheal::envfile::parse(&data);
+        for e in &parsed.entries {
+            assert!(!e.key.is_empty(), "{data:?}");
+        }
+        if let Ok(text) = std::str::from_utf8(&data) {
+            if let Ok(words) = selfheal::shellwords::split(text) {
+                // What it accepts, it can also print back and re-read.
+                let again = selfheal::shellwords::split(&selfheal::shellwords::join(&words));
+                assert_eq!(again.as_ref().ok(), Some(&words), "{text:?}");
+            }
+            let _ = selfheal::config::parse_duration(text);
+        }
+        let s = selfheal::stats::summarize_from([&data[..]], 0, 1_800_000_000);
+        assert!(s.malformed <= s.lines);
+        runs += 1;
+    }
+    assert!(runs > 1000, "only {runs} inputs in the time given");
+}
