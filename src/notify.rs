@@ -233,29 +233,10 @@ fn shape(msg: &Message, markdown: bool, limit: Option<usize>) -> String {
     if len(&details) <= room {
         return format!("{title}{details}{commands}");
     }
-    // ...then, if that is not enough, cut the end.
-    let mut cut = String::new();
-    let mut used = 1; // the ellipsis
-    for c in details.chars() {
-        used += c.len_utf16();
-        if used > room {
-            break;
-        }
-        cut.push(c);
-    }
-    cut.push('…');
-    let mut text = format!("{title}{cut}{commands}");
-    // The title and commands alone may exceed a tiny limit: cut hard.
-    if len(&text) > limit {
-        text = text
-            .chars()
-            .scan(0, |n, c| {
-                *n += c.len_utf16();
-                (*n <= limit).then_some(c)
-            })
-            .collect();
-    }
-    text
+    // ...then, if that is not enough, cut the end; and if the title and the
+    // commands alone exceed a tiny limit, cut everything.
+    let text = format!("{title}{}{commands}", cut_to(&details, room));
+    cut_to(&text, limit)
 }
 
 /// `text` in at most `max` UTF-16 units, ending in "…" when cut.

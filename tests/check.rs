@@ -394,9 +394,10 @@ fn proxy_variables_are_ignored_for_loopback() {
     assert_eq!(r.code, Some(0), "{}", r.all());
 }
 
-#[test]
-fn a_second_run_is_skipped_and_kill_9_leaves_no_lock() {
-    let sb = Sandbox::new("lock");
+/// A `check` that is inside a restart command that hangs (with a child of
+/// its own): the child process, the pid file of the command and its child,
+/// and the settings used.
+fn check_in_a_hung_restart(sb: &Sandbox) -> (std::process::Child, std::path::PathBuf, Vec<String>) {
     let pids = sb.root.join("pids");
     let url = format!("http://127.0.0.1:{}/", dead_port());
     let mut sets = fast(&url);
@@ -406,14 +407,22 @@ fn a_second_run_is_skipped_and_kill_9_leaves_no_lock() {
         fixture("hang-with-child.sh"),
         pids.display()
     ));
-    let mut first = with_sets(&sb, &sets, &[], &["check"])
+    let child = with_sets(sb, &sets, &[], &["check"])
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("spawn");
     assert!(
         wait_for(Duration::from_secs(10), || read_pids(&pids).len() == 2),
-        "first run did not start"
+        "the run did not reach its restart command"
     );
+    (child, pids, sets)
+}
+
+#[test]
+fn a_second_run_is_skipped_and_kill_9_leaves_no_lock() {
+    let sb = Sandbox::new("lock");
+    let (mut first, pids, sets) = check_in_a_hung_restart(&sb);
+    let url = format!("http://127.0.0.1:{}/", dead_port());
     let second = run(with_sets(&sb, &sets, &[], &["check"]), LIMIT);
     assert_eq!(second.code, Some(0));
     assert!(
@@ -470,20 +479,7 @@ fn a_daemon_left_by_the_restart_command_keeps_running_and_holds_no_lock() {
 #[test]
 fn sigterm_mid_restart_kills_the_command_and_says_interrupted() {
     let sb = Sandbox::new("sigterm");
-    let pids = sb.root.join("pids");
-    let url = format!("http://127.0.0.1:{}/", dead_port());
-    let mut sets = fast(&url);
-    sets.push("SELFHEAL_RESTART_TIMEOUT=20".into());
-    sets.push(format!(
-        "SELFHEAL_RESTART_CMD={} {}",
-        fixture("hang-with-child.sh"),
-        pids.display()
-    ));
-    let mut child = with_sets(&sb, &sets, &[], &["check"])
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("spawn");
-    assert!(wait_for(Duration::from_secs(10), || read_pids(&pids).len() == 2));
+    let (mut child, pids, _) = check_in_a_hung_restart(&sb);
     let pid = child.id().to_string();
     std::process::Command::new("kill")
         .args(["-TERM", &pid])
