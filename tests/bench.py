@@ -117,22 +117,34 @@ def main():
         path = os.path.join(mem, ".healthcheck-metrics.json")
         now = int(time.time())
         results = ["success", "failed", "self_healed"]
-        with open(path, "w") as f:
+        # jq reads a clean copy (it stops at the first bad line); selfheal
+        # reads the same lines with 1% garbage mixed in, and must agree.
+        clean = os.path.join(shome, "clean.json")
+        with open(path, "w") as f, open(clean, "w") as c:
             for i in range(n):
                 if i % 10 == 0:
-                    f.write('{"timestamp":%d,"metric":"recovery","result":"%s","duration":%d}\n' % (now - i, results[i % 3], i % 4))
+                    line = '{"timestamp":%d,"metric":"recovery","result":"%s","duration":%d}\n' % (now - i, results[i % 3], i % 4)
                 else:
-                    f.write('{"timestamp":%d,"metric":"http_check","result":"200","duration":0.002}\n' % (now - i))
+                    line = '{"timestamp":%d,"metric":"http_check","result":"200","duration":0.002}\n' % (now - i)
+                f.write(line)
+                c.write(line)
+                if i % 100 == 0:
+                    f.write('garbage {"timestamp": \n')
         senv = {"HOME": shome, "PATH": env["PATH"]}
         wall, cpu, rss, _ = measure([BIN, "stats", "--days", "0", "--json"], senv, runs=5)
         stats_rows.append((n, wall, rss))
         if n == 1_000_000 and shutil.which("jq"):
             q = '[.[] | select(.metric=="recovery")] | group_by(.result) | map({result: .[0].result, count: length})'
             t = time.perf_counter()
-            subprocess.run(["jq", "-s", "-c", q, path], stdout=subprocess.DEVNULL, check=True)
+            out = subprocess.run(["jq", "-s", "-c", q, clean], capture_output=True, check=True).stdout
             jq_ms = (time.perf_counter() - t) * 1000
-            jq_rss = peak_rss_kib(["jq", "-s", "-c", q, path], senv)
+            jq_rss = peak_rss_kib(["jq", "-s", "-c", q, clean], senv)
             stats_rows.append(("jq", jq_ms, f"{jq_rss / 1024:.1f}" if jq_rss else "n/a"))
+            ours = json.loads(subprocess.run([BIN, "stats", "--days", "0", "--json"], env=senv, capture_output=True).stdout)
+            theirs = {d["result"]: d["count"] for d in json.loads(out)}
+            agree = ours["recovery"] == theirs
+            print(f"stats vs jq on 1,000,000 lines: recovery counts {'equal' if agree else 'DIFFER'} "
+                  f"({theirs}); {ours['malformed']} garbage lines skipped", file=sys.stderr)
 
     size = os.path.getsize(BIN)
     print(f"selfheal bench — {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}, median of {RUNS} runs\n")
