@@ -690,8 +690,12 @@ fn finish(
             &format!("failed after {}: {detail}", fmt_secs(elapsed)),
         );
         l3.raw(&format!("{FAILURE_MARKER}\n"));
-        ctx.state.agent_cooldown_until = Some(unix_now() + c.agent_cooldown.as_secs() as i64);
-        ctx.save_state();
+        // A missing tmux or agent cost nothing: no cooldown, so that the
+        // next run tries again once it is installed.
+        if result != "dependency_failed" {
+            ctx.state.agent_cooldown_until = Some(unix_now() + c.agent_cooldown.as_secs() as i64);
+            ctx.save_state();
+        }
     }
     Outcome {
         recovered,

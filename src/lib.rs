@@ -31,6 +31,7 @@ pub mod stats;
 pub mod tls;
 pub mod tmux;
 
+use std::io::Write;
 use std::time::SystemTime;
 
 use cli::{Cli, Command, Format};
@@ -179,6 +180,9 @@ fn with_tool_dir(
 }
 
 fn probe(config: &Config, format: Format) -> Result<Verdict> {
+    for w in &config.warnings {
+        let _ = writeln!(std::io::stderr(), "selfheal: warning: {w}");
+    }
     let p = probe::probe(&probe::agent(config), config);
     let url = config::shown_url(config);
     let text = match format {

@@ -63,11 +63,12 @@ impl Incident {
         self.alerted.iter().any(|k| k == kind)
     }
 
-    /// Whether any message that calls for a human went out.
+    /// Whether any message that calls for a human went out (then the
+    /// incident ends with "resolved").
     pub fn paged(&self) -> bool {
         self.alerted
             .iter()
-            .any(|k| k == "failed" || k == "escalating")
+            .any(|k| matches!(k.as_str(), "failed" | "escalating" | "run_died"))
     }
 }
 
