@@ -445,6 +445,12 @@ fn missing_tmux_or_agent_is_a_dependency_failure() {
             "{name}: {:?}",
             r.elapsed
         );
+        // Nothing was spent: no cooldown keeps the next run from trying.
+        let state = s.mem(".selfheal-state.json");
+        assert!(
+            state.contains("\"agent_cooldown_until\": null"),
+            "{name}: {state}"
+        );
     }
 }
 
