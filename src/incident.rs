@@ -120,10 +120,16 @@ pub fn send(ctx: &mut Ctx, kind: Kind, facts: &Facts, spool: Spool) -> Result<Su
     let channels = notify::configured(ctx.config);
     let mut summary = Summary::default();
     if channels.is_empty() {
-        ctx.log.warn(format!(
+        let line = format!(
             "alert {}: no channel configured (DISCORD_WEBHOOK_URL, SLACK_WEBHOOK_URL, TELEGRAM_BOT_TOKEN, NTFY_URL, SELFHEAL_WEBHOOK_URL): nobody was told",
             msg.kind_key
-        ));
+        );
+        // Good news that nobody hears is no problem; bad news is.
+        if msg.severity == alert::Severity::Info {
+            ctx.log.info(line);
+        } else {
+            ctx.log.warn(line);
+        }
         return Ok(summary);
     }
     for channel in channels {

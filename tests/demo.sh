@@ -63,4 +63,7 @@ if command -v jq >/dev/null; then
     "$HOME/openclaw/memory/.healthcheck-metrics.json"
 fi
 
+step "7. selfheal stats"
+"$bin" stats --days 1
+
 step "done: the demo service is stopped; files are in $root"
