@@ -100,6 +100,18 @@ pub fn run(c: &Config) -> Vec<Check> {
             ),
         });
         checks.push(command_check("agent", &c.agent_cmd, "SELFHEAL_AGENT_CMD"));
+        let is_claude = c.agent_cmd.first().is_some_and(|p| p.ends_with("claude"));
+        let permitted = c.agent_cmd.iter().any(|a| {
+            a.starts_with("--permission-mode")
+                || a.starts_with("--allowedTools")
+                || a == "--dangerously-skip-permissions"
+        });
+        if is_claude && !permitted {
+            checks.push(info(
+                "agent permissions",
+                "claude will ask before running commands and nobody answers at night; consider --permission-mode acceptEdits and --allowedTools in SELFHEAL_AGENT_CMD (README: AI recovery)",
+            ));
+        }
         if !c.agent_fallback_cmd.is_empty() {
             checks.push(command_check(
                 "fallback agent",
