@@ -606,7 +606,7 @@ fn run_command(ctx: &mut Ctx, argv: &[String], what: &str) -> Result<Finished> {
         if let Outcome::NotStarted(_) = done.outcome {
             ctx.log.warn(format!(
                 "level 2: {:?} was not found or is not executable (PATH={}); set SELFHEAL_RESTART_CMD to an absolute path",
-                argv[0],
+                argv.first().map(String::as_str).unwrap_or(""),
                 std::env::var("PATH").unwrap_or_default()
             ));
         }
