@@ -47,7 +47,7 @@ pub fn open(ctx: &mut Ctx, status: &str, reason: &str) {
 pub fn downtime(ctx: &Ctx) -> Option<Duration> {
     let started = ctx.state.incident.as_ref()?.started;
     Some(Duration::from_secs(
-        u64::try_from(unix_now() - started).unwrap_or(0),
+        u64::try_from(unix_now().saturating_sub(started)).unwrap_or(0),
     ))
 }
 
@@ -88,7 +88,9 @@ pub fn close(ctx: &mut Ctx, facts: &Facts) -> Result<()> {
     let Some(incident) = ctx.state.incident.take() else {
         return Ok(());
     };
-    let down = Duration::from_secs(u64::try_from(unix_now() - incident.started).unwrap_or(0));
+    let down = Duration::from_secs(
+        u64::try_from(unix_now().saturating_sub(incident.started)).unwrap_or(0),
+    );
     ctx.record(
         HEALTH_FILE,
         Metric::new("incident", "resolved", down.as_secs_f64()),
@@ -97,7 +99,7 @@ pub fn close(ctx: &mut Ctx, facts: &Facts) -> Result<()> {
     if incident.paged() {
         let mut facts = facts.clone();
         facts.down_for = Some(Duration::from_secs(
-            u64::try_from(unix_now() - incident.started).unwrap_or(0),
+            u64::try_from(unix_now().saturating_sub(incident.started)).unwrap_or(0),
         ));
         send(ctx, Kind::Resolved, &facts, Spool::Outbox)?;
     }

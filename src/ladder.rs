@@ -61,7 +61,17 @@ pub fn check(ctx: &mut Ctx) -> Result<Verdict> {
 /// The end of a maintenance window in force; an expired one is removed.
 fn paused(ctx: &mut Ctx) -> Option<i64> {
     let until = crate::state::paused_until(&ctx.config.memory_dir)?;
-    if until > unix_now() {
+    let now = unix_now();
+    // `pause` allows at most 7 days; a later end is a corrupt file or a
+    // clock that jumped back, and must not switch healing off for good.
+    if until > now.saturating_add(7 * 86400 + 60) {
+        ctx.log.warn(format!(
+            "ignoring the maintenance window in {}: it ends more than 7 days from now",
+            crate::state::PAUSE_FILE
+        ));
+        return None;
+    }
+    if until > now {
         return Some(until);
     }
     if ctx.mode == Mode::Real {
@@ -82,7 +92,7 @@ fn paused_check(ctx: &mut Ctx, until: i64) -> Result<Verdict> {
     ctx.log.info(format!(
         "paused for {} more (maintenance): {}; no healing, no alerts",
         fmt_secs(Duration::from_secs(
-            u64::try_from(until - unix_now()).unwrap_or(0)
+            u64::try_from(until.saturating_sub(unix_now())).unwrap_or(0)
         )),
         probe.reason
     ));
@@ -562,7 +572,7 @@ pub fn abandoned_run(ctx: &mut Ctx) -> Result<()> {
     let Some(r) = ctx.state.running.take() else {
         return Ok(());
     };
-    let ago = Duration::from_secs(u64::try_from(unix_now() - r.since).unwrap_or(0));
+    let ago = Duration::from_secs(u64::try_from(unix_now().saturating_sub(r.since)).unwrap_or(0));
     ctx.log.warn(format!(
         "the run before this one (pid {}) ended during {} {} ago without finishing",
         r.pid,

@@ -204,6 +204,33 @@ fn pause_stops_healing_and_alerts_and_resume_brings_them_back() {
 }
 
 #[test]
+fn a_window_beyond_seven_days_is_ignored() {
+    let sb = Sandbox::new("pause-far");
+    std::fs::create_dir_all(sb.memory()).expect("mkdir");
+    std::fs::write(sb.memory().join(".selfheal-pause"), "9223372036854775807\n").expect("write");
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env(
+        "OPENCLAW_GATEWAY_URL",
+        format!("http://127.0.0.1:{}/", dead_port()),
+    )
+    .env("HEALTH_CHECK_MAX_RETRIES", "0")
+    .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
+    .env("SELFHEAL_AGENT_CMD", "");
+    let r = run(cmd, LIMIT);
+    assert_eq!(
+        r.code,
+        Some(1),
+        "a far-future pause switched healing off: {}",
+        r.all()
+    );
+    assert!(
+        r.stdout.contains("ignoring the maintenance window"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
 fn an_expired_window_heals_normally() {
     let sb = Sandbox::new("pause-expired");
     std::fs::create_dir_all(sb.memory()).expect("mkdir");
