@@ -125,7 +125,7 @@ impl L3Log {
 /// Whether level 3 can start at all: tmux and at least one agent found.
 /// `Err` says what is missing (for `emergency_recovery dependency_failed`).
 pub fn preflight(config: &crate::config::Config) -> std::result::Result<(), String> {
-    if find_program(&config.tmux, &config.agent_workdir).is_none() {
+    if find_program(&config.tmux).is_none() {
         return Err(format!(
             "tmux not found as {:?} (install it, or set SELFHEAL_TMUX)",
             config.tmux
@@ -134,7 +134,7 @@ pub fn preflight(config: &crate::config::Config) -> std::result::Result<(), Stri
     let found = [&config.agent_cmd, &config.agent_fallback_cmd]
         .iter()
         .filter_map(|a| a.first())
-        .any(|p| find_program(p, &config.agent_workdir).is_some());
+        .any(|p| find_program(p).is_some());
     if !found {
         let name = config.agent_cmd.first().map(String::as_str).unwrap_or("");
         return Err(format!(
@@ -162,7 +162,7 @@ pub fn recover(ctx: &mut Ctx, why: &Probe) -> Result<Outcome> {
             fmt_secs(c.recovery_timeout)
         ),
     );
-    let Some(tmux_bin) = find_program(&c.tmux, &c.agent_workdir) else {
+    let Some(tmux_bin) = find_program(&c.tmux) else {
         let detail = format!("tmux not found as {:?} (install it: `brew install tmux` or `apt install tmux`, or set SELFHEAL_TMUX)", c.tmux);
         return Ok(finish(
             ctx,
@@ -304,7 +304,7 @@ fn run_one(ctx: &mut Ctx, l3: &L3Log, s: &Session, agent: &[String]) -> Result<E
     let Some(program) = agent.first() else {
         return Ok(End::NotFound("agent".into()));
     };
-    let Some(program_path) = find_program(program, &c.agent_workdir) else {
+    let Some(program_path) = find_program(program) else {
         return Ok(End::NotFound(format!("agent `{program}` (looked on PATH, /opt/homebrew/bin, /usr/local/bin, ~/.local/bin, ~/.npm-global/bin, ~/.claude/local)")));
     };
     let batch = agent
@@ -609,7 +609,7 @@ fn extra_dirs(home: &str) -> Vec<PathBuf> {
 
 /// `name` as an absolute path: itself if it has a slash, else the first
 /// executable of that name on PATH or in the usual install places.
-pub fn find_program(name: &str, _workdir: &Path) -> Option<PathBuf> {
+pub fn find_program(name: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let executable = |p: &Path| {
         std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)

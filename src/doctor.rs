@@ -91,7 +91,7 @@ pub fn run(c: &Config) -> Vec<Check> {
     if c.agent_cmd.is_empty() {
         checks.push(info("level 3", "disabled (SELFHEAL_AGENT_CMD is empty)"));
     } else {
-        checks.push(match find_program(&c.tmux, &c.agent_workdir) {
+        checks.push(match find_program(&c.tmux) {
             Some(p) => ok("tmux", p.display().to_string()),
             None => fail(
                 "tmux",
@@ -213,7 +213,7 @@ fn command_check(name: &'static str, argv: &[String], key: &str) -> Check {
     let Some(program) = argv.first() else {
         return info(name, format!("none ({key} is empty)"));
     };
-    match find_program(program, std::path::Path::new("/")) {
+    match find_program(program) {
         Some(p) => ok(
             name,
             format!("{} → {}", shellwords::join(argv), p.display()),

@@ -252,12 +252,12 @@ pub fn flush_outbox(ctx: &mut Ctx) -> Result<()> {
     ));
     let budget = ctx.config.alert_timeout * 3 * notify::ALL.len() as u32;
     let start = ctx.clock.now();
+    let configured = notify::configured(ctx.config);
     let mut failing: Vec<String> = Vec::new();
     let mut keep = Vec::new();
     for mut q in queued {
         let age = unix_now().saturating_sub(q.created);
-        let Some(channel) =
-            Channel::from_name(&q.channel).filter(|c| notify::configured(ctx.config).contains(c))
+        let Some(channel) = Channel::from_name(&q.channel).filter(|c| configured.contains(c))
         else {
             ctx.log.warn(format!(
                 "outbox: dropped a {} alert for {}, which is no longer configured",

@@ -184,13 +184,7 @@ fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Verdict> {
         incident::send(ctx, Kind::Failed, &facts, incident::Spool::Drop)?;
         return Ok(Verdict::Unhealthy);
     }
-    incident::open(ctx, &first.status_text(), &first.reason);
-    ctx.state.running = Some(Running {
-        step: "level 2".into(),
-        pid: std::process::id(),
-        since: unix_now(),
-    });
-    ctx.save_state();
+    start_healing(ctx, first, "level 2");
     let outcome = level2(ctx)?;
     // Still running until the alerts are out: a run killed while alerting
     // is found by the next one.
@@ -268,6 +262,18 @@ fn after_level2(ctx: &mut Ctx, outcome: Level2) -> Result<Verdict> {
             Ok(Verdict::Unhealthy)
         }
     }
+}
+
+/// Opens (or continues) the incident and records that this run is healing,
+/// so that the next run can tell if this one dies midway.
+fn start_healing(ctx: &mut Ctx, probe: &Probe, step: &str) {
+    incident::open(ctx, &probe.status_text(), &probe.reason);
+    ctx.state.running = Some(Running {
+        step: step.into(),
+        pid: std::process::id(),
+        since: unix_now(),
+    });
+    ctx.save_state();
 }
 
 fn level2(ctx: &mut Ctx) -> Result<Level2> {
@@ -486,13 +492,7 @@ pub fn recover(ctx: &mut Ctx) -> Result<Verdict> {
         ));
         return Ok(Verdict::Unhealthy);
     }
-    incident::open(ctx, &probe.status_text(), &probe.reason);
-    ctx.state.running = Some(Running {
-        step: "level 3 (AI agent)".into(),
-        pid: std::process::id(),
-        since: unix_now(),
-    });
-    ctx.save_state();
+    start_healing(ctx, &probe, "level 3 (AI agent)");
     let outcome = agent::recover(ctx, &probe)?;
     ctx.state.running = None;
     let level = LevelOutcome {

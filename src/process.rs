@@ -96,7 +96,6 @@ pub fn run_with_env(
     env: &[(String, String)],
     signals: Signals,
 ) -> Result<Finished> {
-    let secrets: &[&str] = &[];
     let start = clock.now();
     let Some((program, args)) = argv.split_first() else {
         return Ok(Finished {
@@ -152,7 +151,7 @@ pub fn run_with_env(
     Ok(Finished {
         outcome,
         elapsed: clock.now() - start,
-        output: tail(&mut out, secrets),
+        output: tail(&mut out),
     })
 }
 
@@ -256,7 +255,7 @@ pub fn read_capture(path: &Path, max: u64) -> Vec<u8> {
     bytes
 }
 
-fn tail(file: &mut std::fs::File, secrets: &[&str]) -> String {
+fn tail(file: &mut std::fs::File) -> String {
     let len = file.metadata().map(|m| m.len()).unwrap_or(0);
     let from = len.saturating_sub(OUTPUT_TAIL);
     let mut bytes = Vec::new();
@@ -270,5 +269,5 @@ fn tail(file: &mut std::fs::File, secrets: &[&str]) -> String {
         .filter(|l| !l.trim().is_empty())
         .collect();
     let kept = &lines[lines.len().saturating_sub(5)..];
-    crate::redact::scrub(&kept.join(" | "), secrets)
+    kept.join(" | ")
 }

@@ -98,6 +98,16 @@ fn failing(sb: &Sandbox, sinks: &Sinks, extra: &[(&str, &str)]) -> Command {
     cmd
 }
 
+/// The first line (the title) of each Discord message received.
+fn titles(got: &[Request]) -> Vec<String> {
+    got.iter()
+        .map(|r| {
+            let content = r.json()["content"].as_str().unwrap_or("").to_string();
+            content.lines().next().unwrap_or("").to_string()
+        })
+        .collect()
+}
+
 fn assert_no_secrets(sb: &Sandbox, outputs: &[&Run]) {
     let mut all = sb.log();
     all.push_str(
@@ -395,18 +405,7 @@ fn kill_9_right_after_alerting_does_not_page_again() {
     let r = run(cmd, LIMIT);
     assert_eq!(r.code, Some(1));
     let got = discord.received();
-    let kinds: Vec<String> = got
-        .iter()
-        .map(|r| {
-            r.json()["content"]
-                .as_str()
-                .unwrap_or("")
-                .lines()
-                .next()
-                .unwrap_or("")
-                .to_string()
-        })
-        .collect();
+    let kinds = titles(&got);
     assert!(
         !kinds
             .iter()
@@ -523,22 +522,7 @@ fn monitor_alerts_once_about_a_failed_level3_log() {
 fn reminders_only_when_asked_and_only_when_due() {
     let sb = Sandbox::new("l4-remind");
     let sinks = Sinks::all(vec![Answer::ok()]);
-    let kinds = || -> Vec<String> {
-        sinks
-            .discord
-            .received()
-            .iter()
-            .map(|r| {
-                r.json()["content"]
-                    .as_str()
-                    .unwrap_or("")
-                    .lines()
-                    .next()
-                    .unwrap_or("")
-                    .to_string()
-            })
-            .collect()
-    };
+    let kinds = || titles(&sinks.discord.received());
     assert_eq!(run(failing(&sb, &sinks, &[]), LIMIT).code, Some(1));
     assert_eq!(run(failing(&sb, &sinks, &[]), LIMIT).code, Some(1));
     assert_eq!(
