@@ -5,12 +5,12 @@
 use std::cell::OnceCell;
 use std::path::PathBuf;
 
-use crate::clock::Clock;
 use crate::config::Config;
-use crate::log::{self, Log};
-use crate::metrics::{self, Metric};
 use crate::probe::{self, Probe};
-use crate::state::{self, State};
+use crate::state::{self, State, Step};
+use crate::sys::clock::Clock;
+use crate::sys::log::{self, Log};
+use crate::sys::metrics::{self, Metric, HEALTH_FILE};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -59,7 +59,7 @@ impl<'a> Ctx<'a> {
     /// The agent for webhooks and heartbeats, built on first use.
     pub fn webhooks(&self) -> &ureq::Agent {
         self.webhooks
-            .get_or_init(|| crate::notify::agent(self.config))
+            .get_or_init(|| crate::sys::http::webhook_agent(self.config))
     }
 
     /// Appends a metric line (or, in a dry run, prints it). A metrics file
@@ -82,6 +82,26 @@ impl<'a> Ctx<'a> {
                     self.log.warn(format!("metrics not recorded: {e}"));
                 }
             }
+        }
+    }
+
+    /// Appends the `http_check` line of a probe.
+    pub fn record_probe(&mut self, probe: &Probe) {
+        self.record(
+            HEALTH_FILE,
+            Metric::new(
+                "http_check",
+                probe.status_text(),
+                probe.latency.as_secs_f64(),
+            ),
+        );
+    }
+
+    /// Records which step of the ladder this run is in (saved with the
+    /// next `save_state`).
+    pub fn set_step(&mut self, step: Step) {
+        if let Some(r) = self.state.running.as_mut() {
+            r.step = step;
         }
     }
 

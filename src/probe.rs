@@ -18,7 +18,8 @@ use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 use ureq::Agent;
 
-use crate::config::{fmt_secs, Config};
+use crate::config::Config;
+use crate::fmt::fmt_secs;
 
 /// The most of a body that is read.
 pub const BODY_CAP: u64 = 64 * 1024;
@@ -63,7 +64,7 @@ pub fn agent(config: &Config) -> Agent {
     }
     #[cfg(feature = "tls")]
     if config.url.starts_with("https:") {
-        builder = builder.tls_config(crate::tls::config());
+        builder = builder.tls_config(crate::sys::tls::config());
     }
     Agent::with_parts(
         builder.build(),
@@ -192,16 +193,16 @@ fn describe(e: &ureq::Error, timeout: Duration) -> String {
             K::TimedOut | K::WouldBlock => format!("timeout after {}", fmt_secs(timeout)),
             K::HostUnreachable | K::NetworkUnreachable => "network unreachable".into(),
             // rustls reports certificate and handshake failures as InvalidData.
-            K::InvalidData if crate::tls::bundle().is_none() => {
-                format!("TLS: {io}; {}", crate::tls::MISSING_HINT)
+            K::InvalidData if crate::sys::tls::bundle().is_none() => {
+                format!("TLS: {io}; {}", crate::sys::tls::MISSING_HINT)
             }
             K::InvalidData => format!("TLS: {io}"),
             _ => format!("I/O error: {io}"),
         },
         ureq::Error::Protocol(p) => format!("bad HTTP response: {p}"),
         #[cfg(feature = "tls")]
-        ureq::Error::Rustls(t) if crate::tls::bundle().is_none() => {
-            format!("TLS: {t}; {}", crate::tls::MISSING_HINT)
+        ureq::Error::Rustls(t) if crate::sys::tls::bundle().is_none() => {
+            format!("TLS: {t}; {}", crate::sys::tls::MISSING_HINT)
         }
         #[cfg(feature = "tls")]
         ureq::Error::Rustls(t) => format!("TLS: {t}"),

@@ -1,5 +1,6 @@
 //! The persisted state between runs: the open incident, the alert outbox,
-//! which step a run is in, and (for later levels) cooldowns and pauses.
+//! which step a run is in, the level 3 cooldown and the Prometheus counters.
+//! (The maintenance window has a file of its own: `PAUSE_FILE`.)
 //!
 //! One JSON file, `.selfheal-state.json`, replaced atomically (temp file,
 //! fsync, rename) so that a crash or `kill -9` at any moment leaves either the
@@ -13,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::alert::kind::Kind;
 use crate::error::Result;
-use crate::files;
+use crate::sys::files;
 
 pub const STATE_FILE: &str = ".selfheal-state.json";
 
@@ -38,7 +40,7 @@ pub struct Incident {
     /// Unix time of the first unhealthy probe.
     pub started: i64,
     /// Message kinds already sent (or queued) for this incident.
-    pub alerted: Vec<String>,
+    pub alerted: Vec<Kind>,
     /// Unix time of the last alert or reminder.
     pub last_alert: Option<i64>,
     /// The latest reason, for reminders.
@@ -49,7 +51,7 @@ pub struct Incident {
 impl Default for Incident {
     fn default() -> Incident {
         Incident {
-            started: crate::clock::unix_now(),
+            started: crate::sys::clock::unix_now(),
             alerted: Vec::new(),
             last_alert: None,
             reason: String::new(),
@@ -59,16 +61,14 @@ impl Default for Incident {
 }
 
 impl Incident {
-    pub fn was_alerted(&self, kind: &str) -> bool {
-        self.alerted.iter().any(|k| k == kind)
+    pub fn was_alerted(&self, kind: Kind) -> bool {
+        self.alerted.contains(&kind)
     }
 
     /// Whether any message that calls for a human went out (then the
     /// incident ends with "resolved").
     pub fn paged(&self) -> bool {
-        self.alerted
-            .iter()
-            .any(|k| matches!(k.as_str(), "failed" | "escalating" | "run_died"))
+        self.alerted.iter().any(|k| k.pages())
     }
 }
 
@@ -88,9 +88,35 @@ pub struct Queued {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Running {
-    pub step: String,
+    pub step: Step,
     pub pid: u32,
     pub since: i64,
+}
+
+/// The step of the ladder a run is in, as the state file spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    #[serde(rename = "level 2")]
+    Level2,
+    #[serde(rename = "level 3 (AI agent)")]
+    Level3,
+    #[serde(rename = "level 4 (alerts)")]
+    Level4,
+    /// A name this version does not know (a newer version's, or a forged
+    /// file): never shown as written.
+    #[serde(other, rename = "an unknown step")]
+    Unknown,
+}
+
+impl Step {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Step::Level2 => "level 2",
+            Step::Level3 => "level 3 (AI agent)",
+            Step::Level4 => "level 4 (alerts)",
+            Step::Unknown => "an unknown step",
+        }
+    }
 }
 
 pub fn path(dir: &Path) -> PathBuf {
@@ -118,7 +144,10 @@ pub fn load(dir: &Path) -> (State, Option<String>) {
     match serde_json::from_slice::<State>(&bytes) {
         Ok(s) => (s, None),
         Err(e) => {
-            let aside = dir.join(format!("{STATE_FILE}.corrupt-{}", crate::clock::unix_now()));
+            let aside = dir.join(format!(
+                "{STATE_FILE}.corrupt-{}",
+                crate::sys::clock::unix_now()
+            ));
             let _ = std::fs::rename(&path, &aside);
             (
                 State::default(),
@@ -187,7 +216,7 @@ mod tests {
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&dir);
-        crate::files::ensure_dir(&dir).expect("dir");
+        crate::sys::files::ensure_dir(&dir).expect("dir");
         dir
     }
 
@@ -220,6 +249,30 @@ mod tests {
             assert!(warning.is_some_and(|w| w.contains("corrupt")), "{name}");
             assert!(!path(&dir).exists());
         }
+    }
+
+    #[test]
+    fn steps_and_kinds_keep_their_names() {
+        let dir = scratch("names");
+        let text = br#"{"running": {"step": "level 3 (AI agent)", "pid": 1, "since": 2},
+            "incident": {"started": 3, "alerted": ["escalating", "from_a_newer_version"]}}"#;
+        std::fs::write(path(&dir), text).expect("write");
+        let (s, warning) = load(&dir);
+        assert_eq!(warning, None);
+        assert_eq!(s.running.map(|r| r.step), Some(Step::Level3));
+        let incident = s.incident.expect("incident");
+        assert!(incident.was_alerted(Kind::Escalating) && incident.paged());
+        let saved = serde_json::to_string(&incident).expect("json");
+        assert!(
+            saved.contains(r#""alerted":["escalating","custom"]"#),
+            "{saved}"
+        );
+        std::fs::write(
+            path(&dir),
+            br#"{"running": {"step": "x", "pid": 1, "since": 2}}"#,
+        )
+        .expect("write");
+        assert_eq!(load(&dir).0.running.map(|r| r.step), Some(Step::Unknown));
     }
 
     #[test]

@@ -81,19 +81,21 @@ fn parsers_never_panic_on_random_input() {
     let mut runs = 0u64;
     while start.elapsed() < budget() {
         let data = input(&mut rng);
-        let parsed = selfheal::envfile::parse(&data);
+        let parsed = selfheal::config::envfile::parse(&data);
         for e in &parsed.entries {
             assert!(!e.key.is_empty(), "{data:?}");
         }
         if let Ok(text) = std::str::from_utf8(&data) {
-            if let Ok(words) = selfheal::shellwords::split(text) {
+            if let Ok(words) = selfheal::config::shellwords::split(text) {
                 // What it accepts, it can also print back and re-read.
-                let again = selfheal::shellwords::split(&selfheal::shellwords::join(&words));
+                let again = selfheal::config::shellwords::split(
+                    &selfheal::config::shellwords::join(&words),
+                );
                 assert_eq!(again.as_ref().ok(), Some(&words), "{text:?}");
             }
-            let _ = selfheal::config::parse_duration(text);
+            let _ = selfheal::fmt::parse_duration(text);
         }
-        let s = selfheal::stats::summarize_from([&data[..]], 0, 1_800_000_000);
+        let s = selfheal::commands::stats::summarize_from([&data[..]], 0, 1_800_000_000);
         assert!(s.malformed <= s.lines);
         runs += 1;
     }

@@ -4,12 +4,12 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let parsed = selfheal::envfile::parse(data);
+    let parsed = selfheal::config::envfile::parse(data);
     let lines = data.split(|&b| b == b'\n').count();
     for e in parsed.entries {
         assert!(!e.key.is_empty() && e.line >= 1 && e.line <= lines);
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = selfheal::shellwords::split(text);
+        let _ = selfheal::config::shellwords::split(text);
     }
 });

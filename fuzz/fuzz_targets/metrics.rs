@@ -3,6 +3,6 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let s = selfheal::stats::summarize_from([data], 0, 1_800_000_000);
+    let s = selfheal::commands::stats::summarize_from([data], 0, 1_800_000_000);
     assert!(s.malformed <= s.lines);
 });

@@ -16,9 +16,9 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::Duration;
 
-use crate::clock::{check_signal, Clock};
 use crate::error::{Error, Result};
-use crate::files;
+use crate::sys::clock::{check_signal, Clock};
+use crate::sys::files;
 
 /// Between SIGTERM and SIGKILL.
 pub const KILL_GRACE: Duration = Duration::from_secs(1);
@@ -74,7 +74,7 @@ pub fn run(
     secrets: &[&str],
 ) -> Result<Finished> {
     let mut done = run_with_env(argv, timeout, capture, clock, &[], Signals::Stop)?;
-    done.output = crate::redact::scrub(&done.output, secrets);
+    done.output = crate::sys::redact::scrub(&done.output, secrets);
     Ok(done)
 }
 

@@ -1,35 +1,27 @@
-//! `selfheal monitor` and `selfheal notify`: the commands of level 4 that run
-//! outside `check`.
-//!
-//! `monitor` is the old `emergency-recovery-monitor.sh`: it alerts once about
-//! the newest level 3 log that ends in failure (remembered by name in
+//! `selfheal monitor`: the old `emergency-recovery-monitor.sh`. It alerts once
+//! about the newest level 3 log that ends in failure (remembered by name in
 //! `.emergency-alert-sent`, replaced atomically before the alert goes out) and
-//! about a run that died mid-ladder. `notify` sends a message of the user's
-//! through the same delivery path; it does not use the outbox, because it
-//! runs beside `check` without the lock.
+//! about a run that died mid-ladder.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::alert::{Facts, Kind, Severity};
+use super::Verdict;
+use crate::alert::outbox::{self, Spool};
+use crate::alert::{Facts, Kind};
 use crate::ctx::{Ctx, Mode};
-use crate::error::{Error, Result};
-use crate::files;
-use crate::incident::{self, Spool};
-use crate::ladder;
-use crate::log;
-use crate::notify;
-use crate::rotate;
-use crate::Verdict;
+use crate::error::Result;
+use crate::ladder::abandoned;
+use crate::sys::{files, rotate};
 
 pub const ALERT_SENT_FILE: &str = ".emergency-alert-sent";
 const MARKER: &str = "MANUAL INTERVENTION REQUIRED";
 
-pub fn monitor(ctx: &mut Ctx) -> Result<Verdict> {
+pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     ctx.load_state();
-    incident::flush_outbox(ctx)?;
-    ladder::abandoned_run(ctx)?;
+    outbox::flush(ctx)?;
+    abandoned::report(ctx)?;
     let dir = ctx.config.memory_dir.clone();
     let Some(newest) = newest_level3_log(&dir, ctx.config.emergency_alert_window) else {
         ctx.log.debug("monitor: no recent level 3 log");
@@ -58,7 +50,7 @@ pub fn monitor(ctx: &mut Ctx) -> Result<Verdict> {
     }
     let facts = Facts {
         host: ctx.host.clone(),
-        url: crate::config::shown_url(ctx.config),
+        url: ctx.config.shown_url.clone(),
         log_path: Some(newest.display().to_string()),
         note: Some(format!("The level 3 log ends in {MARKER}.")),
         commands: vec![
@@ -67,7 +59,7 @@ pub fn monitor(ctx: &mut Ctx) -> Result<Verdict> {
         ],
         ..Facts::default()
     };
-    incident::send(ctx, Kind::Level3Failed, &facts, Spool::Outbox)?;
+    outbox::send(ctx, Kind::Level3Failed, &facts, Spool::Outbox)?;
     Ok(Verdict::Unhealthy)
 }
 
@@ -97,32 +89,4 @@ fn tail_contains(path: &Path, needle: &str) -> bool {
     let mut bytes = Vec::new();
     let _ = f.take(64 * 1024).read_to_end(&mut bytes);
     String::from_utf8_lossy(&bytes).contains(needle)
-}
-
-pub fn notify(ctx: &mut Ctx, severity: Severity, message: &str) -> Result<Verdict> {
-    if notify::configured(ctx.config).is_empty() {
-        return Err(Error::Usage(
-            "notify: no alert channel is configured; set DISCORD_WEBHOOK_URL, SLACK_WEBHOOK_URL, \
-             TELEGRAM_BOT_TOKEN + TELEGRAM_CHAT_ID, NTFY_URL or SELFHEAL_WEBHOOK_URL"
-                .into(),
-        ));
-    }
-    let facts = Facts {
-        host: ctx.host.clone(),
-        note: Some(message.to_string()),
-        ..Facts::default()
-    };
-    let summary = incident::send(ctx, Kind::Custom(severity), &facts, Spool::Drop)?;
-    if ctx.mode == Mode::Real {
-        log::print(&format!(
-            "notify: {} sent, {} failed\n",
-            summary.sent,
-            summary.failed + summary.queued
-        ));
-    }
-    Ok(if summary.failed + summary.queued == 0 {
-        Verdict::Ok
-    } else {
-        Verdict::Unhealthy
-    })
 }

@@ -12,7 +12,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::files;
+use crate::sys::files;
 
 pub const HEALTH_FILE: &str = ".healthcheck-metrics.json";
 pub const EMERGENCY_FILE: &str = ".emergency-recovery-metrics.json";
@@ -32,7 +32,7 @@ pub struct Metric {
 impl Metric {
     pub fn new(metric: &'static str, result: impl Into<String>, duration: f64) -> Metric {
         Metric {
-            timestamp: crate::clock::unix_now(),
+            timestamp: crate::sys::clock::unix_now(),
             metric,
             result: result.into(),
             duration,
@@ -125,7 +125,7 @@ mod tests {
             std::process::id()
         ));
         let _ = std::fs::remove_dir_all(&dir);
-        crate::files::ensure_dir(&dir).expect("dir");
+        crate::sys::files::ensure_dir(&dir).expect("dir");
         let long = "x".repeat(1500);
         let threads: Vec<_> = (0..8)
             .map(|t| {

@@ -11,9 +11,45 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::clock::Clock;
-use crate::error::Result;
-use crate::process;
+use crate::sys::clock::Clock;
+use crate::sys::process;
+
+/// Why a tmux call did not do its job.
+#[derive(Debug)]
+pub enum Error {
+    /// tmux ran and refused (its exit status and output): the agent's run
+    /// ends as "tmux failed", and the ladder goes on.
+    Refused(String),
+    /// tmux could not be run at all, or a signal stopped the run: the run
+    /// itself must stop.
+    Run(crate::error::Error),
+}
+
+impl From<crate::error::Error> for Error {
+    fn from(e: crate::error::Error) -> Error {
+        Error::Run(e)
+    }
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Refused(why) => f.write_str(why),
+            Error::Run(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Refused(_) => None,
+            Error::Run(e) => Some(e),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
 
 /// How long one tmux command may take.
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
@@ -71,33 +107,32 @@ impl<'a> Server<'a> {
         argv.extend(args.iter().map(|a| a.to_string()));
         // Each call is short and bounded; a signal is noticed at the caller's
         // next sleep, and the clean-up calls must run after one.
-        process::run_with_env(
+        Ok(process::run_with_env(
             &argv,
             CALL_TIMEOUT,
             &self.capture,
             self.clock,
             env,
             process::Signals::Ignore,
-        )
+        )?)
     }
 
-    fn call_ok(&self, args: &[&str]) -> Result<std::result::Result<(), String>> {
+    fn call_ok(&self, args: &[&str]) -> Result<()> {
         let done = self.call(args, &[])?;
-        Ok(if done.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "tmux {} {}: {}",
-                args.first().unwrap_or(&""),
-                done.describe(),
-                done.output
-            ))
-        })
+        if done.success() {
+            return Ok(());
+        }
+        Err(Error::Refused(format!(
+            "tmux {} {}: {}",
+            args.first().unwrap_or(&""),
+            done.describe(),
+            done.output
+        )))
     }
 
     /// Starts the server and the session running `argv` (exec'd directly:
     /// tmux runs a command of two or more words without a shell).
-    pub fn start(&mut self, launch: &Launch) -> Result<std::result::Result<(), String>> {
+    pub fn start(&mut self, launch: &Launch) -> Result<()> {
         let mut argv: Vec<String> = launch.argv.to_vec();
         if argv.len() == 1 {
             // A lone word would go to `sh -c`; `env` makes it two.
@@ -133,7 +168,7 @@ impl<'a> Server<'a> {
         self.started = true;
         let done = self.call(&args, launch.env)?;
         if !done.success() {
-            return Ok(Err(format!(
+            return Err(Error::Refused(format!(
                 "tmux new-session {}: {}",
                 done.describe(),
                 done.output
@@ -147,7 +182,7 @@ impl<'a> Server<'a> {
                 String::from_utf8_lossy(&process::read_capture(&self.capture, 64)).into_owned();
             self.server_pid = text.trim().parse().ok();
         }
-        Ok(Ok(()))
+        Ok(())
     }
 
     fn target(&self) -> String {
@@ -170,17 +205,15 @@ impl<'a> Server<'a> {
     }
 
     /// Named keys only (`Down`, `Enter`, `Escape`): never free text.
-    pub fn key(&self, key: Key) -> Result<std::result::Result<(), String>> {
+    pub fn key(&self, key: Key) -> Result<()> {
         let target = self.target();
         self.call_ok(&["send-keys", "-t", &target, key.name()])
     }
 
     /// Pastes the file's text as one bracketed-paste block.
-    pub fn paste_file(&self, path: &Path) -> Result<std::result::Result<(), String>> {
+    pub fn paste_file(&self, path: &Path) -> Result<()> {
         let file = path.display().to_string();
-        if let Err(e) = self.call_ok(&["load-buffer", "-b", "selfheal", &file])? {
-            return Ok(Err(e));
-        }
+        self.call_ok(&["load-buffer", "-b", "selfheal", &file])?;
         let target = self.target();
         self.call_ok(&["paste-buffer", "-p", "-d", "-b", "selfheal", "-t", &target])
     }

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::agent::find_program;
-use crate::config::Config;
-use crate::notify;
-use crate::process;
-use crate::shellwords;
+use super::Verdict;
+use crate::agent::which::find_program;
+use crate::alert::channels;
+use crate::cli::Format;
+use crate::config::{shellwords, Config};
+use crate::sys::{log, process, tls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -58,13 +59,42 @@ fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -
 
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub fn run(c: &Config) -> Vec<Check> {
-    let mut checks = Vec::new();
+pub fn run(config: &Config, format: Format) -> Verdict {
+    let checks = checks(config);
+    let problems = checks.iter().any(|c| c.status == Status::Fail);
+    let text = match format {
+        Format::Json => format!(
+            "{}\n",
+            serde_json::json!({"ok": !problems, "checks": checks})
+        ),
+        Format::Text => render(&checks),
+    };
+    log::print(&text);
+    Verdict::from_ok(!problems)
+}
+
+pub fn checks(c: &Config) -> Vec<Check> {
+    let mut checks = configuration(c);
+    checks.push(tool_dir(c));
+    checks.push(command_check(
+        "restart command",
+        &c.restart_cmd,
+        "SELFHEAL_RESTART_CMD",
+    ));
+    level3(c, &mut checks);
+    alerting(c, &mut checks);
+    checks.push(scheduler());
+    checks.push(keep_alive(c));
+    checks.push(probe(c));
+    checks
+}
+
+fn configuration(c: &Config) -> Vec<Check> {
     let env_file = match &c.env_file {
         Some(p) => p.display().to_string(),
         None => "none (defaults and environment)".into(),
     };
-    checks.push(ok("configuration", format!("valid; env file: {env_file}")));
+    let mut checks = vec![ok("configuration", format!("valid; env file: {env_file}"))];
     for w in &c.warnings {
         checks.push(info("configuration", w.clone()));
     }
@@ -82,80 +112,87 @@ pub fn run(c: &Config) -> Vec<Check> {
             )
         });
     }
-    checks.push(tool_dir(c));
-    checks.push(command_check(
-        "restart command",
-        &c.restart_cmd,
-        "SELFHEAL_RESTART_CMD",
-    ));
+    checks
+}
+
+fn level3(c: &Config, checks: &mut Vec<Check>) {
     if c.agent_cmd.is_empty() {
         checks.push(info("level 3", "disabled (SELFHEAL_AGENT_CMD is empty)"));
-    } else {
-        checks.push(match find_program(&c.tmux) {
-            Some(p) => ok("tmux", p.display().to_string()),
-            None => fail(
-                "tmux",
-                format!("{} not found", c.tmux),
-                "install tmux (brew install tmux / apt install tmux), or set SELFHEAL_TMUX",
-            ),
-        });
-        checks.push(command_check("agent", &c.agent_cmd, "SELFHEAL_AGENT_CMD"));
-        let is_claude = c.agent_cmd.first().is_some_and(|p| p.ends_with("claude"));
-        let permitted = c.agent_cmd.iter().any(|a| {
-            a.starts_with("--permission-mode")
-                || a.starts_with("--allowedTools")
-                || a == "--dangerously-skip-permissions"
-        });
-        if is_claude && !permitted {
-            checks.push(info(
-                "agent permissions",
-                "claude will ask before running commands and nobody answers at night; consider --permission-mode acceptEdits and --allowedTools in SELFHEAL_AGENT_CMD (README: AI recovery)",
-            ));
-        }
-        if !c.agent_fallback_cmd.is_empty() {
-            checks.push(command_check(
-                "fallback agent",
-                &c.agent_fallback_cmd,
-                "SELFHEAL_AGENT_FALLBACK_CMD",
-            ));
-        }
+        return;
     }
-    let channels = notify::configured(c);
-    checks.push(if channels.is_empty() {
+    checks.push(match find_program(&c.tmux) {
+        Some(p) => ok("tmux", p.display().to_string()),
+        None => fail(
+            "tmux",
+            format!("{} not found", c.tmux),
+            "install tmux (brew install tmux / apt install tmux), or set SELFHEAL_TMUX",
+        ),
+    });
+    checks.push(command_check("agent", &c.agent_cmd, "SELFHEAL_AGENT_CMD"));
+    let is_claude = c.agent_cmd.first().is_some_and(|p| p.ends_with("claude"));
+    let permitted = c.agent_cmd.iter().any(|a| {
+        a.starts_with("--permission-mode")
+            || a.starts_with("--allowedTools")
+            || a == "--dangerously-skip-permissions"
+    });
+    if is_claude && !permitted {
+        checks.push(info("agent permissions", UNATTENDED_HINT));
+    }
+    if !c.agent_fallback_cmd.is_empty() {
+        checks.push(command_check(
+            "fallback agent",
+            &c.agent_fallback_cmd,
+            "SELFHEAL_AGENT_FALLBACK_CMD",
+        ));
+    }
+}
+
+const UNATTENDED_HINT: &str = "claude will ask before running commands and nobody answers at \
+night; consider --permission-mode acceptEdits and --allowedTools in SELFHEAL_AGENT_CMD \
+(README: AI recovery)";
+
+fn alerting(c: &Config, checks: &mut Vec<Check>) {
+    let configured = channels::configured(c);
+    checks.push(if configured.is_empty() {
         fail(
             "alert channels",
             "none configured: when every level fails, nobody is told",
-            "set DISCORD_WEBHOOK_URL, SLACK_WEBHOOK_URL, TELEGRAM_BOT_TOKEN + TELEGRAM_CHAT_ID, NTFY_URL or SELFHEAL_WEBHOOK_URL; then `selfheal notify test`",
+            format!("set {}; then `selfheal notify test`", channels::KEYS_HINT),
         )
     } else {
-        ok(
-            "alert channels",
-            channels.iter().map(|ch| format!("{} ({})", ch.name(), ch.shown_endpoint(c))).collect::<Vec<_>>().join(", "),
-        )
+        let list: Vec<String> = configured
+            .iter()
+            .map(|ch| format!("{} ({})", ch.name(), ch.shown_endpoint(c)))
+            .collect();
+        ok("alert channels", list.join(", "))
     });
-    if !channels.is_empty() || c.url.starts_with("https:") || c.heartbeat_url.is_some() {
-        checks.push(match crate::tls::bundle() {
+    if !configured.is_empty() || c.url.starts_with("https:") || c.heartbeat_url.is_some() {
+        checks.push(match tls::bundle() {
             Some(p) => ok(
                 "CA certificates",
-                format!("{} ({} certificates)", p.display(), crate::tls::count()),
+                format!("{} ({} certificates)", p.display(), tls::count()),
             ),
             None => fail(
                 "CA certificates",
-                crate::tls::MISSING_HINT,
+                tls::MISSING_HINT,
                 "install the ca-certificates package, or set SSL_CERT_FILE",
             ),
         });
     }
-    checks.push(scheduler());
-    checks.push(keep_alive(c));
+}
+
+fn probe(c: &Config) -> Check {
     let probe = crate::probe::probe(&crate::probe::agent(c), c);
-    let url = crate::config::shown_url(c);
-    checks.push(if probe.healthy {
-        ok("probe", format!("{url}: {} in {} ms", probe.reason, probe.latency_ms()))
+    let url = &c.shown_url;
+    if probe.healthy {
+        ok(
+            "probe",
+            format!("{url}: {} in {} ms", probe.reason, probe.latency_ms()),
+        )
     } else {
-        fail("probe", format!("{url}: {}", probe.reason), "start the service, or set OPENCLAW_GATEWAY_URL / SELFHEAL_EXPECT_STATUS / SELFHEAL_EXPECT_BODY to what healthy looks like")
-    });
-    checks
+        fail("probe", format!("{url}: {}", probe.reason), "start the service, or set \
+            OPENCLAW_GATEWAY_URL / SELFHEAL_EXPECT_STATUS / SELFHEAL_EXPECT_BODY to what healthy looks like")
+    }
 }
 
 fn tool_dir(c: &Config) -> Check {
@@ -259,11 +296,7 @@ fn scheduler() -> Check {
 
 fn keep_alive(c: &Config) -> Check {
     let name = "level 1 keep-alive";
-    let openclaw = c.url.contains(":18789")
-        || c.restart_cmd
-            .first()
-            .is_some_and(|p| p.ends_with("openclaw"));
-    if !openclaw {
+    if !c.is_openclaw() {
         return info(name, "not an OpenClaw gateway: check that your service manager restarts it (launchd KeepAlive, systemd Restart=)");
     }
     if cfg!(target_os = "macos") {

@@ -1,97 +1,17 @@
-//! What an alert says: the kinds of message, their urgency, and their text in
-//! English or Korean, as the seed designs them — an emoji for urgency, what
-//! happened, which levels were tried and how each failed, status and reason,
-//! durations, the log path, and commands a human can paste.
+//! What an alert says: the text of each kind of message in English or
+//! Korean, as the seed designs them — an emoji for urgency, what happened,
+//! which levels were tried and how each failed, status and reason, durations,
+//! the log path, and commands a human can paste.
 //!
 //! Pure: facts in, `Message` out. How a message is shaped for each service
-//! (length limits, markup) is `notify`'s business; whether it should be sent
-//! at all is the ladder's.
+//! (length limits, markup) is `channels`' business; whether it should be sent
+//! at all is `incident`'s and the ladder's.
 
 use std::time::Duration;
 
-use crate::config::{fmt_secs, Lang};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Level 2 brought it back (info).
-    Recovered,
-    /// Level 2 failed; level 3 is starting (warning).
-    Escalating,
-    /// Level 3 brought it back (info).
-    AgentRecovered,
-    /// Every level failed (error).
-    Failed,
-    /// Healthy again after an incident that paged someone (info).
-    Resolved,
-    /// The incident is still open (error).
-    Reminder,
-    /// A run died in the middle of healing (warning).
-    RunDied,
-    /// A level 3 log ends in MANUAL INTERVENTION REQUIRED (error; `monitor`).
-    Level3Failed,
-    /// `selfheal notify MESSAGE`.
-    Custom(Severity),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
-    Info,
-    Warning,
-    Error,
-}
-
-impl Severity {
-    pub fn name(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Warning => "warning",
-            Severity::Error => "error",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Severity> {
-        match s {
-            "info" => Some(Severity::Info),
-            "warning" | "warn" => Some(Severity::Warning),
-            "error" => Some(Severity::Error),
-            _ => None,
-        }
-    }
-
-    fn emoji(self) -> &'static str {
-        match self {
-            Severity::Info => "✅",
-            Severity::Warning => "⚠️",
-            Severity::Error => "🚨",
-        }
-    }
-}
-
-impl Kind {
-    /// The name kept in the incident state and the metrics.
-    pub fn key(self) -> &'static str {
-        match self {
-            Kind::Recovered => "recovered",
-            Kind::Escalating => "escalating",
-            Kind::AgentRecovered => "agent_recovered",
-            Kind::Failed => "failed",
-            Kind::Resolved => "resolved",
-            Kind::Reminder => "reminder",
-            Kind::RunDied => "run_died",
-            Kind::Level3Failed => "level3_failed",
-            Kind::Custom(_) => "custom",
-        }
-    }
-
-    pub fn severity(self) -> Severity {
-        match self {
-            Kind::Recovered | Kind::AgentRecovered | Kind::Resolved => Severity::Info,
-            Kind::Escalating | Kind::RunDied => Severity::Warning,
-            Kind::Failed | Kind::Reminder | Kind::Level3Failed => Severity::Error,
-            Kind::Custom(s) => s,
-        }
-    }
-}
+use super::kind::{Kind, Severity};
+use crate::config::Lang;
+use crate::fmt::fmt_secs;
 
 /// How one level of the ladder went.
 #[derive(Debug, Clone)]
@@ -121,7 +41,7 @@ pub struct Facts {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
-    pub kind_key: &'static str,
+    pub kind: Kind,
     pub severity: Severity,
     /// One line, with the emoji.
     pub title: String,
@@ -270,7 +190,7 @@ pub fn render(kind: Kind, facts: &Facts, lang: Lang) -> Message {
         commands.extend(facts.commands.iter().cloned());
     }
     Message {
-        kind_key: kind.key(),
+        kind,
         severity,
         title,
         lines,

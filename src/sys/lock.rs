@@ -11,7 +11,7 @@ use std::io::Write;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::files;
+use crate::sys::files;
 
 pub const LOCK_FILE: &str = ".selfheal.lock";
 

@@ -18,10 +18,10 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::alert::{Message, Severity};
-use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::Result;
-use crate::redact;
+use crate::sys::clock::Clock;
+use crate::sys::redact;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Channel {
@@ -39,6 +39,10 @@ pub const ALL: [Channel; 5] = [
     Channel::Ntfy,
     Channel::Webhook,
 ];
+
+/// The keys that configure a channel, as a sentence's list.
+pub const KEYS_HINT: &str = "DISCORD_WEBHOOK_URL, SLACK_WEBHOOK_URL, \
+    TELEGRAM_BOT_TOKEN + TELEGRAM_CHAT_ID, NTFY_URL or SELFHEAL_WEBHOOK_URL";
 
 impl Channel {
     pub fn name(self) -> &'static str {
@@ -114,22 +118,6 @@ pub enum Delivery {
     Permanent(String),
 }
 
-/// The agent for webhooks: environment proxies are honoured (webhooks go to
-/// the internet), no redirects, each attempt bounded.
-pub fn agent(config: &Config) -> ureq::Agent {
-    let builder = ureq::Agent::config_builder();
-    #[cfg(feature = "tls")]
-    let builder = builder.tls_config(crate::tls::config());
-    builder
-        .timeout_global(Some(config.alert_timeout))
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .user_agent(concat!("selfheal/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
-}
-
 /// The request body (and, for ntfy, headers) for `channel`.
 pub struct Payload {
     pub content_type: &'static str,
@@ -185,13 +173,13 @@ pub fn payload(channel: Channel, config: &Config, msg: &Message, host: &str) -> 
         Channel::Webhook => json_body(json!({
             "source": "selfheal",
             "host": host,
-            "kind": msg.kind_key,
+            "kind": msg.kind.key(),
             "severity": msg.severity.name(),
             "title": msg.title,
             "text": msg.plain(),
             "lines": msg.lines,
             "commands": msg.commands,
-            "timestamp": crate::clock::unix_now(),
+            "timestamp": crate::sys::clock::unix_now(),
         })),
     }
 }
@@ -359,8 +347,8 @@ fn transport_reason(e: &ureq::Error) -> String {
         ureq::Error::Timeout(_) => "timeout".into(),
         ureq::Error::HostNotFound => "DNS: host not found".into(),
         ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
-            if crate::tls::bundle().is_none() {
-                format!("TLS: {}", crate::tls::MISSING_HINT)
+            if crate::sys::tls::bundle().is_none() {
+                format!("TLS: {}", crate::sys::tls::MISSING_HINT)
             } else {
                 // The text names the certificate problem, never the URL.
                 format!("TLS: {io}")
@@ -368,8 +356,8 @@ fn transport_reason(e: &ureq::Error) -> String {
         }
         ureq::Error::Io(io) => format!("connection: {}", io.kind()),
         #[cfg(feature = "tls")]
-        ureq::Error::Rustls(_) if crate::tls::bundle().is_none() => {
-            format!("TLS: {}", crate::tls::MISSING_HINT)
+        ureq::Error::Rustls(_) if crate::sys::tls::bundle().is_none() => {
+            format!("TLS: {}", crate::sys::tls::MISSING_HINT)
         }
         #[cfg(feature = "tls")]
         ureq::Error::Rustls(t) => format!("TLS: {t}"),

@@ -9,7 +9,12 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::{EMERGENCY_FILE, HEALTH_FILE};
+use super::Verdict;
+use crate::cli::Format;
+use crate::config::Config;
+use crate::sys::clock::unix_now;
+use crate::sys::log;
+use crate::sys::metrics::{EMERGENCY_FILE, HEALTH_FILE};
 
 /// Longer lines are not metrics lines: skipped without being buffered whole.
 const LINE_MAX: usize = 64 * 1024;
@@ -48,6 +53,16 @@ struct Line<'a> {
     result: std::borrow::Cow<'a, str>,
     #[serde(default)]
     duration: f64,
+}
+
+pub fn run(config: &Config, days: u32, format: Format) -> Verdict {
+    let s = summarize(&config.memory_dir, days, unix_now());
+    let text = match format {
+        Format::Json => format!("{}\n", serde_json::to_string(&s).unwrap_or_default()),
+        Format::Text => render(&s),
+    };
+    log::print(&text);
+    Verdict::Ok
 }
 
 /// Summarizes the metrics in `dir` newer than `days` (0: all).
@@ -269,7 +284,7 @@ pub fn render(s: &Stats) -> String {
         format!("last {} days", s.days)
     };
     let last = match (s.last_incident, &s.last_incident_result) {
-        (Some(t), Some(r)) => format!("{} ({r})", crate::log::stamp(local(t))),
+        (Some(t), Some(r)) => format!("{} ({r})", crate::sys::log::stamp(local(t))),
         _ => "none".into(),
     };
     format!(
@@ -303,7 +318,7 @@ pub fn render(s: &Stats) -> String {
 fn local(unix: i64) -> time::OffsetDateTime {
     let utc =
         time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let now = crate::clock::local_now();
+    let now = crate::sys::clock::local_now();
     utc.to_offset(now.offset())
 }
 

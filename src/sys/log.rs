@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
-use crate::clock;
-use crate::files;
-use crate::redact;
+use crate::sys::clock;
+use crate::sys::files;
+use crate::sys::redact;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Terminal {

@@ -15,63 +15,15 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::envfile;
+pub mod envfile;
+mod keys;
+mod reader;
+pub mod shellwords;
+
 use crate::error::{Error, Result};
-use crate::redact;
-use crate::shellwords;
-
-/// Every key selfheal reads, with its default. Keys of the SPEC's table that
-/// later levels use are parsed and validated already, so that a typo in them
-/// is reported today and not on the night they are first needed.
-pub const KEYS: &[(&str, &str)] = &[
-    ("OPENCLAW_GATEWAY_URL", "http://localhost:18789/"),
-    ("HEALTH_CHECK_HTTP_TIMEOUT", "10"),
-    ("SELFHEAL_EXPECT_STATUS", "200"),
-    ("SELFHEAL_EXPECT_BODY", ""),
-    ("SELFHEAL_RESTART_CMD", "openclaw gateway restart"),
-    ("SELFHEAL_RESTART_TIMEOUT", "60"),
-    ("HEALTH_CHECK_MAX_RETRIES", "3"),
-    ("HEALTH_CHECK_RETRY_DELAY", "30"),
-    ("SELFHEAL_POLL_INTERVAL", "2"),
-    ("SELFHEAL_REPAIR_CMD", ""),
-    ("HEALTH_CHECK_ESCALATION_WAIT", "300"),
-    ("SELFHEAL_AGENT_CMD", "claude"),
-    ("SELFHEAL_AGENT_FALLBACK_CMD", ""),
-    ("SELFHEAL_AGENT_WORKDIR", "~/.openclaw"),
-    ("SELFHEAL_AGENT_PROMPT_FILE", ""),
-    ("EMERGENCY_RECOVERY_TIMEOUT", "1800"),
-    ("CLAUDE_STARTUP_WAIT", "5"),
-    ("CLAUDE_WORKSPACE_TRUST_TIMEOUT", "10"),
-    ("SELFHEAL_AGENT_COOLDOWN", "3600"),
-    ("SELFHEAL_TMUX", "tmux"),
-    ("ANTHROPIC_API_KEY", ""),
-    ("DISCORD_WEBHOOK_URL", ""),
-    ("SLACK_WEBHOOK_URL", ""),
-    ("TELEGRAM_BOT_TOKEN", ""),
-    ("TELEGRAM_CHAT_ID", ""),
-    ("SELFHEAL_TELEGRAM_API", "https://api.telegram.org"),
-    ("NTFY_URL", ""),
-    ("SELFHEAL_WEBHOOK_URL", ""),
-    ("SELFHEAL_HEARTBEAT_URL", ""),
-    ("SELFHEAL_LANG", "en"),
-    ("SELFHEAL_ALERT_REPEAT", "0"),
-    ("SELFHEAL_ALERT_TIMEOUT", "10"),
-    ("EMERGENCY_ALERT_WINDOW", "30"),
-    ("OPENCLAW_MEMORY_DIR", "~/openclaw/memory"),
-    ("SELFHEAL_LOG_RETENTION_DAYS", "14"),
-    ("SELFHEAL_PROM_FILE", ""),
-];
-
-/// Keys whose values are never shown anywhere.
-const SECRET_KEYS: &[&str] = &[
-    "ANTHROPIC_API_KEY",
-    "DISCORD_WEBHOOK_URL",
-    "SLACK_WEBHOOK_URL",
-    "TELEGRAM_BOT_TOKEN",
-    "NTFY_URL",
-    "SELFHEAL_WEBHOOK_URL",
-    "SELFHEAL_HEARTBEAT_URL",
-];
+use crate::sys::redact;
+pub use keys::{KEYS, SECRET_KEYS};
+use reader::Reader;
 
 /// Read from the environment but not a setting (names the env file).
 const CONFIG_FILE_KEY: &str = "SELFHEAL_CONFIG";
@@ -83,6 +35,10 @@ const ENV_FILE_MAX: u64 = 1 << 20;
 pub struct Secret(String);
 
 impl Secret {
+    pub fn new(value: String) -> Secret {
+        Secret(value)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -98,6 +54,18 @@ impl fmt::Debug for Secret {
 pub enum Lang {
     En,
     Ko,
+}
+
+impl std::str::FromStr for Lang {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> std::result::Result<Lang, &'static str> {
+        match s.trim() {
+            "en" | "" => Ok(Lang::En),
+            "ko" => Ok(Lang::Ko),
+            _ => Err("expected en or ko"),
+        }
+    }
 }
 
 /// Healthy HTTP statuses: a list of inclusive ranges.
@@ -150,6 +118,8 @@ impl fmt::Display for StatusSet {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub url: String,
+    /// `url` as it may be shown: no user info, no query.
+    pub shown_url: String,
     pub http_timeout: Duration,
     pub expect_status: StatusSet,
     pub expect_body: String,
@@ -197,6 +167,16 @@ pub struct Config {
 }
 
 impl Config {
+    /// Whether the service is the OpenClaw gateway: its default port, or a
+    /// restart command that runs `openclaw`.
+    pub fn is_openclaw(&self) -> bool {
+        self.url.contains(":18789")
+            || self
+                .restart_cmd
+                .first()
+                .is_some_and(|p| p.ends_with("openclaw"))
+    }
+
     /// Every secret value, for scrubbing text that comes from outside.
     pub fn secrets(&self) -> Vec<&str> {
         [
@@ -273,9 +253,9 @@ fn home_from_passwd() -> Option<PathBuf> {
     Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
 }
 
-struct Raw {
-    value: String,
-    source: String,
+pub struct Raw {
+    pub value: String,
+    pub source: String,
 }
 
 /// Reads, merges and validates the configuration.
@@ -452,164 +432,6 @@ pub fn expand_home(path: &Path, home: &Path) -> PathBuf {
     }
 }
 
-/// Parses `10`, `0.5`, `250ms`, `30s`, `5m`, `2h`, `1d` (bare numbers are seconds).
-pub fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
-    let t = text.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let scale = match unit.trim() {
-        "" | "s" => 1.0,
-        "ms" => 0.001,
-        "m" => 60.0,
-        "h" => 3600.0,
-        "d" => 86400.0,
-        other => return Err(format!("unknown unit {other:?} (use s, m, h, d or ms)")),
-    };
-    let value: f64 = num
-        .parse()
-        .map_err(|_| "expected a number of seconds, like 30, 0.5 or 5m".to_string())?;
-    let secs = value * scale;
-    if !secs.is_finite() || secs > 366.0 * 86400.0 {
-        return Err("too large".into());
-    }
-    Ok(Duration::from_secs_f64(secs))
-}
-
-/// Typed access to the merged raw values; every error names key, value, source.
-struct Reader<'a> {
-    raw: &'a BTreeMap<&'static str, Raw>,
-    home: &'a Path,
-}
-
-impl Reader<'_> {
-    fn get(&self, key: &str) -> (&str, &str) {
-        match self.raw.get(key) {
-            Some(r) => (r.value.as_str(), r.source.as_str()),
-            None => ("", "default"),
-        }
-    }
-
-    fn fail(&self, key: &str, reason: impl Into<String>) -> Error {
-        let (value, source) = self.get(key);
-        let shown = if SECRET_KEYS.contains(&key) {
-            "<redacted>".to_string()
-        } else {
-            value.to_string()
-        };
-        Error::config(key, &shown, source, reason)
-    }
-
-    fn string(&self, key: &str) -> String {
-        self.get(key).0.to_string()
-    }
-
-    fn optional(&self, key: &str) -> Option<String> {
-        let v = self.get(key).0.trim();
-        (!v.is_empty()).then(|| v.to_string())
-    }
-
-    fn duration(&self, key: &str, min: Duration, max: Duration) -> Result<Duration> {
-        let d = parse_duration(self.get(key).0).map_err(|e| self.fail(key, e))?;
-        if d < min || d > max {
-            return Err(self.fail(
-                key,
-                format!("must be between {} and {}", fmt_secs(min), fmt_secs(max)),
-            ));
-        }
-        Ok(d)
-    }
-
-    /// Like `duration`, but a bare number means minutes (the scripts' unit).
-    fn minutes(&self, key: &str, min: Duration, max: Duration) -> Result<Duration> {
-        let v = self.get(key).0.trim();
-        if let Ok(n) = v.parse::<f64>() {
-            if n.is_finite() && n >= 0.0 {
-                let secs = n * 60.0;
-                if secs < min.as_secs_f64() || secs > max.as_secs_f64() {
-                    return Err(self.fail(
-                        key,
-                        format!(
-                            "must be between {} and {} (a bare number is minutes)",
-                            fmt_secs(min),
-                            fmt_secs(max)
-                        ),
-                    ));
-                }
-                return Ok(Duration::from_secs_f64(secs));
-            }
-        }
-        self.duration(key, min, max)
-    }
-
-    fn integer(&self, key: &str, min: u32, max: u32) -> Result<u32> {
-        match self.get(key).0.trim().parse::<u32>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(n),
-            _ => Err(self.fail(key, format!("expected a whole number from {min} to {max}"))),
-        }
-    }
-
-    fn words(&self, key: &str) -> Result<Vec<String>> {
-        shellwords::split(self.get(key).0).map_err(|e| self.fail(key, e))
-    }
-
-    fn url(&self, key: &str) -> Result<String> {
-        let v = self.get(key).0.trim();
-        check_url(v).map_err(|e| self.fail(key, e))?;
-        Ok(v.to_string())
-    }
-
-    fn secret_url(&self, key: &str) -> Result<Option<Secret>> {
-        match self.optional(key) {
-            None => Ok(None),
-            Some(_) => Ok(Some(Secret(self.url(key)?))),
-        }
-    }
-
-    fn path(&self, key: &str) -> Result<PathBuf> {
-        let p = expand_home(Path::new(self.get(key).0.trim()), self.home);
-        if !p.is_absolute() {
-            return Err(self.fail(key, "must be an absolute path (or start with ~/)"));
-        }
-        Ok(p)
-    }
-
-    fn optional_path(&self, key: &str) -> Result<Option<PathBuf>> {
-        match self.optional(key) {
-            None => Ok(None),
-            Some(_) => self.path(key).map(Some),
-        }
-    }
-}
-
-fn check_url(v: &str) -> std::result::Result<(), String> {
-    let uri: ureq::http::Uri = v
-        .parse()
-        .map_err(|_| "not a valid URL (e.g. http://localhost:18789/)".to_string())?;
-    match uri.scheme_str() {
-        Some("http") | Some("https") => {}
-        _ => return Err("the URL must start with http:// or https://".into()),
-    }
-    if uri.host().is_none_or(str::is_empty) {
-        return Err("the URL has no host".into());
-    }
-    Ok(())
-}
-
-pub fn fmt_secs(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s < 1.0 && s > 0.0 {
-        format!("{}ms", d.as_millis())
-    } else if s < 120.0 {
-        format!("{}s", (s * 10.0).round() / 10.0)
-    } else if s < 7200.0 {
-        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
-    } else {
-        format!("{}h{:02}m", d.as_secs() / 3600, d.as_secs() % 3600 / 60)
-    }
-}
-
 const MS: Duration = Duration::from_millis(1);
 const fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
@@ -631,6 +453,7 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
             ),
         ));
     }
+    let url = r.url("OPENCLAW_GATEWAY_URL")?;
     let telegram_token = r.optional("TELEGRAM_BOT_TOKEN").map(Secret);
     let telegram_chat_id = r.optional("TELEGRAM_CHAT_ID");
     if telegram_token.is_some() != telegram_chat_id.is_some() {
@@ -653,7 +476,8 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
         }
     }
     Ok(Config {
-        url: r.url("OPENCLAW_GATEWAY_URL")?,
+        url: url.clone(),
+        shown_url: redact::url(&url),
         http_timeout: r.duration("HEALTH_CHECK_HTTP_TIMEOUT", 10 * MS, secs(300))?,
         expect_status: StatusSet::parse(r.get("SELFHEAL_EXPECT_STATUS").0)
             .map_err(|e| r.fail("SELFHEAL_EXPECT_STATUS", e))?,
@@ -686,11 +510,11 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
         ntfy_url: r.secret_url("NTFY_URL")?,
         webhook_url: r.secret_url("SELFHEAL_WEBHOOK_URL")?,
         heartbeat_url: r.secret_url("SELFHEAL_HEARTBEAT_URL")?,
-        lang: match r.get("SELFHEAL_LANG").0.trim() {
-            "en" | "" => Lang::En,
-            "ko" => Lang::Ko,
-            _ => return Err(r.fail("SELFHEAL_LANG", "expected en or ko")),
-        },
+        lang: r
+            .get("SELFHEAL_LANG")
+            .0
+            .parse()
+            .map_err(|e| r.fail("SELFHEAL_LANG", e))?,
         alert_repeat: r.duration("SELFHEAL_ALERT_REPEAT", Duration::ZERO, 30 * day)?,
         alert_timeout: r.duration("SELFHEAL_ALERT_TIMEOUT", 10 * MS, secs(120))?,
         emergency_alert_window: r.minutes("EMERGENCY_ALERT_WINDOW", secs(60), day)?,
@@ -700,11 +524,6 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
         env_file: None,
         warnings: Vec::new(),
     })
-}
-
-/// The URL as it may be shown (no user info, no query).
-pub fn shown_url(config: &Config) -> String {
-    redact::url(&config.url)
 }
 
 #[cfg(test)]
@@ -783,17 +602,6 @@ mod tests {
         let e =
             load(&sources(&[("DISCORD_WEBHOOK_URL", "nope-SECRET")], &[])).expect_err("bad URL");
         assert!(!e.to_string().contains("SECRET"), "{e}");
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("5m"), Ok(secs(300)));
-        assert_eq!(parse_duration("2h"), Ok(secs(7200)));
-        for bad in ["", "-1", "1x", "NaN", "inf", "1.2.3", "9999999999999"] {
-            assert!(parse_duration(bad).is_err(), "{bad:?}");
-        }
     }
 
     #[test]

@@ -1,0 +1,125 @@
+//! Watching an agent at work, on evidence, never on its prose: the service
+//! healthy (plus a short grace for the report), the report written, the
+//! agent's pane dead, the agent CLI saying it cannot work, a long silence, or
+//! the budget spent. Each poll is one probe and one screen capture.
+
+use std::time::{Duration, Instant};
+
+use super::tmux::{self, History};
+use super::{prompt, L3Log, Session};
+use crate::ctx::Ctx;
+use crate::fmt::fmt_secs;
+
+/// Why working with one agent stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum End {
+    Healthy,
+    ReportWritten,
+    Exited(Option<i32>),
+    CannotWork(String),
+    Silent(Duration),
+    TimedOut,
+    Tmux(String),
+    NotFound(String),
+}
+
+impl End {
+    pub fn describe(&self) -> String {
+        match self {
+            End::Healthy => "the service is healthy again".into(),
+            End::ReportWritten => "the agent wrote its report".into(),
+            End::Exited(Some(c)) => format!("the agent exited ({c})"),
+            End::Exited(None) => "the agent's session ended".into(),
+            End::CannotWork(why) => format!("the agent cannot work: {why}"),
+            End::Silent(d) => format!("the agent was silent for {}", fmt_secs(*d)),
+            End::TimedOut => "the level 3 time budget ran out".into(),
+            End::Tmux(why) => format!("tmux failed: {why}"),
+            End::NotFound(what) => format!("{what} not found"),
+        }
+    }
+
+    /// Whether the next (fallback) agent should be tried.
+    pub fn hand_over(&self) -> bool {
+        matches!(self, End::CannotWork(_) | End::NotFound(_))
+    }
+}
+
+/// What the watch has seen so far.
+struct Seen {
+    screen: String,
+    changed_at: Instant,
+    healthy_at: Option<Instant>,
+    report_at: Option<Instant>,
+}
+
+pub fn watch(ctx: &mut Ctx, l3: &L3Log, server: &tmux::Server, s: &Session) -> tmux::Result<End> {
+    let c = ctx.config;
+    let start = ctx.clock.now();
+    let silence_limit = (c.recovery_timeout / 3).max(c.poll_interval * 10);
+    let grace = (c.recovery_timeout / 30).clamp(c.poll_interval * 2, Duration::from_secs(60));
+    let mut seen = Seen {
+        screen: String::new(),
+        changed_at: start,
+        healthy_at: None,
+        report_at: None,
+    };
+    loop {
+        let now = ctx.clock.now();
+        if now >= s.deadline {
+            return Ok(End::TimedOut);
+        }
+        ctx.clock.sleep(c.poll_interval.min(s.deadline - now))?;
+        let probe = ctx.probe();
+        let Some(screen) = server.capture(History::Screen)? else {
+            return Ok(End::Exited(None));
+        };
+        let lines = prompt::agent_lines(&screen, s.prompt);
+        if let Some(why) = prompt::cannot_work(&lines) {
+            return Ok(End::CannotWork(why));
+        }
+        let latest = lines
+            .last()
+            .map(|l| l.trim().chars().take(120).collect::<String>())
+            .unwrap_or_default();
+        let now = ctx.clock.now();
+        let report = s.paths.report.is_file();
+        if probe.healthy {
+            let since = *seen.healthy_at.get_or_insert(now);
+            if report || now - since >= grace {
+                return Ok(End::Healthy);
+            }
+        } else {
+            seen.healthy_at = None;
+        }
+        if report && !probe.healthy {
+            // Done by its own account but not healthy: a little longer for
+            // the service to come up, then stop.
+            let since = *seen.report_at.get_or_insert(now);
+            if now - since >= c.poll_interval * 2 {
+                return Ok(End::ReportWritten);
+            }
+        }
+        if let Some((true, status)) = server.pane_state()? {
+            return Ok(End::Exited(status));
+        }
+        if screen != seen.screen {
+            seen.screen = screen;
+            seen.changed_at = now;
+        } else if now - seen.changed_at >= silence_limit {
+            return Ok(End::Silent(now - seen.changed_at));
+        }
+        let health = if probe.healthy {
+            "healthy".to_string()
+        } else {
+            format!("unhealthy ({})", probe.reason)
+        };
+        let latest = if latest.is_empty() { "…" } else { &latest };
+        l3.line(
+            ctx,
+            &format!(
+                "{} elapsed, {health}; agent: {latest}",
+                fmt_secs(now - start)
+            ),
+        );
+    }
+}

@@ -1,0 +1,106 @@
+//! Level 4 policy: one incident from the first failure to healthy again,
+//! each kind of message at most once per incident, reminders only when asked
+//! for, "resolved" after an incident that paged someone, and the heartbeat.
+//!
+//! Crash safety: the incident is marked as alerted and saved *before* the
+//! message goes out, so a run killed right after alerting never pages again
+//! (delivery is at least once only for what sits in the outbox).
+
+use std::time::Duration;
+
+use super::outbox::{self, Spool};
+use super::{channels, Facts, Kind};
+use crate::ctx::{Ctx, Mode};
+use crate::error::Result;
+use crate::fmt::between;
+use crate::state::Incident;
+use crate::sys::clock::unix_now;
+use crate::sys::log;
+use crate::sys::metrics::{Metric, HEALTH_FILE};
+
+/// Opens the incident if none is open; keeps its latest status and reason.
+pub fn open(ctx: &mut Ctx, status: &str, reason: &str) {
+    let incident = ctx.state.incident.get_or_insert_with(Incident::default);
+    if incident.started > unix_now() {
+        // The clock went backwards since it opened: count from now.
+        incident.started = unix_now();
+    }
+    incident.status = status.to_string();
+    incident.reason = reason.to_string();
+}
+
+pub fn downtime(ctx: &Ctx) -> Option<Duration> {
+    let started = ctx.state.incident.as_ref()?.started;
+    Some(between(started, unix_now()))
+}
+
+/// Sends `kind` unless this incident already had it. Returns whether it went.
+pub fn alert_once(ctx: &mut Ctx, kind: Kind, facts: &Facts) -> Result<bool> {
+    let incident = ctx.state.incident.get_or_insert_with(Incident::default);
+    if incident.was_alerted(kind) {
+        ctx.log.debug(format!(
+            "alert {}: already sent for this incident",
+            kind.key()
+        ));
+        return Ok(false);
+    }
+    incident.alerted.push(kind);
+    incident.last_alert = Some(unix_now());
+    ctx.save_state();
+    outbox::send(ctx, kind, facts, Spool::Outbox)?;
+    Ok(true)
+}
+
+/// A reminder if `SELFHEAL_ALERT_REPEAT` > 0 and that long has passed.
+pub fn remind(ctx: &mut Ctx, facts: &Facts) -> Result<()> {
+    let repeat = ctx.config.alert_repeat;
+    let Some(incident) = ctx.state.incident.as_mut() else {
+        return Ok(());
+    };
+    let last = incident.last_alert.unwrap_or(incident.started);
+    let due = !repeat.is_zero() && unix_now().saturating_sub(last) >= repeat.as_secs() as i64;
+    if !due {
+        return Ok(());
+    }
+    incident.last_alert = Some(unix_now());
+    ctx.save_state();
+    outbox::send(ctx, Kind::Reminder, facts, Spool::Outbox).map(|_| ())
+}
+
+/// The service is healthy: close the incident, with "resolved" if it paged.
+pub fn close(ctx: &mut Ctx, facts: &Facts) -> Result<()> {
+    let Some(incident) = ctx.state.incident.take() else {
+        return Ok(());
+    };
+    let down = between(incident.started, unix_now());
+    ctx.record(
+        HEALTH_FILE,
+        Metric::new("incident", "resolved", down.as_secs_f64()),
+    );
+    ctx.save_state();
+    if incident.paged() {
+        let mut facts = facts.clone();
+        facts.down_for = Some(down);
+        outbox::send(ctx, Kind::Resolved, &facts, Spool::Outbox)?;
+    }
+    Ok(())
+}
+
+/// GETs `SELFHEAL_HEARTBEAT_URL` (or `/fail`); a failure is only logged.
+pub fn heartbeat(ctx: &mut Ctx, healthy: bool) {
+    let Some(url) = ctx.config.heartbeat_url.clone() else {
+        return;
+    };
+    let shown = crate::sys::redact::secret_url(url.expose());
+    if ctx.mode == Mode::DryRun {
+        log::print(&format!(
+            "would ping the heartbeat ({shown}){}\n",
+            if healthy { "" } else { " /fail" }
+        ));
+        return;
+    }
+    match channels::heartbeat(ctx.webhooks(), url.expose(), healthy) {
+        Ok(()) => ctx.log.debug(format!("heartbeat ({shown}) pinged")),
+        Err(e) => ctx.log.warn(format!("heartbeat ({shown}) failed: {e}")),
+    }
+}

@@ -1,0 +1,176 @@
+//! The help texts: `selfheal --help` and one per command. Kept apart from
+//! the parser so that both read easily; README's command table says the same.
+
+/// `selfheal --help`.
+pub const HELP: &str = "\
+selfheal — keep one HTTP service alive: probe, restart, then escalate.
+
+Usage: selfheal [GLOBAL OPTIONS] COMMAND [OPTIONS]
+
+Commands:
+  check            the main job: probe; if unhealthy run levels 2 → 3 → 4 in
+                   sequence (restart, AI agent in tmux, alerts), each step
+                   bounded; run it from cron, launchd or a systemd timer
+  probe [--json]   probe once and print the result; exit 0 healthy, 1 unhealthy
+  recover          run level 3 now (an AI agent in tmux), verify, alert on
+                   failure
+  notify [--level info|warning|error] MESSAGE
+                   send MESSAGE to every configured channel (the way to
+                   test them); exit 1 if any channel failed
+  monitor          alert once about a failed level 3 log or a run that died
+                   mid-ladder (the old emergency-recovery-monitor.sh)
+  stats [--days N] [--json]
+                   summarize the metrics files (default: last 7 days; 0: all)
+  pause DURATION   maintenance window (e.g. 30m, 2h): probe and record only,
+                   no healing, no alerts
+  resume           end the maintenance window
+  doctor [--json]  check configuration, dependencies, permissions, scheduler;
+                   exit 1 on problems
+  rotate           delete this tool's logs older than the retention
+
+Global options:
+  -c, --config FILE    env file to read (default: $SELFHEAL_CONFIG,
+                       ~/.openclaw/.env, ~/openclaw/.env)
+  -s, --set KEY=VALUE  override one configuration key (repeatable)
+  -n, --dry-run        only read and probe; print what would be run or written
+  -q, --quiet          nothing on stdout when healthy; actions and problems
+                       on stderr (for cron mail)
+  -v, --verbose        more detail in the log
+  -h, --help           this help (also `selfheal COMMAND --help`)
+  -V, --version        print the version
+
+Exit status: 0 healthy, recovered or skipped; 1 still unhealthy; 2 usage or
+configuration error; 3 selfheal itself could not work; 128+N stopped by signal N.
+
+Configuration keys, files and metrics: see README.md.
+";
+
+pub const HELP_CHECK: &str = "\
+selfheal check — probe the service and heal it if it is unhealthy.
+
+Usage: selfheal [GLOBAL OPTIONS] check
+
+Takes the run lock in OPENCLAW_MEMORY_DIR (another run holding it: logs
+`skipped` and exits 0), rotates old logs, sends alerts queued by earlier
+runs, probes OPENCLAW_GATEWAY_URL. During a maintenance window (`pause`) it
+only probes and records. When unhealthy:
+  level 2: runs SELFHEAL_RESTART_CMD up to HEALTH_CHECK_MAX_RETRIES times,
+    each time probing every SELFHEAL_POLL_INTERVAL for up to
+    HEALTH_CHECK_RETRY_DELAY; SELFHEAL_REPAIR_CMD once after the first failed
+    attempt; then waits up to HEALTH_CHECK_ESCALATION_WAIT (polled);
+  level 3: the agent in a private tmux session (see `selfheal recover
+    --help`), unless disabled, missing, or in its cooldown after a failure;
+  level 4: alerts every configured channel, once per incident (\"resolved\"
+    follows when it is healthy again); undelivered alerts are kept for the
+    next run.
+Pings SELFHEAL_HEARTBEAT_URL and writes SELFHEAL_PROM_FILE at the end. Every
+step is bounded; the log names the run's worst case when healing starts.
+
+Exit status: 0 healthy or recovered, 1 still unhealthy.
+";
+
+pub const HELP_PROBE: &str = "\
+selfheal probe — probe the service once and print the result.
+
+Usage: selfheal [GLOBAL OPTIONS] probe [--json]
+
+  --json   print {\"url\",\"healthy\",\"status\",\"latency_ms\",\"reason\"}
+
+Writes nothing and takes no lock. Exit status: 0 healthy, 1 unhealthy.
+";
+
+pub const HELP_NOTIFY: &str = "\
+selfheal notify — send a message to every configured alert channel.
+
+Usage: selfheal [GLOBAL OPTIONS] notify [--level info|warning|error] MESSAGE
+
+  --level LEVEL   info, warning or error (default info): the emoji, and
+                  ntfy's priority
+
+Uses the same delivery as the alerts of `check` (timeouts, retries that honour
+Retry-After), logs and records each send, but keeps nothing in the outbox.
+With --dry-run it prints each payload instead. Exit status: 0 every channel
+took it, 1 some did not, 2 no channel is configured.
+";
+
+pub const HELP_MONITOR: &str = "\
+selfheal monitor — alert once about a failed or abandoned recovery.
+
+Usage: selfheal [GLOBAL OPTIONS] monitor
+
+Sends queued alerts; alerts once if the previous run died while healing; and
+alerts once about the newest emergency-recovery-<TS>.log changed within
+EMERGENCY_ALERT_WINDOW (minutes, default 30) that contains MANUAL
+INTERVENTION REQUIRED, remembering it in .emergency-alert-sent. Exit status:
+0 nothing to report, 1 a failed recovery was found.
+";
+
+pub const HELP_RECOVER: &str = "\
+selfheal recover — run level 3 now: an AI coding agent repairs the service.
+
+Usage: selfheal [GLOBAL OPTIONS] recover
+
+If the service is unhealthy, starts SELFHEAL_AGENT_CMD (default: claude) in a
+private tmux session in SELFHEAL_AGENT_WORKDIR, accepts its trust dialog,
+pastes the recovery prompt, and watches until the service is healthy, the
+agent writes its report, exits, says it cannot work (then
+SELFHEAL_AGENT_FALLBACK_CMD takes over), falls silent, or
+EMERGENCY_RECOVERY_TIMEOUT runs out. The log says how to watch it live
+(tmux -L ... attach). Keeps the session's scrollback, the level 3 log and
+the learnings; alerts on failure. Ignores the cooldown of `check`.
+Exit status: 0 healthy or recovered, 1 not recovered.
+";
+
+pub const HELP_STATS: &str = "\
+selfheal stats — summarize the metrics files.
+
+Usage: selfheal [GLOBAL OPTIONS] stats [--days N] [--json]
+
+  --days N   only events of the last N days (default 7; 0: all)
+  --json     the same numbers as one JSON object
+
+Reads .healthcheck-metrics.json and .emergency-recovery-metrics.json line by
+line in constant memory, skipping and counting malformed lines: checks and
+healthy %, restarts by result, recovery by result (the numbers of the old
+scripts' jq query), level 3 by result with its mean duration, the share of
+unhealthy runs that ended healthy without a human, mean time to recovery,
+alerts, and the last incident.
+";
+
+pub const HELP_PAUSE: &str = "\
+selfheal pause — a maintenance window; selfheal resume — end it.
+
+Usage: selfheal [GLOBAL OPTIONS] pause DURATION
+       selfheal [GLOBAL OPTIONS] resume
+
+DURATION: 30m, 2h, 1d, or seconds (at most 7 days). During the window
+`check` probes and records but neither heals nor alerts, and exits 0. An
+incident still open when the window ends is handled normally by the next
+check. The window is kept in .selfheal-pause in OPENCLAW_MEMORY_DIR.
+";
+
+pub const HELP_DOCTOR: &str = "\
+selfheal doctor — is this installation one to trust at night?
+
+Usage: selfheal [GLOBAL OPTIONS] doctor [--json]
+
+Checks: the configuration and the env file's mode; the tool directory and
+its files' modes; the restart command, tmux and the agent (absolute paths);
+at least one alert channel; the CA bundle for HTTPS; the scheduler
+(launchd, systemd user timer, or cron); the service's own keep-alive
+(level 1: ai.openclaw.gateway / openclaw-gateway.service); one probe.
+One line per check (✓, ✗ with its fix, · for information). Changes and
+sends nothing. Exit status: 0 no problems, 1 problems.
+";
+
+pub const HELP_ROTATE: &str = "\
+selfheal rotate — delete this tool's dated logs older than the retention.
+
+Usage: selfheal [GLOBAL OPTIONS] rotate
+
+Deletes healthcheck-YYYY-MM-DD.log, emergency-recovery-<TS>.log and
+claude-session-<TS>.log files in OPENCLAW_MEMORY_DIR whose modification time
+is older than SELFHEAL_LOG_RETENTION_DAYS (default 14). Never touches
+metrics, state, reports, learnings or any other file. `check` does the same
+at the start of every run.
+";

@@ -1,0 +1,449 @@
+//! The command line, parsed with lexopt: global options (anywhere on the
+//! line), then the command and its own options, one small parse function per
+//! command. `--help` and `--version` come back as `Parsed::Special` before
+//! anything is dispatched. Parsing only: nothing here reads configuration or
+//! touches files.
+
+pub mod help;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::alert::kind::Severity;
+use crate::ctx::Mode;
+use crate::error::{Error, Result};
+use crate::sys::log::{Terminal, Verbosity};
+
+#[derive(Debug, Clone)]
+pub struct Global {
+    pub config: Option<PathBuf>,
+    pub mode: Mode,
+    pub terminal: Terminal,
+    pub verbosity: Verbosity,
+    /// `--set KEY=VALUE`, highest precedence.
+    pub overrides: Vec<(String, String)>,
+}
+
+impl Default for Global {
+    fn default() -> Global {
+        Global {
+            config: None,
+            mode: Mode::Real,
+            terminal: Terminal::Normal,
+            verbosity: Verbosity::Normal,
+            overrides: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Check,
+    Probe { format: Format },
+    Rotate,
+    Notify { severity: Severity, message: String },
+    Monitor,
+    Recover,
+    Stats { days: u32, format: Format },
+    Pause { duration: Duration },
+    Resume,
+    Doctor { format: Format },
+}
+
+/// What to do: run a command, or print something and exit 0.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    Run(Cli),
+    Special(Special),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Special {
+    Help(&'static str),
+    Version,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cli {
+    pub global: Global,
+    pub command: Command,
+}
+
+/// The commands' names, spelled once, with their help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Name {
+    Check,
+    Probe,
+    Rotate,
+    Notify,
+    Monitor,
+    Recover,
+    Stats,
+    Pause,
+    Resume,
+    Doctor,
+}
+
+const NAMES: [(Name, &str, &str); 10] = [
+    (Name::Check, "check", help::HELP_CHECK),
+    (Name::Probe, "probe", help::HELP_PROBE),
+    (Name::Rotate, "rotate", help::HELP_ROTATE),
+    (Name::Notify, "notify", help::HELP_NOTIFY),
+    (Name::Monitor, "monitor", help::HELP_MONITOR),
+    (Name::Recover, "recover", help::HELP_RECOVER),
+    (Name::Stats, "stats", help::HELP_STATS),
+    (Name::Pause, "pause", help::HELP_PAUSE),
+    (Name::Resume, "resume", help::HELP_PAUSE),
+    (Name::Doctor, "doctor", help::HELP_DOCTOR),
+];
+
+impl FromStr for Name {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Name> {
+        NAMES
+            .iter()
+            .find(|(_, name, _)| *name == s)
+            .map(|(n, _, _)| *n)
+            .ok_or_else(|| Error::Usage(format!("unknown command {s:?}")))
+    }
+}
+
+impl Name {
+    fn help(self) -> &'static str {
+        NAMES
+            .iter()
+            .find(|(n, _, _)| *n == self)
+            .map_or(help::HELP, |(_, _, h)| *h)
+    }
+}
+
+/// An argument, owned, so that a helper can take it and the parser both.
+enum Arg {
+    Short(char),
+    Long(String),
+    Value(OsString),
+}
+
+impl Arg {
+    fn is(&self, long: &str) -> bool {
+        matches!(self, Arg::Long(l) if l == long)
+    }
+
+    fn unexpected(self) -> Error {
+        Error::Usage(match self {
+            Arg::Short(c) => format!("invalid option '-{c}'"),
+            Arg::Long(l) => format!("invalid option '--{l}'"),
+            Arg::Value(v) => format!("unexpected argument {v:?}"),
+        })
+    }
+}
+
+/// The parser and what every command's parser fills in.
+struct Line {
+    parser: lexopt::Parser,
+    global: Global,
+    help: bool,
+    version: bool,
+}
+
+impl Line {
+    fn next(&mut self) -> Result<Option<Arg>> {
+        Ok(match self.parser.next().map_err(usage)? {
+            None => None,
+            Some(lexopt::Arg::Short(c)) => Some(Arg::Short(c)),
+            Some(lexopt::Arg::Long(l)) => Some(Arg::Long(l.to_string())),
+            Some(lexopt::Arg::Value(v)) => Some(Arg::Value(v)),
+        })
+    }
+
+    fn value(&mut self, what: &str) -> Result<String> {
+        utf8(self.parser.value().map_err(usage)?, what)
+    }
+
+    /// A global option, or an error for anything else.
+    fn global(&mut self, arg: Arg) -> Result<()> {
+        let g = &mut self.global;
+        match arg {
+            Arg::Short('c') => g.config = Some(self.parser.value().map_err(usage)?.into()),
+            Arg::Long(l) if l == "config" => {
+                g.config = Some(self.parser.value().map_err(usage)?.into())
+            }
+            Arg::Short('s') => self.set()?,
+            Arg::Long(l) if l == "set" => self.set()?,
+            Arg::Short('n') => g.mode = Mode::DryRun,
+            Arg::Short('q') => g.terminal = Terminal::Quiet,
+            Arg::Short('v') => g.verbosity = Verbosity::Verbose,
+            Arg::Short('h') => self.help = true,
+            Arg::Short('V') => self.version = true,
+            Arg::Long(l) => match l.as_str() {
+                "dry-run" => g.mode = Mode::DryRun,
+                "quiet" => g.terminal = Terminal::Quiet,
+                "verbose" => g.verbosity = Verbosity::Verbose,
+                "help" => self.help = true,
+                "version" => self.version = true,
+                _ => return Err(Arg::Long(l).unexpected()),
+            },
+            other => return Err(other.unexpected()),
+        }
+        Ok(())
+    }
+
+    fn set(&mut self) -> Result<()> {
+        let value = self.value("--set")?;
+        let Some((k, v)) = value.split_once('=') else {
+            return Err(Error::Usage(format!("--set {value:?}: expected KEY=VALUE")));
+        };
+        self.global.overrides.push((k.to_string(), v.to_string()));
+        Ok(())
+    }
+
+    /// The rest of the line holds global options only.
+    fn globals_only(&mut self) -> Result<()> {
+        while let Some(arg) = self.next()? {
+            self.global(arg)?;
+        }
+        Ok(())
+    }
+}
+
+pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
+    let mut line = Line {
+        parser: lexopt::Parser::from_iter(args),
+        global: Global::default(),
+        help: false,
+        version: false,
+    };
+    let name = loop {
+        match line.next()? {
+            None => break None,
+            Some(Arg::Value(v)) => break Some(utf8(v, "command")?.parse::<Name>()?),
+            Some(arg) => line.global(arg)?,
+        }
+    };
+    let Some(name) = name else {
+        return match (line.version, line.help) {
+            (true, _) => Ok(Parsed::Special(Special::Version)),
+            (false, true) => Ok(Parsed::Special(Special::Help(help::HELP))),
+            (false, false) => Err(Error::Usage("no command given".into())),
+        };
+    };
+    let command = match name {
+        Name::Check => line.globals_only().map(|()| Some(Command::Check)),
+        Name::Rotate => line.globals_only().map(|()| Some(Command::Rotate)),
+        Name::Monitor => line.globals_only().map(|()| Some(Command::Monitor)),
+        Name::Recover => line.globals_only().map(|()| Some(Command::Recover)),
+        Name::Resume => line.globals_only().map(|()| Some(Command::Resume)),
+        Name::Probe => json(&mut line).map(|format| Some(Command::Probe { format })),
+        Name::Doctor => json(&mut line).map(|format| Some(Command::Doctor { format })),
+        Name::Stats => stats(&mut line).map(Some),
+        Name::Notify => notify(&mut line),
+        Name::Pause => pause(&mut line),
+    }?;
+    if line.version {
+        return Ok(Parsed::Special(Special::Version));
+    }
+    if line.help {
+        return Ok(Parsed::Special(Special::Help(name.help())));
+    }
+    // `None`: a required argument is missing (checked after --help).
+    let command = command.ok_or_else(|| {
+        Error::Usage(match name {
+            Name::Notify => "notify: MESSAGE is missing".into(),
+            _ => "pause: DURATION is missing (e.g. 30m, 2h)".into(),
+        })
+    })?;
+    Ok(Parsed::Run(Cli {
+        global: line.global,
+        command,
+    }))
+}
+
+/// `--json` and the global options.
+fn json(line: &mut Line) -> Result<Format> {
+    let mut format = Format::Text;
+    while let Some(arg) = line.next()? {
+        match arg {
+            a if a.is("json") => format = Format::Json,
+            a => line.global(a)?,
+        }
+    }
+    Ok(format)
+}
+
+fn stats(line: &mut Line) -> Result<Command> {
+    let (mut days, mut format) = (7, Format::Text);
+    while let Some(arg) = line.next()? {
+        match arg {
+            a if a.is("json") => format = Format::Json,
+            a if a.is("days") => {
+                let v = line.value("--days")?;
+                days = v.parse().ok().filter(|d| *d <= 36500).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--days {v:?}: expected a whole number of days (0: all)"
+                    ))
+                })?;
+            }
+            a => line.global(a)?,
+        }
+    }
+    Ok(Command::Stats { days, format })
+}
+
+fn notify(line: &mut Line) -> Result<Option<Command>> {
+    let mut severity = Severity::Info;
+    let mut words = Vec::new();
+    while let Some(arg) = line.next()? {
+        match arg {
+            a if a.is("level") => {
+                let v = line.value("--level")?;
+                severity = v
+                    .parse()
+                    .map_err(|e| Error::Usage(format!("--level {e}")))?;
+            }
+            Arg::Value(v) => words.push(utf8(v, "MESSAGE")?),
+            a => line.global(a)?,
+        }
+    }
+    Ok((!words.is_empty()).then(|| Command::Notify {
+        severity,
+        message: words.join(" "),
+    }))
+}
+
+fn pause(line: &mut Line) -> Result<Option<Command>> {
+    let mut text = None;
+    while let Some(arg) = line.next()? {
+        match arg {
+            Arg::Value(v) if text.is_none() => text = Some(utf8(v, "DURATION")?),
+            a => line.global(a)?,
+        }
+    }
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let duration = crate::fmt::parse_duration(&text)
+        .ok()
+        .filter(|d| !d.is_zero() && d.as_secs() <= 7 * 86400)
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "pause {text:?}: expected a duration from 1s to 7d, like 30m or 2h"
+            ))
+        })?;
+    Ok(Some(Command::Pause { duration }))
+}
+
+fn usage(e: lexopt::Error) -> Error {
+    Error::Usage(e.to_string())
+}
+
+fn utf8(value: OsString, what: &str) -> Result<String> {
+    value
+        .into_string()
+        .map_err(|v| Error::Usage(format!("{what}: {v:?} is not valid UTF-8")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::help::{HELP, HELP_PROBE};
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        std::iter::once("selfheal")
+            .chain(list.iter().copied())
+            .map(OsString::from)
+            .collect()
+    }
+
+    fn cli(list: &[&str]) -> Cli {
+        match parse(args(list)) {
+            Ok(Parsed::Run(cli)) => cli,
+            other => panic!("{list:?}: {other:?}"),
+        }
+    }
+
+    fn special(list: &[&str]) -> Special {
+        match parse(args(list)) {
+            Ok(Parsed::Special(s)) => s,
+            other => panic!("{list:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn globals_anywhere() {
+        let c = cli(&["-q", "check", "--dry-run", "--set", "A=b=c"]);
+        assert_eq!(c.command, Command::Check);
+        assert_eq!(c.global.terminal, Terminal::Quiet);
+        assert_eq!(c.global.mode, Mode::DryRun);
+        assert_eq!(
+            c.global.overrides,
+            vec![("A".to_string(), "b=c".to_string())]
+        );
+        assert_eq!(
+            cli(&["probe", "--json"]).command,
+            Command::Probe {
+                format: Format::Json
+            }
+        );
+    }
+
+    #[test]
+    fn errors_are_usage_errors() {
+        for bad in [
+            &[][..],
+            &["frobnicate"],
+            &["check", "--json"],
+            &["check", "extra"],
+            &["--set"],
+            &["--set", "novalue", "check"],
+            &["--bogus"],
+            &["notify"],
+            &["pause"],
+            &["pause", "1h", "2h"],
+            &["stats", "--days", "x"],
+            &["notify", "--level", "loud", "hi"],
+        ] {
+            let e = parse(args(bad)).expect_err("must fail");
+            assert_eq!(e.code(), 2, "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn help_and_version() {
+        assert_eq!(special(&["--help"]), Special::Help(HELP));
+        assert_eq!(special(&["probe", "-h"]), Special::Help(HELP_PROBE));
+        assert_eq!(special(&["-V"]), Special::Version);
+        assert_eq!(
+            special(&["notify", "--help"]),
+            Special::Help(help::HELP_NOTIFY)
+        );
+    }
+
+    #[test]
+    fn every_command_parses() {
+        for (_, name, _) in NAMES {
+            let extra: &[&str] = match name {
+                "notify" => &["hello", "world"],
+                "pause" => &["30m"],
+                _ => &[],
+            };
+            let list: Vec<&str> = std::iter::once(name).chain(extra.iter().copied()).collect();
+            cli(&list);
+        }
+        assert_eq!(
+            cli(&["notify", "--level", "warn", "a", "b"]).command,
+            Command::Notify {
+                severity: Severity::Warning,
+                message: "a b".into()
+            }
+        );
+    }
+}

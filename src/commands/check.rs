@@ -1,0 +1,101 @@
+//! `selfheal check`, the main job: rotate old logs, send what earlier runs
+//! could not, notice a run that died midway, probe, and when unhealthy climb
+//! the ladder. During a maintenance window it only probes and records. Ends
+//! with the heartbeat and the Prometheus textfile.
+
+use super::{pause, rotate, Verdict};
+use crate::alert::{incident, outbox};
+use crate::ctx::{Ctx, Mode};
+use crate::error::Result;
+use crate::fmt::{between, fmt_secs};
+use crate::ladder::{self, abandoned, level4, Health};
+use crate::probe::Probe;
+use crate::sys::clock::unix_now;
+use crate::sys::log;
+use crate::sys::metrics::{Metric, HEALTH_FILE};
+
+pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
+    rotate::rotate_logs(ctx);
+    ctx.load_state();
+    if let Some(until) = pause::in_force(ctx) {
+        return paused(ctx, until);
+    }
+    outbox::flush(ctx)?;
+    abandoned::report(ctx)?;
+    let first = ctx.probe();
+    ctx.record_probe(&first);
+    let health = if first.healthy {
+        healthy(ctx, &first)?;
+        Health::Healthy
+    } else {
+        ladder::heal(ctx, &first)?
+    };
+    let up = health == Health::Healthy;
+    incident::heartbeat(ctx, up);
+    write_prom(ctx, up, &first, Window::Open);
+    Ok(health.into())
+}
+
+/// The healthy path: one metric, one line, and the end of an open incident.
+fn healthy(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
+    ctx.record(HEALTH_FILE, Metric::new("health_check", "healthy", 0.0));
+    ctx.log.info(format!(
+        "healthy: {} in {} ms ({})",
+        probe.reason,
+        probe.latency_ms(),
+        ctx.config.shown_url
+    ));
+    if ctx.state.incident.is_some() {
+        let facts = level4::facts(ctx, probe, Vec::new());
+        incident::close(ctx, &facts)?;
+    }
+    Ok(())
+}
+
+/// During a maintenance window: probe and record, no healing, no alerts.
+fn paused(ctx: &mut Ctx, until: i64) -> Result<Verdict> {
+    let probe = ctx.probe();
+    ctx.record_probe(&probe);
+    if probe.healthy {
+        ctx.record(HEALTH_FILE, Metric::new("health_check", "healthy", 0.0));
+    }
+    ctx.log.info(format!(
+        "paused for {} more (maintenance): {}; no healing, no alerts",
+        fmt_secs(between(unix_now(), until)),
+        probe.reason
+    ));
+    write_prom(ctx, probe.healthy, &probe, Window::Paused);
+    ctx.save_state();
+    Ok(Verdict::Ok)
+}
+
+/// Whether a maintenance window is in force, for the Prometheus gauge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Window {
+    Open,
+    Paused,
+}
+
+fn write_prom(ctx: &mut Ctx, up: bool, probe: &Probe, window: Window) {
+    let Some(path) = ctx.config.prom_file.clone() else {
+        return;
+    };
+    let text = crate::sys::prom::render(
+        &ctx.config.shown_url,
+        up,
+        probe.latency.as_secs_f64(),
+        unix_now(),
+        ctx.state.incident.is_some(),
+        window == Window::Paused,
+        &ctx.state.counters,
+    );
+    if ctx.mode == Mode::DryRun {
+        log::print(&format!("would write {}:\n{text}", path.display()));
+        return;
+    }
+    // The counters must survive the run (the healthy path saves nothing else).
+    ctx.save_state();
+    if let Err(e) = crate::sys::files::write_atomic(&path, text.as_bytes()) {
+        ctx.log.warn(format!("Prometheus file not written: {e}"));
+    }
+}

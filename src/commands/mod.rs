@@ -1,0 +1,116 @@
+//! One file per command. Each takes the parsed options and the loaded
+//! `Config`, does its job through the lower modules (the ladder, the agent,
+//! alerts, the system), and says how it ended as a `Verdict`.
+//!
+//! `with_tool_dir` is the frame of every command that writes: the tool
+//! directory, the run lock, the log, and the line an interruption leaves.
+
+pub mod check;
+pub mod doctor;
+pub mod monitor;
+pub mod notify;
+pub mod pause;
+pub mod probe;
+pub mod recover;
+pub mod rotate;
+pub mod stats;
+
+use crate::cli::Global;
+use crate::config::Config;
+use crate::ctx::{Ctx, Mode};
+use crate::error::{Error, Result};
+use crate::ladder::Health;
+use crate::sys::clock::SystemClock;
+use crate::sys::log::Log;
+use crate::sys::{files, lock};
+
+/// How a run that did its job ended (errors are `Error`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Healthy, recovered, or skipped: exit 0.
+    Ok,
+    /// Still unhealthy (or a problem found): exit 1.
+    Unhealthy,
+}
+
+impl Verdict {
+    pub fn code(self) -> u8 {
+        match self {
+            Verdict::Ok => 0,
+            Verdict::Unhealthy => 1,
+        }
+    }
+
+    /// `Ok` when `good`.
+    pub fn from_ok(good: bool) -> Verdict {
+        if good {
+            Verdict::Ok
+        } else {
+            Verdict::Unhealthy
+        }
+    }
+}
+
+impl From<Health> for Verdict {
+    fn from(h: Health) -> Verdict {
+        Verdict::from_ok(h == Health::Healthy)
+    }
+}
+
+/// Whether a command needs the run lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locking {
+    /// One at a time; a second run is skipped.
+    Exclusive,
+    /// Runs beside a `check` (it writes no state).
+    None,
+}
+
+/// Sets up the directory, lock and log, runs `job`, and logs an interruption.
+pub fn with_tool_dir(
+    global: &Global,
+    config: &Config,
+    locking: Locking,
+    job: impl FnOnce(&mut Ctx) -> Result<Verdict>,
+) -> Result<Verdict> {
+    let clock = SystemClock;
+    let real = global.mode == Mode::Real;
+    let mut dir_warning = None;
+    if real {
+        dir_warning = files::ensure_dir(&config.memory_dir)?;
+    }
+    let _lock = if real && locking == Locking::Exclusive {
+        match lock::acquire(&config.memory_dir)? {
+            lock::Acquired::Held(l) => Some(l),
+            lock::Acquired::Busy => {
+                let mut log = Log::new(Some(&config.memory_dir), global.terminal, global.verbosity)
+                    .scrubbing(&config.secrets());
+                log.info("skipped: another run holds the lock");
+                return Ok(Verdict::Ok);
+            }
+        }
+    } else {
+        None
+    };
+    let mut log = Log::new(
+        real.then_some(config.memory_dir.as_path()),
+        global.terminal,
+        global.verbosity,
+    )
+    .scrubbing(&config.secrets());
+    log.open_now()?;
+    for w in config.warnings.iter().chain(dir_warning.iter()) {
+        log.warn(format!("warning: {w}"));
+    }
+    if let Some(path) = &config.env_file {
+        log.debug(format!("configuration read from {}", path.display()));
+    }
+    let mut ctx = Ctx::new(config, log, global.mode, &clock);
+    let result = job(&mut ctx);
+    if let Err(Error::Interrupted(sig)) = &result {
+        ctx.log.warn(format!(
+            "interrupted by signal {sig}; stopped what was running"
+        ));
+    }
+    result
+}

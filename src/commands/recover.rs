@@ -1,0 +1,40 @@
+//! `selfheal recover`: level 3 now, without level 2 and without the cooldown
+//! of `check`; verified by selfheal's own probe, alerted on failure.
+
+use super::Verdict;
+use crate::alert::outbox;
+use crate::config::shellwords;
+use crate::ctx::{Ctx, Mode};
+use crate::error::{Error, Result};
+use crate::fmt::fmt_secs;
+use crate::ladder;
+use crate::sys::log;
+
+pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
+    ctx.load_state();
+    outbox::flush(ctx)?;
+    let probe = ctx.probe();
+    if probe.healthy {
+        ctx.log
+            .info(format!("healthy ({}): level 3 is not needed", probe.reason));
+        return Ok(Verdict::Ok);
+    }
+    let c = ctx.config;
+    if c.agent_cmd.is_empty() {
+        return Err(Error::config(
+            "SELFHEAL_AGENT_CMD",
+            "",
+            "configuration",
+            "is empty: level 3 is disabled",
+        ));
+    }
+    if ctx.mode == Mode::DryRun {
+        log::print(&format!(
+            "would start {} in a private tmux session (budget {})\n",
+            shellwords::join(&c.agent_cmd),
+            fmt_secs(c.recovery_timeout)
+        ));
+        return Ok(Verdict::Unhealthy);
+    }
+    Ok(ladder::recover_now(ctx, &probe)?.into())
+}

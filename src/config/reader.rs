@@ -1,0 +1,131 @@
+//! Typed access to the merged raw values: every accessor validates, and every
+//! error names the key, the value (redacted for secret keys) and its source.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::keys::SECRET_KEYS;
+use super::{expand_home, shellwords, Raw, Secret};
+use crate::error::{Error, Result};
+use crate::fmt::{fmt_secs, parse_duration};
+
+/// Typed access to the merged raw values; every error names key, value, source.
+pub struct Reader<'a> {
+    pub raw: &'a BTreeMap<&'static str, Raw>,
+    pub home: &'a Path,
+}
+
+impl Reader<'_> {
+    pub fn get(&self, key: &str) -> (&str, &str) {
+        match self.raw.get(key) {
+            Some(r) => (r.value.as_str(), r.source.as_str()),
+            None => ("", "default"),
+        }
+    }
+
+    pub fn fail(&self, key: &str, reason: impl Into<String>) -> Error {
+        let (value, source) = self.get(key);
+        let shown = if SECRET_KEYS.contains(&key) {
+            "<redacted>".to_string()
+        } else {
+            value.to_string()
+        };
+        Error::config(key, &shown, source, reason)
+    }
+
+    pub fn string(&self, key: &str) -> String {
+        self.get(key).0.to_string()
+    }
+
+    pub fn optional(&self, key: &str) -> Option<String> {
+        let v = self.get(key).0.trim();
+        (!v.is_empty()).then(|| v.to_string())
+    }
+
+    pub fn duration(&self, key: &str, min: Duration, max: Duration) -> Result<Duration> {
+        let d = parse_duration(self.get(key).0).map_err(|e| self.fail(key, e))?;
+        if d < min || d > max {
+            return Err(self.fail(
+                key,
+                format!("must be between {} and {}", fmt_secs(min), fmt_secs(max)),
+            ));
+        }
+        Ok(d)
+    }
+
+    /// Like `duration`, but a bare number means minutes (the scripts' unit).
+    pub fn minutes(&self, key: &str, min: Duration, max: Duration) -> Result<Duration> {
+        let v = self.get(key).0.trim();
+        if let Ok(n) = v.parse::<f64>() {
+            if n.is_finite() && n >= 0.0 {
+                let secs = n * 60.0;
+                if secs < min.as_secs_f64() || secs > max.as_secs_f64() {
+                    return Err(self.fail(
+                        key,
+                        format!(
+                            "must be between {} and {} (a bare number is minutes)",
+                            fmt_secs(min),
+                            fmt_secs(max)
+                        ),
+                    ));
+                }
+                return Ok(Duration::from_secs_f64(secs));
+            }
+        }
+        self.duration(key, min, max)
+    }
+
+    pub fn integer(&self, key: &str, min: u32, max: u32) -> Result<u32> {
+        match self.get(key).0.trim().parse::<u32>() {
+            Ok(n) if (min..=max).contains(&n) => Ok(n),
+            _ => Err(self.fail(key, format!("expected a whole number from {min} to {max}"))),
+        }
+    }
+
+    pub fn words(&self, key: &str) -> Result<Vec<String>> {
+        shellwords::split(self.get(key).0).map_err(|e| self.fail(key, e))
+    }
+
+    pub fn url(&self, key: &str) -> Result<String> {
+        let v = self.get(key).0.trim();
+        check_url(v).map_err(|e| self.fail(key, e))?;
+        Ok(v.to_string())
+    }
+
+    pub fn secret_url(&self, key: &str) -> Result<Option<Secret>> {
+        match self.optional(key) {
+            None => Ok(None),
+            Some(_) => Ok(Some(Secret::new(self.url(key)?))),
+        }
+    }
+
+    pub fn path(&self, key: &str) -> Result<PathBuf> {
+        let p = expand_home(Path::new(self.get(key).0.trim()), self.home);
+        if !p.is_absolute() {
+            return Err(self.fail(key, "must be an absolute path (or start with ~/)"));
+        }
+        Ok(p)
+    }
+
+    pub fn optional_path(&self, key: &str) -> Result<Option<PathBuf>> {
+        match self.optional(key) {
+            None => Ok(None),
+            Some(_) => self.path(key).map(Some),
+        }
+    }
+}
+
+fn check_url(v: &str) -> std::result::Result<(), String> {
+    let uri: ureq::http::Uri = v
+        .parse()
+        .map_err(|_| "not a valid URL (e.g. http://localhost:18789/)".to_string())?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => return Err("the URL must start with http:// or https://".into()),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err("the URL has no host".into());
+    }
+    Ok(())
+}

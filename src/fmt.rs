@@ -1,0 +1,82 @@
+//! Durations as people write and read them, and "how long since" a unix
+//! timestamp read from state (which may be from the future after a clock
+//! jump, or forged: never negative, never a panic).
+//!
+//! Pure: no I/O, no clock reads except through the `now` callers pass in.
+
+use std::time::Duration;
+
+/// `1.5s`, `250ms`, `2m05s`, `3h04m`: short, and exact enough for a log.
+pub fn fmt_secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 1.0 && s > 0.0 {
+        format!("{}ms", d.as_millis())
+    } else if s < 120.0 {
+        format!("{}s", (s * 10.0).round() / 10.0)
+    } else if s < 7200.0 {
+        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+    } else {
+        format!("{}h{:02}m", d.as_secs() / 3600, d.as_secs() % 3600 / 60)
+    }
+}
+
+/// Parses `10`, `0.5`, `250ms`, `30s`, `5m`, `2h`, `1d` (bare numbers are seconds).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let scale = match unit.trim() {
+        "" | "s" => 1.0,
+        "ms" => 0.001,
+        "m" => 60.0,
+        "h" => 3600.0,
+        "d" => 86400.0,
+        other => return Err(format!("unknown unit {other:?} (use s, m, h, d or ms)")),
+    };
+    let value: f64 = num
+        .parse()
+        .map_err(|_| "expected a number of seconds, like 30, 0.5 or 5m".to_string())?;
+    let secs = value * scale;
+    if !secs.is_finite() || secs > 366.0 * 86400.0 {
+        return Err("too large".into());
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// The time from unix time `then` to `now`; zero when `then` is later.
+pub fn between(then: i64, now: i64) -> Duration {
+    Duration::from_secs(u64::try_from(now.saturating_sub(then)).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("0.5"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("5m"), Ok(secs(300)));
+        assert_eq!(parse_duration("2h"), Ok(secs(7200)));
+        for bad in ["", "-1", "1x", "NaN", "inf", "1.2.3", "9999999999999"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn spans_never_go_negative() {
+        assert_eq!(between(100, 160), secs(60));
+        assert_eq!(between(200, 100), Duration::ZERO);
+        assert_eq!(
+            between(i64::MIN, i64::MAX),
+            Duration::from_secs(u64::MAX >> 1)
+        );
+        assert_eq!(fmt_secs(secs(125)), "2m05s");
+    }
+}

@@ -1,0 +1,228 @@
+//! The healing ladder, climbed in sequence, in this process, each step
+//! bounded: level 2 (`level2`: restart, repair, the escalation wait), level 3
+//! (`level3`: the gate in front of `crate::agent`), level 4 (`level4`: the
+//! alert that ends the incident). Level 1 is the service manager's and
+//! happens before selfheal looks.
+//!
+//! `heal` is the sequence; `worst_case` the bound the log announces; `plan`
+//! what a dry run prints instead; `abandoned` finds a run that died midway.
+//! Nothing here runs in the background: when `heal` returns, everything it
+//! started has ended or was started as a daemon on purpose by the restart
+//! command.
+
+pub mod abandoned;
+pub mod level2;
+pub mod level3;
+pub mod level4;
+
+use std::time::Duration;
+
+use crate::alert::outbox::{self, Spool};
+use crate::alert::{channels, incident, Kind, LevelOutcome};
+use crate::config::shellwords;
+use crate::ctx::{Ctx, Mode};
+use crate::error::Result;
+use crate::fmt::fmt_secs;
+use crate::probe::Probe;
+use crate::state::{Running, Step};
+use crate::sys::clock::unix_now;
+use crate::sys::log;
+use crate::sys::process::KILL_GRACE;
+use level2::Level2;
+use level3::Level3;
+
+/// How a climb of the ladder ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Health {
+    Healthy,
+    Unhealthy,
+}
+
+/// Climbs the ladder for a service whose first probe failed.
+pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
+    ctx.log.warn(format!(
+        "unhealthy: {} (status {}, {}) — starting level 2; worst case for this run {}",
+        first.reason,
+        first.status_text(),
+        ctx.config.shown_url,
+        fmt_secs(worst_case(ctx))
+    ));
+    if ctx.mode == Mode::DryRun {
+        plan(ctx);
+        let levels = level4::failed_levels(ctx, ctx.config.max_retries, None);
+        let facts = level4::facts(ctx, first, levels);
+        outbox::send(ctx, Kind::Failed, &facts, Spool::Drop)?;
+        return Ok(Health::Unhealthy);
+    }
+    start_healing(ctx, first, Step::Level2);
+    let outcome = level2::run(ctx)?;
+    // Still running until the alerts are out: a run killed while alerting
+    // is found by the next one.
+    ctx.set_step(Step::Level4);
+    let health = match outcome {
+        Level2::Recovered {
+            how,
+            attempts,
+            probe,
+        } => {
+            level4::restarted(ctx, how, attempts, &probe)?;
+            Health::Healthy
+        }
+        Level2::Failed {
+            attempts,
+            last_probe,
+            last_command,
+        } => above_level2(ctx, attempts, last_probe, last_command)?,
+    };
+    ctx.state.running = None;
+    ctx.save_state();
+    Ok(health)
+}
+
+/// Levels 3 and 4, after level 2 failed.
+fn above_level2(
+    ctx: &mut Ctx,
+    attempts: u32,
+    last_probe: Probe,
+    last_command: Option<String>,
+) -> Result<Health> {
+    if let Some(i) = ctx.state.incident.as_mut() {
+        i.status = last_probe.status_text();
+        i.reason = last_probe.reason.clone();
+    }
+    let mut levels = level4::failed_levels(ctx, attempts, last_command);
+    let (detail, probe) = match level3::run(ctx, &last_probe, &levels)? {
+        Level3::Recovered(outcome) => {
+            let probe = ctx.probe();
+            levels.push(LevelOutcome {
+                level: 3,
+                ok: true,
+                detail: outcome.detail,
+            });
+            level4::agent_recovered(ctx, &probe, levels)?;
+            return Ok(Health::Healthy);
+        }
+        Level3::Failed(outcome) => (
+            format!("{} (log: {})", outcome.detail, outcome.log_path.display()),
+            ctx.probe(),
+        ),
+        Level3::Skipped(why) => (why, last_probe),
+    };
+    levels.push(LevelOutcome {
+        level: 3,
+        ok: false,
+        detail,
+    });
+    level4::failed(ctx, &probe, levels)?;
+    Ok(Health::Unhealthy)
+}
+
+/// Opens (or continues) the incident and records that this run is healing,
+/// so that the next run can tell if this one dies midway.
+pub fn start_healing(ctx: &mut Ctx, probe: &Probe, step: Step) {
+    incident::open(ctx, &probe.status_text(), &probe.reason);
+    ctx.state.running = Some(Running {
+        step,
+        pid: std::process::id(),
+        since: unix_now(),
+    });
+    ctx.save_state();
+}
+
+/// `selfheal recover`: level 3 now for an unhealthy service, verified,
+/// alerted on failure; no cooldown, no level 2.
+pub fn recover_now(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
+    start_healing(ctx, probe, Step::Level3);
+    let outcome = crate::agent::recover(ctx, probe)?;
+    ctx.state.running = None;
+    let level = LevelOutcome {
+        level: 3,
+        ok: outcome.recovered(),
+        detail: outcome.detail.clone(),
+    };
+    let probe = ctx.probe();
+    let health = if outcome.recovered() {
+        level4::agent_recovered(ctx, &probe, vec![level])?;
+        Health::Healthy
+    } else {
+        let mut f = level4::facts(ctx, &probe, vec![level]);
+        f.log_path = Some(outcome.log_path.display().to_string());
+        incident::alert_once(ctx, Kind::Failed, &f)?;
+        Health::Unhealthy
+    };
+    ctx.save_state();
+    Ok(health)
+}
+
+/// The longest a healing run can take: every step at its bound.
+pub fn worst_case(ctx: &Ctx) -> Duration {
+    let c = ctx.config;
+    let command = c.restart_timeout + KILL_GRACE;
+    let attempts = if c.restart_cmd.is_empty() {
+        0
+    } else {
+        c.max_retries
+    };
+    let per_attempt = command + c.retry_delay + c.http_timeout;
+    let repair = if c.repair_cmd.is_empty() || attempts == 0 {
+        Duration::ZERO
+    } else {
+        command + c.http_timeout
+    };
+    let level3 = if c.agent_cmd.is_empty() {
+        Duration::ZERO
+    } else {
+        // The budget, the dialog wait, and slack for tmux calls and the report grace.
+        c.recovery_timeout + c.startup_wait + c.trust_timeout + Duration::from_secs(90)
+    };
+    // Outbox flush and one alert, each channel at most three attempts.
+    let channels = channels::configured(c).len() as u32;
+    let alerts = c.alert_timeout * 3 * channels * 2;
+    c.http_timeout
+        + per_attempt * attempts
+        + repair
+        + c.escalation_wait
+        + c.http_timeout
+        + level3
+        + alerts
+}
+
+/// What a dry run prints instead of healing.
+fn plan(ctx: &Ctx) {
+    let c = ctx.config;
+    let say = |s: String| log::print(&format!("{s}\n"));
+    if c.restart_cmd.is_empty() {
+        say("would not restart: SELFHEAL_RESTART_CMD is empty".into());
+    } else {
+        say(format!(
+            "would run: {} (timeout {}), then probe every {} for up to {}; up to {} attempt(s)",
+            shellwords::join(&c.restart_cmd),
+            fmt_secs(c.restart_timeout),
+            fmt_secs(c.poll_interval),
+            fmt_secs(c.retry_delay),
+            c.max_retries
+        ));
+    }
+    if !c.repair_cmd.is_empty() {
+        say(format!(
+            "would run once after the first failed attempt: {} (timeout {})",
+            shellwords::join(&c.repair_cmd),
+            fmt_secs(c.restart_timeout)
+        ));
+    }
+    say(format!(
+        "would wait up to {} (probing every {}) before level 3",
+        fmt_secs(c.escalation_wait),
+        fmt_secs(c.poll_interval)
+    ));
+    if c.agent_cmd.is_empty() {
+        say("would skip level 3 (SELFHEAL_AGENT_CMD is empty)".into());
+    } else {
+        say(format!(
+            "would start level 3: {} in a private tmux session (budget {})",
+            shellwords::join(&c.agent_cmd),
+            fmt_secs(c.recovery_timeout)
+        ));
+    }
+    say("would then alert every configured channel:".into());
+}

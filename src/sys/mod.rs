@@ -1,0 +1,18 @@
+//! The operating system, as selfheal uses it: files of the tool directory,
+//! the run lock, child processes, the clock and signals, the log, metrics
+//! lines, the Prometheus textfile, TLS roots, redaction and log rotation.
+//!
+//! Nothing here knows about the ladder, alerts or the agent: these modules
+//! import only each other, `config` types and `error`.
+
+pub mod clock;
+pub mod files;
+pub mod http;
+pub mod lock;
+pub mod log;
+pub mod metrics;
+pub mod process;
+pub mod prom;
+pub mod redact;
+pub mod rotate;
+pub mod tls;
