@@ -41,7 +41,7 @@ pub enum Error {
 }
 
 impl Error {
-    /// The process exit status for this error (see SPEC "Exit codes").
+    /// The process exit status for this error (README "Exit codes").
     pub fn code(&self) -> u8 {
         match self {
             Error::Usage(_) | Error::Config { .. } | Error::EnvFile { .. } => 2,

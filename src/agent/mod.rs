@@ -178,7 +178,11 @@ pub fn recover(ctx: &mut Ctx, why: &Probe) -> Result<Outcome> {
         started,
     };
     let Some(tmux_bin) = find_program(&c.tmux) else {
-        let detail = format!("tmux not found as {:?} (install it: `brew install tmux` or `apt install tmux`, or set SELFHEAL_TMUX)", c.tmux);
+        let detail = format!(
+            "tmux not found as {:?} (install it: `brew install tmux` or `apt install tmux`, \
+             or set SELFHEAL_TMUX)",
+            c.tmux
+        );
         return Ok(finish(ctx, &run, Recovery::DependencyFailed, detail));
     };
     let workdir = workdir(ctx, &l3);
@@ -510,7 +514,8 @@ impl Learning<'_> {
             self.report_path.display().to_string()
         };
         format!(
-            "\n## {} — {outcome}\n\n- **Symptom:** {}\n- **Root cause:** {}\n- **Fix:** {}\n- **Prevention:** {}\n- Report: {report}\n",
+            "\n## {} — {outcome}\n\n- **Symptom:** {}\n- **Root cause:** {}\n- **Fix:** {}\n\
+             - **Prevention:** {}\n- Report: {report}\n",
             stamp(local_now()),
             one_line(self.symptom),
             one_line(self.root_cause),

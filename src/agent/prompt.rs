@@ -229,12 +229,17 @@ mod tests {
             Some("fix {url} and write {report_path}; {unknown} stays"),
             &vars(),
         );
-        assert_eq!(p, "fix http://localhost:18789/ and write /m/emergency-recovery-report-2026-11-24-070000.md; {unknown} stays");
+        assert_eq!(
+            p,
+            "fix http://localhost:18789/ and write \
+             /m/emergency-recovery-report-2026-11-24-070000.md; {unknown} stays"
+        );
     }
 
     #[test]
     fn report_sections() {
-        let r = "# Report\n### Symptom\nport closed\n\n### Root Cause\nbad \"json\" in config\nline 2\n### Result\nok\n";
+        let r = "# Report\n### Symptom\nport closed\n\n\
+                 ### Root Cause\nbad \"json\" in config\nline 2\n### Result\nok\n";
         assert_eq!(section(r, "Symptom").as_deref(), Some("port closed"));
         assert_eq!(
             section(r, "root cause").as_deref(),
@@ -246,7 +251,8 @@ mod tests {
     #[test]
     fn our_own_text_never_counts_as_the_agents() {
         let prompt = "check http 200 and 429 limits\nusage limit reached is a phrase we typed";
-        let screen = "> check http 200 and 429 limits\n│ usage limit reached is a phrase we typed │\n● Working at 14:29\n";
+        let screen = "> check http 200 and 429 limits\n\
+                      │ usage limit reached is a phrase we typed │\n● Working at 14:29\n";
         let lines = agent_lines(screen, prompt);
         assert_eq!(lines, vec!["● Working at 14:29"]);
         assert_eq!(cannot_work(&lines), None);

@@ -1,5 +1,5 @@
 //! What an alert says: the text of each kind of message in English or
-//! Korean, as the seed designs them — an emoji for urgency, what happened,
+//! Korean, as the old scripts wrote them — an emoji for urgency, what happened,
 //! which levels were tried and how each failed, status and reason, durations,
 //! the log path, and commands a human can paste.
 //!

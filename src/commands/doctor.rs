@@ -181,6 +181,9 @@ fn alerting(c: &Config, checks: &mut Vec<Check>) {
     }
 }
 
+const PROBE_FIX: &str = "start the service, or set OPENCLAW_GATEWAY_URL / SELFHEAL_EXPECT_STATUS \
+    / SELFHEAL_EXPECT_BODY to what healthy looks like";
+
 fn probe(c: &Config) -> Check {
     let probe = crate::probe::probe(&crate::probe::agent(c), c);
     let url = &c.shown_url;
@@ -190,8 +193,7 @@ fn probe(c: &Config) -> Check {
             format!("{url}: {} in {} ms", probe.reason, probe.latency_ms()),
         )
     } else {
-        fail("probe", format!("{url}: {}", probe.reason), "start the service, or set \
-            OPENCLAW_GATEWAY_URL / SELFHEAL_EXPECT_STATUS / SELFHEAL_EXPECT_BODY to what healthy looks like")
+        fail("probe", format!("{url}: {}", probe.reason), PROBE_FIX)
     }
 }
 
@@ -263,12 +265,21 @@ fn command_check(name: &'static str, argv: &[String], key: &str) -> Check {
     }
 }
 
+/// The LaunchAgent `install.sh` writes on macOS.
+const LAUNCH_AGENT: &str = "com.openclaw.healthcheck";
+const LAUNCH_AGENT_FIX: &str =
+    "./install.sh (or launchctl load ~/Library/LaunchAgents/com.openclaw.healthcheck.plist)";
+
 fn scheduler() -> Check {
     let name = "scheduler";
     if cfg!(target_os = "macos") {
-        return match process::output(&["launchctl", "list", "com.openclaw.healthcheck"], QUERY_TIMEOUT) {
-            Some((true, _)) => ok(name, "launchd: com.openclaw.healthcheck is loaded"),
-            _ => fail(name, "the LaunchAgent com.openclaw.healthcheck is not loaded", "./install.sh (or launchctl load ~/Library/LaunchAgents/com.openclaw.healthcheck.plist)"),
+        return match process::output(&["launchctl", "list", LAUNCH_AGENT], QUERY_TIMEOUT) {
+            Some((true, _)) => ok(name, format!("launchd: {LAUNCH_AGENT} is loaded")),
+            _ => fail(
+                name,
+                format!("the LaunchAgent {LAUNCH_AGENT} is not loaded"),
+                LAUNCH_AGENT_FIX,
+            ),
         };
     }
     if let Some((true, out)) = process::output(
@@ -294,20 +305,40 @@ fn scheduler() -> Check {
     )
 }
 
+/// The OpenClaw gateway's own service: launchd label and systemd user unit.
+const GATEWAY_LABEL: &str = "ai.openclaw.gateway";
+const GATEWAY_UNIT: &str = "openclaw-gateway.service";
+const NOT_OPENCLAW: &str = "not an OpenClaw gateway: check that your service manager restarts \
+    it (launchd KeepAlive, systemd Restart=)";
+const NOTHING_RESTARTS: &str = "nothing restarts a crashed gateway between checks";
+
 fn keep_alive(c: &Config) -> Check {
     let name = "level 1 keep-alive";
     if !c.is_openclaw() {
-        return info(name, "not an OpenClaw gateway: check that your service manager restarts it (launchd KeepAlive, systemd Restart=)");
+        return info(name, NOT_OPENCLAW);
     }
     if cfg!(target_os = "macos") {
-        return match process::output(&["launchctl", "list", "ai.openclaw.gateway"], QUERY_TIMEOUT) {
-            Some((true, _)) => ok(name, "launchd: ai.openclaw.gateway is loaded"),
-            _ => fail(name, "launchd does not know ai.openclaw.gateway: nothing restarts a crashed gateway between checks", "install the gateway's service: `openclaw gateway install` (launchd then keeps it alive)"),
+        return match process::output(&["launchctl", "list", GATEWAY_LABEL], QUERY_TIMEOUT) {
+            Some((true, _)) => ok(name, format!("launchd: {GATEWAY_LABEL} is loaded")),
+            _ => fail(
+                name,
+                format!("launchd does not know {GATEWAY_LABEL}: {NOTHING_RESTARTS}"),
+                "install the gateway's service: `openclaw gateway install` \
+                 (launchd then keeps it alive)",
+            ),
         };
     }
-    match process::output(&["systemctl", "--user", "is-enabled", "openclaw-gateway.service"], QUERY_TIMEOUT) {
-        Some((true, _)) => ok(name, "systemd: openclaw-gateway.service is enabled"),
-        _ => fail(name, "the systemd user unit openclaw-gateway.service is not enabled: nothing restarts a crashed gateway between checks", "install the gateway's service (`openclaw gateway install`) and `systemctl --user enable --now openclaw-gateway.service`"),
+    let query = ["systemctl", "--user", "is-enabled", GATEWAY_UNIT];
+    match process::output(&query, QUERY_TIMEOUT) {
+        Some((true, _)) => ok(name, format!("systemd: {GATEWAY_UNIT} is enabled")),
+        _ => fail(
+            name,
+            format!("the systemd user unit {GATEWAY_UNIT} is not enabled: {NOTHING_RESTARTS}"),
+            format!(
+                "install the gateway's service (`openclaw gateway install`) and \
+                 `systemctl --user enable --now {GATEWAY_UNIT}`"
+            ),
+        ),
     }
 }
 

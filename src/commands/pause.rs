@@ -29,7 +29,8 @@ pub fn pause(global: &Global, config: &Config, duration: Duration) -> Result<Ver
     state::set_pause(&config.memory_dir, until)?;
     let mut log = Log::new(Some(&config.memory_dir), global.terminal, global.verbosity);
     log.act(format!(
-        "paused for {when}: `check` probes and records only, no healing, no alerts; `selfheal resume` ends it early"
+        "paused for {when}: `check` probes and records only, no healing, no alerts; \
+         `selfheal resume` ends it early"
     ));
     Ok(Verdict::Ok)
 }

@@ -1,7 +1,7 @@
 //! `selfheal stats`: a summary of both metrics files, streamed line by line
 //! in constant memory. Malformed lines (garbage, half a line, a line of a
 //! megabyte) are skipped and counted, never fatal. The recovery counts are
-//! the seed's jq query's; the rest is derived from the same lines.
+//! the old scripts' jq query's; the rest is derived from the same lines.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -328,8 +328,10 @@ mod tests {
 
     #[test]
     fn the_fast_path_agrees_with_serde() {
+        let first: &[u8] =
+            br#"{"timestamp":1795505265,"metric":"http_check","result":"200","duration":0.002}"#;
         for line in [
-            &br#"{"timestamp":1795505265,"metric":"http_check","result":"200","duration":0.002}"#[..],
+            first,
             br#"{"timestamp":1,"metric":"recovery","result":"success","duration":1}"#,
             br#"{"timestamp":1,"metric":"recovery","result":"success","duration":1,"attempt":2}"#,
             br#"{"timestamp":01,"metric":"a","result":"b","duration":1}"#,

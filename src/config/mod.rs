@@ -1,4 +1,4 @@
-//! Configuration: every key of SPEC "Configuration", where it comes from, and
+//! Configuration: every key (README "Configuration"), where it comes from, and
 //! its validation.
 //!
 //! Precedence, lowest first: built-in defaults < env file < process
@@ -368,7 +368,8 @@ fn read_env_file(
             path: path.into(),
             line: 0,
             reason: format!(
-                "writable by others (mode {:o}), who could make selfheal run any command; fix: chmod 600 {}",
+                "writable by others (mode {:o}), who could make selfheal run any command; \
+                 fix: chmod 600 {}",
                 mode & 0o777,
                 path.display()
             ),
@@ -437,9 +438,8 @@ const fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
-fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
-    let r = Reader { raw, home };
-    let day = secs(86400);
+/// `OPENCLAW_MEMORY_DIR`: not in a shared temporary directory.
+fn memory_dir(r: &Reader) -> Result<PathBuf> {
     let memory_dir = r.path("OPENCLAW_MEMORY_DIR")?;
     if ["/tmp", "/var/tmp", "/dev/shm"]
         .iter()
@@ -448,12 +448,17 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
         return Err(r.fail(
             "OPENCLAW_MEMORY_DIR",
             format!(
-                "{} is in a shared temporary directory, where other users could take the lock; choose a directory of your own",
+                "{} is in a shared temporary directory, where other users could take the lock; \
+                 choose a directory of your own",
                 memory_dir.display()
             ),
         ));
     }
-    let url = r.url("OPENCLAW_GATEWAY_URL")?;
+    Ok(memory_dir)
+}
+
+/// Telegram's token and chat id: both or neither, and a token that fits in a URL path.
+fn telegram(r: &Reader) -> Result<(Option<Secret>, Option<String>)> {
     let telegram_token = r.optional("TELEGRAM_BOT_TOKEN").map(Secret);
     let telegram_chat_id = r.optional("TELEGRAM_CHAT_ID");
     if telegram_token.is_some() != telegram_chat_id.is_some() {
@@ -475,6 +480,15 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
             ));
         }
     }
+    Ok((telegram_token, telegram_chat_id))
+}
+
+fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
+    let r = Reader { raw, home };
+    let day = secs(86400);
+    let memory_dir = memory_dir(&r)?;
+    let url = r.url("OPENCLAW_GATEWAY_URL")?;
+    let (telegram_token, telegram_chat_id) = telegram(&r)?;
     Ok(Config {
         url: url.clone(),
         shown_url: redact::url(&url),

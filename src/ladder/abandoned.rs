@@ -27,7 +27,8 @@ pub fn report(ctx: &mut Ctx) -> Result<()> {
     if ctx.state.incident.as_ref().is_some_and(|i| !i.paged()) {
         let mut f = level4::facts(ctx, &ctx.probe(), Vec::new());
         f.note = Some(format!(
-            "selfheal (pid {}) stopped during {step} {ago} ago, before anyone was told; this run carries on.",
+            "selfheal (pid {}) stopped during {step} {ago} ago, before anyone was told; \
+             this run carries on.",
             r.pid,
         ));
         incident::alert_once(ctx, Kind::RunDied, &f)?;

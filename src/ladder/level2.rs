@@ -94,7 +94,8 @@ pub fn run(ctx: &mut Ctx) -> Result<Level2> {
         Metric::new("recovery", "failed", f64::from(attempts)),
     );
     ctx.log.warn(format!(
-        "level 2 failed: still unhealthy after {attempts} restart attempt(s) and {}: {} (status {})",
+        "level 2 failed: still unhealthy after {attempts} restart attempt(s) and {}: \
+         {} (status {})",
         fmt_secs(ctx.clock.now() - started),
         probe.reason,
         probe.status_text()
@@ -196,7 +197,8 @@ fn run_command(ctx: &mut Ctx, argv: &[String], what: &str) -> Result<Finished> {
         ctx.log.warn(line);
         if let Outcome::NotStarted(_) = done.outcome {
             ctx.log.warn(format!(
-                "level 2: {:?} was not found or is not executable (PATH={}); set SELFHEAL_RESTART_CMD to an absolute path",
+                "level 2: {:?} was not found or is not executable (PATH={}); \
+                 set SELFHEAL_RESTART_CMD to an absolute path",
                 argv.first().map(String::as_str).unwrap_or(""),
                 std::env::var("PATH").unwrap_or_default()
             ));

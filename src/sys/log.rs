@@ -163,7 +163,7 @@ pub fn stamp(t: OffsetDateTime) -> String {
     t.format(fmt).unwrap_or_default()
 }
 
-/// `YYYY-MM-DD-HHMMSS`, the `<TS>` of SPEC file names.
+/// `YYYY-MM-DD-HHMMSS`, the `<TS>` in the names of level 3 files.
 pub fn file_stamp(t: OffsetDateTime) -> String {
     let fmt = format_description!("[year]-[month]-[day]-[hour][minute][second]");
     t.format(fmt).unwrap_or_default()

@@ -1,4 +1,4 @@
-//! The JSON Lines metrics files of SPEC "Metrics schema".
+//! The JSON Lines metrics files (README "Metrics").
 //!
 //! One object per line, built with serde (never by string concatenation), and
 //! written with a single `write(2)` on an O_APPEND descriptor so that lines of
@@ -104,7 +104,11 @@ mod tests {
         let line = String::from_utf8(m.to_line()).expect("utf8");
         assert_eq!(
             line,
-            "{\"timestamp\":1700000000,\"metric\":\"recovery\",\"result\":\"success\",\"duration\":2,\"symptom\":\"a \\\"quote\\\"\\nline\"}\n"
+            concat!(
+                r#"{"timestamp":1700000000,"metric":"recovery","result":"success","duration":2,"#,
+                r#""symptom":"a \"quote\"\nline"}"#,
+                "\n"
+            )
         );
         let mut m = Metric::new("http_check", "200", 0.0123456);
         m.timestamp = 1;

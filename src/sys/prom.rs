@@ -55,7 +55,8 @@ pub fn render(
     );
     let _ = writeln!(
         out,
-        "# HELP selfheal_events_total Events recorded in the metrics files, by metric and result.\n# TYPE selfheal_events_total counter"
+        "# HELP selfheal_events_total Events recorded in the metrics files, by metric and \
+         result.\n# TYPE selfheal_events_total counter"
     );
     for (key, n) in counters {
         let (metric, result) = key.split_once(':').unwrap_or((key, ""));

@@ -27,8 +27,8 @@ pub fn bundle() -> Option<PathBuf> {
     BUNDLES.iter().map(PathBuf::from).find(|p| p.is_file())
 }
 
-pub const MISSING_HINT: &str =
-    "no CA certificates found on this system (install the ca-certificates package, or set SSL_CERT_FILE)";
+pub const MISSING_HINT: &str = "no CA certificates found on this system \
+    (install the ca-certificates package, or set SSL_CERT_FILE)";
 
 /// The TLS settings for an agent: the bundle's certificates as roots.
 #[cfg(feature = "tls")]
