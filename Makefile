@@ -39,7 +39,7 @@ fuzz:
 		cargo +nightly fuzz run metrics -- -max_total_time=$(FUZZ_SECONDS); \
 	else \
 		echo "fuzz: no nightly toolchain with cargo-fuzz here; running tests/fuzz_smoke.rs for $(FUZZ_SECONDS)s each"; \
-		FUZZ_SECONDS=$(FUZZ_SECONDS) $(CARGO) test --release --test fuzz_smoke; \
+		FUZZ_SECONDS=$(FUZZ_SECONDS) $(CARGO) test --release --test integration fuzz_smoke; \
 	fi
 
 clean:

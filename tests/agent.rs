@@ -1,9 +1,7 @@
 //! Level 3 with a real tmux on a private socket and fake agents
 //! (tests/fixtures/fake-agent.py) standing in for Claude Code.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};

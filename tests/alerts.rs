@@ -1,9 +1,7 @@
 //! Level 4 through the real binary: loopback sinks stand in for Discord,
 //! Slack, Telegram, ntfy and a generic webhook.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::Command;
 use std::time::Duration;
 
@@ -75,20 +73,10 @@ impl Sinks {
 
 /// A failing service, fast timings, every channel configured.
 fn failing(sb: &Sandbox, sinks: &Sinks, extra: &[(&str, &str)]) -> Command {
-    let mut cmd = sb.cmd(&["check"]);
-    cmd.env(
-        "OPENCLAW_GATEWAY_URL",
-        format!("http://127.0.0.1:{}/", dead_port()),
-    )
-    .env("HEALTH_CHECK_HTTP_TIMEOUT", "1")
-    .env("SELFHEAL_POLL_INTERVAL", "0.1")
-    .env("HEALTH_CHECK_RETRY_DELAY", "0.2")
-    .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
-    .env("HEALTH_CHECK_MAX_RETRIES", "1")
-    .env("SELFHEAL_RESTART_CMD", fixture("loud.sh"))
-    .env("SELFHEAL_ALERT_TIMEOUT", "1")
-    // Level 3 has tests of its own.
-    .env("SELFHEAL_AGENT_CMD", "");
+    // Level 3 has tests of its own: off in `failing_check`.
+    let mut cmd = sb.failing_check();
+    cmd.env("HEALTH_CHECK_RETRY_DELAY", "0.2")
+        .env("SELFHEAL_RESTART_CMD", fixture("loud.sh"));
     for (k, v) in sinks.env() {
         cmd.env(k, v);
     }

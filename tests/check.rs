@@ -1,9 +1,7 @@
 //! `selfheal check`: the level 2 ladder against loopback services, run as the
 //! real binary with scaled-down timeouts.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::thread;
 use std::time::Duration;
@@ -25,6 +23,11 @@ fn fast(url: &str) -> Vec<String> {
         format!("SELFHEAL_RESTART_CMD={}", fixture("fail.sh")),
     ]
     .into()
+}
+
+/// `SELFHEAL_RESTART_CMD=<fixture> <arg>`, for `--set`.
+fn restart_set(fixture_name: &str, arg: impl std::fmt::Display) -> String {
+    format!("SELFHEAL_RESTART_CMD={} {arg}", fixture(fixture_name))
 }
 
 fn with_sets(
@@ -99,7 +102,7 @@ fn quiet_prints_nothing_when_healthy_and_problems_on_stderr() {
         (r.code, r.stdout.as_str(), r.stderr.as_str()),
         (Some(0), "", "")
     );
-    let down = format!("http://127.0.0.1:{}/", dead_port());
+    let down = down_url();
     let r = run(
         with_sets(&sb, &fast(&down), &[], &["check", "--quiet"]),
         LIMIT,
@@ -117,11 +120,7 @@ fn restart_that_brings_the_service_back_after_1s() {
     let url = format!("http://127.0.0.1:{port}/");
     let mut sets = fast(&url);
     sets.push("HEALTH_CHECK_RETRY_DELAY=20".into());
-    sets.push(format!(
-        "SELFHEAL_RESTART_CMD={} {}",
-        fixture("touch.sh"),
-        marker.display()
-    ));
+    sets.push(restart_set("touch.sh", marker.display()));
     let m2 = marker.clone();
     let starter = thread::spawn(move || {
         assert!(
@@ -162,7 +161,7 @@ fn restart_that_brings_the_service_back_after_1s() {
 fn hung_restart_is_killed_with_its_child(mode: &str) {
     let sb = Sandbox::new("hang");
     let pids = sb.root.join("pids");
-    let url = format!("http://127.0.0.1:{}/", dead_port());
+    let url = down_url();
     let mut sets = fast(&url);
     sets.push("SELFHEAL_RESTART_TIMEOUT=0.5".into());
     sets.push(format!(
@@ -206,7 +205,7 @@ fn hung_restart_that_ignores_sigterm_is_killed_too() {
 #[test]
 fn failing_restart_is_recorded_with_its_output_and_no_secret() {
     let sb = Sandbox::new("fail");
-    let url = format!("http://127.0.0.1:{}/", dead_port());
+    let url = down_url();
     let key = "sk-ant-SECRET-0123456789";
     let mut sets = fast(&url);
     sets.push("HEALTH_CHECK_MAX_RETRIES=2".into());
@@ -247,7 +246,7 @@ fn failing_restart_is_recorded_with_its_output_and_no_secret() {
 #[test]
 fn repair_command_runs_once_after_the_first_failed_attempt() {
     let sb = Sandbox::new("repair");
-    let url = format!("http://127.0.0.1:{}/", dead_port());
+    let url = down_url();
     let marker = sb.root.join("repaired");
     let mut sets = fast(&url);
     sets.push("HEALTH_CHECK_MAX_RETRIES=3".into());
@@ -295,7 +294,7 @@ fn unhealthy_kinds_are_detected_within_the_timeout_with_their_reason() {
     let wrong = Server::start(Behaviour::Reply(200, "{\"ok\":false}".into()));
     let trickle = Server::start(Behaviour::Trickle);
     let closed = Server::start(Behaviour::Close);
-    let refused = format!("http://127.0.0.1:{}/", dead_port());
+    let refused = down_url();
     let cases = [
         (hang.url(), "timeout after 1s"),
         (s503.url(), "status 503"),
@@ -399,14 +398,10 @@ fn proxy_variables_are_ignored_for_loopback() {
 /// and the settings used.
 fn check_in_a_hung_restart(sb: &Sandbox) -> (std::process::Child, std::path::PathBuf, Vec<String>) {
     let pids = sb.root.join("pids");
-    let url = format!("http://127.0.0.1:{}/", dead_port());
+    let url = down_url();
     let mut sets = fast(&url);
     sets.push("SELFHEAL_RESTART_TIMEOUT=20".into());
-    sets.push(format!(
-        "SELFHEAL_RESTART_CMD={} {}",
-        fixture("hang-with-child.sh"),
-        pids.display()
-    ));
+    sets.push(restart_set("hang-with-child.sh", pids.display()));
     let child = with_sets(sb, &sets, &[], &["check"])
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -422,7 +417,7 @@ fn check_in_a_hung_restart(sb: &Sandbox) -> (std::process::Child, std::path::Pat
 fn a_second_run_is_skipped_and_kill_9_leaves_no_lock() {
     let sb = Sandbox::new("lock");
     let (mut first, pids, sets) = check_in_a_hung_restart(&sb);
-    let url = format!("http://127.0.0.1:{}/", dead_port());
+    let url = down_url();
     let second = run(with_sets(&sb, &sets, &[], &["check"]), LIMIT);
     assert_eq!(second.code, Some(0));
     assert!(
@@ -455,13 +450,9 @@ fn a_second_run_is_skipped_and_kill_9_leaves_no_lock() {
 fn a_daemon_left_by_the_restart_command_keeps_running_and_holds_no_lock() {
     let sb = Sandbox::new("daemon");
     let pids = sb.root.join("pids");
-    let url = format!("http://127.0.0.1:{}/", dead_port());
+    let url = down_url();
     let mut sets = fast(&url);
-    sets.push(format!(
-        "SELFHEAL_RESTART_CMD={} {}",
-        fixture("daemon.sh"),
-        pids.display()
-    ));
+    sets.push(restart_set("daemon.sh", pids.display()));
     let r = run(with_sets(&sb, &sets, &[], &["check"]), LIMIT);
     assert_eq!(r.code, Some(1));
     let daemon = read_pids(&pids);
@@ -505,13 +496,9 @@ fn sigterm_mid_restart_kills_the_command_and_says_interrupted() {
 fn dry_run_runs_nothing_and_writes_nothing() {
     let sb = Sandbox::new("dry");
     let marker = sb.root.join("ran");
-    let url = format!("http://127.0.0.1:{}/", dead_port());
+    let url = down_url();
     let mut sets = fast(&url);
-    sets.push(format!(
-        "SELFHEAL_RESTART_CMD={} {}",
-        fixture("touch.sh"),
-        marker.display()
-    ));
+    sets.push(restart_set("touch.sh", marker.display()));
     let r = run(with_sets(&sb, &sets, &[], &["--dry-run", "check"]), LIMIT);
     assert_eq!(r.code, Some(1));
     assert!(r.stdout.contains("would run: "), "{}", r.stdout);
@@ -523,7 +510,7 @@ fn dry_run_runs_nothing_and_writes_nothing() {
 #[test]
 fn nothing_goes_to_tmp_and_tmp_is_refused_as_the_tool_directory() {
     let sb = Sandbox::new("tmp");
-    let url = format!("http://127.0.0.1:{}/", dead_port());
+    let url = down_url();
     let r = run(with_sets(&sb, &fast(&url), &[], &["check"]), LIMIT);
     assert_eq!(r.code, Some(1));
     let tmp: Vec<_> = std::fs::read_dir(sb.home.join("tmp"))
@@ -604,7 +591,7 @@ fn rotation_deletes_only_old_logs_of_this_tool() {
 #[test]
 fn the_seeds_jq_query_counts_each_incident_once() {
     let sb = Sandbox::new("jq");
-    let down = format!("http://127.0.0.1:{}/", dead_port());
+    let down = down_url();
     for _ in 0..2 {
         assert_eq!(
             run(with_sets(&sb, &fast(&down), &[], &["check"]), LIMIT).code,
@@ -615,11 +602,7 @@ fn the_seeds_jq_query_counts_each_incident_once() {
     let marker = sb.root.join("restarted");
     let mut sets = fast(&format!("http://127.0.0.1:{port}/"));
     sets.push("HEALTH_CHECK_RETRY_DELAY=10".into());
-    sets.push(format!(
-        "SELFHEAL_RESTART_CMD={} {}",
-        fixture("touch.sh"),
-        marker.display()
-    ));
+    sets.push(restart_set("touch.sh", marker.display()));
     let m2 = marker.clone();
     let starter = thread::spawn(move || {
         assert!(wait_for(Duration::from_secs(20), || m2.exists()));

@@ -1,9 +1,7 @@
 //! Configuration through the real binary: env file discovery and format,
 //! precedence, validation, and inputs that must never run or panic.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
 
@@ -30,7 +28,7 @@ fn a_value_only_in_the_env_file_takes_effect() {
 fn environment_beats_file_and_flags_beat_both() {
     let sb = Sandbox::new("precedence");
     let good = Server::start(Behaviour::Reply(200, "ok".into()));
-    let bad = format!("http://127.0.0.1:{}/", dead_port());
+    let bad = down_url();
     sb.env_file(&format!("OPENCLAW_GATEWAY_URL={bad}\n"));
     let mut cmd = probe(&sb);
     cmd.env("OPENCLAW_GATEWAY_URL", good.url());

@@ -2,9 +2,7 @@
 //! the exit code per SPEC, a clear log line, no panic, nothing lost, and the
 //! run inside its budget.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::process::Command;
 use std::time::Duration;
 
@@ -12,19 +10,8 @@ const LIMIT: Duration = Duration::from_secs(60);
 
 /// A failing service, level 2 fast, level 3 off.
 fn failing(sb: &Sandbox, restart: &str) -> Command {
-    let mut cmd = sb.cmd(&["check"]);
-    cmd.env(
-        "OPENCLAW_GATEWAY_URL",
-        format!("http://127.0.0.1:{}/", dead_port()),
-    )
-    .env("HEALTH_CHECK_HTTP_TIMEOUT", "1")
-    .env("HEALTH_CHECK_MAX_RETRIES", "1")
-    .env("HEALTH_CHECK_RETRY_DELAY", "0.1")
-    .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
-    .env("SELFHEAL_POLL_INTERVAL", "0.1")
-    .env("SELFHEAL_ALERT_TIMEOUT", "1")
-    .env("SELFHEAL_AGENT_CMD", "")
-    .env("SELFHEAL_RESTART_CMD", restart);
+    let mut cmd = sb.failing_check();
+    cmd.env("SELFHEAL_RESTART_CMD", restart);
     cmd
 }
 

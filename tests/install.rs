@@ -2,9 +2,7 @@
 //! idempotence, uninstall — with systemd units (no user manager reachable
 //! from the test) and with cron (a fake `crontab` on PATH).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -1,8 +1,6 @@
 //! Operations: stats, the Prometheus file, maintenance windows.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::io::Write;
 use std::process::Command;
 use std::time::Duration;
@@ -150,18 +148,8 @@ fn pause_stops_healing_and_alerts_and_resume_brings_them_back() {
     let sink = Sink::start(vec![Answer::ok()]);
     let marker = sb.root.join("restarted");
     let check = || {
-        let mut cmd = sb.cmd(&["check"]);
+        let mut cmd = sb.failing_check();
         cmd.env(
-            "OPENCLAW_GATEWAY_URL",
-            format!("http://127.0.0.1:{}/", dead_port()),
-        )
-        .env("HEALTH_CHECK_HTTP_TIMEOUT", "1")
-        .env("HEALTH_CHECK_MAX_RETRIES", "1")
-        .env("HEALTH_CHECK_RETRY_DELAY", "0.1")
-        .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
-        .env("SELFHEAL_POLL_INTERVAL", "0.1")
-        .env("SELFHEAL_AGENT_CMD", "")
-        .env(
             "SELFHEAL_RESTART_CMD",
             format!("{} {}", fixture("touch.sh"), marker.display()),
         )
@@ -208,14 +196,8 @@ fn a_window_beyond_seven_days_is_ignored() {
     let sb = Sandbox::new("pause-far");
     std::fs::create_dir_all(sb.memory()).expect("mkdir");
     std::fs::write(sb.memory().join(".selfheal-pause"), "9223372036854775807\n").expect("write");
-    let mut cmd = sb.cmd(&["check"]);
-    cmd.env(
-        "OPENCLAW_GATEWAY_URL",
-        format!("http://127.0.0.1:{}/", dead_port()),
-    )
-    .env("HEALTH_CHECK_MAX_RETRIES", "0")
-    .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
-    .env("SELFHEAL_AGENT_CMD", "");
+    let mut cmd = sb.failing_check();
+    cmd.env("HEALTH_CHECK_MAX_RETRIES", "0");
     let r = run(cmd, LIMIT);
     assert_eq!(
         r.code,
@@ -236,16 +218,8 @@ fn an_expired_window_heals_normally() {
     std::fs::create_dir_all(sb.memory()).expect("mkdir");
     std::fs::write(sb.memory().join(".selfheal-pause"), "1000\n").expect("write");
     let marker = sb.root.join("restarted");
-    let mut cmd = sb.cmd(&["check"]);
+    let mut cmd = sb.failing_check();
     cmd.env(
-        "OPENCLAW_GATEWAY_URL",
-        format!("http://127.0.0.1:{}/", dead_port()),
-    )
-    .env("HEALTH_CHECK_MAX_RETRIES", "1")
-    .env("HEALTH_CHECK_RETRY_DELAY", "0.1")
-    .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
-    .env("SELFHEAL_AGENT_CMD", "")
-    .env(
         "SELFHEAL_RESTART_CMD",
         format!("{} {}", fixture("touch.sh"), marker.display()),
     );
@@ -259,15 +233,12 @@ fn an_expired_window_heals_normally() {
 fn doctor_in_an_empty_sandbox_names_each_problem_with_its_fix() {
     let sb = Sandbox::new("doctor-empty");
     let mut cmd = sb.cmd(&["doctor"]);
-    cmd.env(
-        "OPENCLAW_GATEWAY_URL",
-        format!("http://127.0.0.1:{}/", dead_port()),
-    )
-    .env(
-        "SELFHEAL_RESTART_CMD",
-        "/nonexistent/openclaw gateway restart",
-    )
-    .env("SELFHEAL_AGENT_CMD", "/nonexistent/claude");
+    cmd.env("OPENCLAW_GATEWAY_URL", down_url())
+        .env(
+            "SELFHEAL_RESTART_CMD",
+            "/nonexistent/openclaw gateway restart",
+        )
+        .env("SELFHEAL_AGENT_CMD", "/nonexistent/claude");
     let r = run(cmd, LIMIT);
     assert_eq!(r.code, Some(1), "{}", r.all());
     let lines: Vec<&str> = r.stdout.lines().collect();
@@ -299,10 +270,7 @@ fn doctor_in_an_empty_sandbox_names_each_problem_with_its_fix() {
     let j = run(
         {
             let mut c = sb.cmd(&["doctor", "--json"]);
-            c.env(
-                "OPENCLAW_GATEWAY_URL",
-                format!("http://127.0.0.1:{}/", dead_port()),
-            );
+            c.env("OPENCLAW_GATEWAY_URL", down_url());
             c
         },
         LIMIT,

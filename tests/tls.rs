@@ -1,9 +1,7 @@
 //! HTTPS with the system's CA bundle (here: a test CA named by SSL_CERT_FILE),
 //! for the probe and for webhooks, against a real TLS server on loopback.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;

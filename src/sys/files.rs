@@ -65,41 +65,42 @@ fn refuse_links(path: &Path, action: &'static str, e: io::Error) -> Error {
     }
 }
 
-/// Opens for appending, creating it 0600. Refuses symlinks and non-files.
-pub fn open_append(path: &Path) -> Result<File> {
-    let file = options()
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|e| refuse_links(path, "open", e))?;
+/// How a file of ours is opened; each creates it 0600 if missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    Append,
+    /// Read-write, contents kept (the lock).
+    ReadWrite,
+    /// Read-write, emptied.
+    Truncate,
+}
+
+fn open(path: &Path, access: Access) -> Result<File> {
+    let mut o = options();
+    o.create(true);
+    match access {
+        Access::Append => o.append(true),
+        Access::ReadWrite => o.read(true).write(true).truncate(false),
+        Access::Truncate => o.read(true).write(true).truncate(true),
+    };
+    let file = o.open(path).map_err(|e| refuse_links(path, "open", e))?;
     check_regular(&file, path)?;
     Ok(file)
+}
+
+/// Opens for appending, creating it 0600. Refuses symlinks and non-files.
+pub fn open_append(path: &Path) -> Result<File> {
+    open(path, Access::Append)
 }
 
 /// Opens read-write, creating it 0600 (for the lock). Refuses symlinks.
 pub fn open_rw(path: &Path) -> Result<File> {
-    let file = options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| refuse_links(path, "open", e))?;
-    check_regular(&file, path)?;
-    Ok(file)
+    open(path, Access::ReadWrite)
 }
 
 /// Opens empty for reading and writing, creating it 0600. Refuses symlinks.
 pub fn open_truncate(path: &Path) -> Result<File> {
-    let file = options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
-        .map_err(|e| refuse_links(path, "open", e))?;
-    check_regular(&file, path)?;
-    Ok(file)
+    open(path, Access::Truncate)
 }
 
 fn check_regular(file: &File, path: &Path) -> Result<()> {

@@ -1,11 +1,10 @@
 //! Shared test harness: a sandbox HOME per test, the built binary, loopback
 //! HTTP servers with misbehaviours, and bounded child runs.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
@@ -51,6 +50,22 @@ impl Sandbox {
             .env("TMPDIR", self.home.join("tmp"))
             .stdin(Stdio::null());
         c
+    }
+
+    /// `selfheal check` against a service that is down (a held dead port):
+    /// level 2 fast (one attempt, 0.1 s polls, no escalation wait), level 3
+    /// off, alerts bounded to 1 s. Tests add or override keys with `.env`.
+    pub fn failing_check(&self) -> Command {
+        let mut cmd = self.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", down_url())
+            .env("HEALTH_CHECK_HTTP_TIMEOUT", "1")
+            .env("HEALTH_CHECK_MAX_RETRIES", "1")
+            .env("HEALTH_CHECK_RETRY_DELAY", "0.1")
+            .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
+            .env("SELFHEAL_POLL_INTERVAL", "0.1")
+            .env("SELFHEAL_ALERT_TIMEOUT", "1")
+            .env("SELFHEAL_AGENT_CMD", "");
+        cmd
     }
 
     /// Writes `~/.openclaw/.env` (mode 0600).
@@ -159,11 +174,6 @@ pub fn run(mut cmd: Command, limit: Duration) -> Run {
     run
 }
 
-pub fn output(cmd: Command) -> Output {
-    let mut cmd = cmd;
-    cmd.output().expect("run")
-}
-
 #[derive(Clone)]
 pub enum Behaviour {
     /// Status and body.
@@ -183,7 +193,6 @@ pub enum Behaviour {
 /// A loopback HTTP server in threads of the test process.
 pub struct Server {
     pub port: u16,
-    pub hits: Arc<AtomicUsize>,
     stop: Arc<AtomicBool>,
 }
 
@@ -209,13 +218,11 @@ impl Server {
         let port = listener.local_addr().expect("addr").port();
         listener.set_nonblocking(true).expect("nonblocking");
         let stop = Arc::new(AtomicBool::new(false));
-        let hits = Arc::new(AtomicUsize::new(0));
-        let (stop2, hits2) = (stop.clone(), hits.clone());
+        let stop2 = stop.clone();
         thread::spawn(move || {
             while !stop2.load(Ordering::SeqCst) {
                 match listener.accept() {
                     Ok((stream, _)) => {
-                        hits2.fetch_add(1, Ordering::SeqCst);
                         let b = behaviour.clone();
                         let stop3 = stop2.clone();
                         thread::spawn(move || handle(stream, b, stop3));
@@ -224,7 +231,7 @@ impl Server {
                 }
             }
         });
-        Server { port, hits, stop }
+        Server { port, stop }
     }
 
     pub fn url(&self) -> String {
@@ -297,6 +304,11 @@ fn handle(mut s: TcpStream, b: Behaviour, stop: Arc<AtomicBool>) {
 }
 
 /// A port that nothing listens on (bound and released).
+/// The URL of a service that is down: a held port nothing listens on.
+pub fn down_url() -> String {
+    format!("http://127.0.0.1:{}/", dead_port())
+}
+
 pub fn free_port() -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()

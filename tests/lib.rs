@@ -1,0 +1,15 @@
+//! The integration tests: one crate (one link of the binary's test harness),
+//! each module a concern. Every test spawns the built `selfheal` against
+//! loopback servers, fixtures and private tmux servers (`common`).
+
+mod common;
+
+mod agent;
+mod alerts;
+mod check;
+mod config;
+mod faults;
+mod fuzz_smoke;
+mod install;
+mod ops;
+mod tls;
