@@ -59,7 +59,7 @@ impl<'a> Ctx<'a> {
     /// The agent for webhooks and heartbeats, built on first use.
     pub fn webhooks(&self) -> &ureq::Agent {
         self.webhooks
-            .get_or_init(|| crate::sys::http::webhook_agent(self.config))
+            .get_or_init(|| crate::sys::http::webhook_agent(self.config.alert_timeout))
     }
 
     /// Appends a metric line (or, in a dry run, prints it). A metrics file

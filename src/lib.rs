@@ -39,17 +39,17 @@ pub fn run(cli: Cli) -> Result<Verdict> {
     ))?;
     let c = &config;
     match cli.command {
-        Command::Check => with_tool_dir(g, c, Locking::Exclusive, commands::check::run),
+        Command::Check => with_tool_dir(g, c, Locking::Exclusive, &mut commands::check::run),
         Command::Probe { format } => commands::probe::run(c, format),
-        Command::Recover => with_tool_dir(g, c, Locking::Exclusive, commands::recover::run),
-        Command::Notify { severity, message } => with_tool_dir(g, c, Locking::None, |ctx| {
+        Command::Recover => with_tool_dir(g, c, Locking::Exclusive, &mut commands::recover::run),
+        Command::Notify { severity, message } => with_tool_dir(g, c, Locking::None, &mut |ctx| {
             commands::notify::run(ctx, severity, &message)
         }),
-        Command::Monitor => with_tool_dir(g, c, Locking::Exclusive, commands::monitor::run),
+        Command::Monitor => with_tool_dir(g, c, Locking::Exclusive, &mut commands::monitor::run),
         Command::Stats { days, format } => Ok(commands::stats::run(c, days, format)),
         Command::Pause { duration } => commands::pause::pause(g, c, duration),
         Command::Resume => commands::pause::resume(g, c),
         Command::Doctor { format } => Ok(commands::doctor::run(c, format)),
-        Command::Rotate => with_tool_dir(g, c, Locking::Exclusive, commands::rotate::run),
+        Command::Rotate => with_tool_dir(g, c, Locking::Exclusive, &mut commands::rotate::run),
     }
 }

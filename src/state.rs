@@ -94,21 +94,19 @@ pub struct Running {
 }
 
 /// The step of the ladder a run is in, as the state file spells it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    #[serde(rename = "level 2")]
     Level2,
-    #[serde(rename = "level 3 (AI agent)")]
     Level3,
-    #[serde(rename = "level 4 (alerts)")]
     Level4,
     /// A name this version does not know (a newer version's, or a forged
     /// file): never shown as written.
-    #[serde(other, rename = "an unknown step")]
     Unknown,
 }
 
 impl Step {
+    const KNOWN: [Step; 3] = [Step::Level2, Step::Level3, Step::Level4];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Step::Level2 => "level 2",
@@ -116,6 +114,22 @@ impl Step {
             Step::Level4 => "level 4 (alerts)",
             Step::Unknown => "an unknown step",
         }
+    }
+}
+
+impl Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Step {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Step, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(Step::KNOWN
+            .into_iter()
+            .find(|s| s.as_str() == name)
+            .unwrap_or(Step::Unknown))
     }
 }
 

@@ -126,22 +126,31 @@ impl Name {
     }
 }
 
-/// An argument, owned, so that a helper can take it and the parser both.
+/// Every option's long name, and its short form if it has one.
+const OPTIONS: [(Option<char>, &str); 10] = [
+    (Some('c'), "config"),
+    (Some('s'), "set"),
+    (Some('n'), "dry-run"),
+    (Some('q'), "quiet"),
+    (Some('v'), "verbose"),
+    (Some('h'), "help"),
+    (Some('V'), "version"),
+    (None, "json"),
+    (None, "days"),
+    (None, "level"),
+];
+
+/// An argument: a known option by its long name, or a value. Unknown
+/// options are refused as they are read.
 enum Arg {
-    Short(char),
-    Long(String),
+    Opt(&'static str),
     Value(OsString),
 }
 
 impl Arg {
-    fn is(&self, long: &str) -> bool {
-        matches!(self, Arg::Long(l) if l == long)
-    }
-
     fn unexpected(self) -> Error {
         Error::Usage(match self {
-            Arg::Short(c) => format!("invalid option '-{c}'"),
-            Arg::Long(l) => format!("invalid option '--{l}'"),
+            Arg::Opt(name) => format!("invalid option '--{name}'"),
             Arg::Value(v) => format!("unexpected argument {v:?}"),
         })
     }
@@ -157,41 +166,44 @@ struct Line {
 
 impl Line {
     fn next(&mut self) -> Result<Option<Arg>> {
-        Ok(match self.parser.next().map_err(usage)? {
-            None => None,
-            Some(lexopt::Arg::Short(c)) => Some(Arg::Short(c)),
-            Some(lexopt::Arg::Long(l)) => Some(Arg::Long(l.to_string())),
-            Some(lexopt::Arg::Value(v)) => Some(Arg::Value(v)),
-        })
+        let arg = match self.parser.next().map_err(usage)? {
+            None => return Ok(None),
+            Some(lexopt::Arg::Value(v)) => return Ok(Some(Arg::Value(v))),
+            Some(arg) => arg,
+        };
+        let known = OPTIONS.iter().find(|(short, long)| match arg {
+            lexopt::Arg::Short(c) => *short == Some(c),
+            lexopt::Arg::Long(l) => *long == l,
+            lexopt::Arg::Value(_) => false,
+        });
+        match known {
+            Some((_, long)) => Ok(Some(Arg::Opt(long))),
+            None => Err(usage(arg.unexpected())),
+        }
+    }
+
+    fn os_value(&mut self) -> Result<OsString> {
+        self.parser.value().map_err(usage)
     }
 
     fn value(&mut self, what: &str) -> Result<String> {
-        utf8(self.parser.value().map_err(usage)?, what)
+        utf8(self.os_value()?, what)
     }
 
     /// A global option, or an error for anything else.
     fn global(&mut self, arg: Arg) -> Result<()> {
         let g = &mut self.global;
         match arg {
-            Arg::Short('c') => g.config = Some(self.parser.value().map_err(usage)?.into()),
-            Arg::Long(l) if l == "config" => {
-                g.config = Some(self.parser.value().map_err(usage)?.into())
+            Arg::Opt("config") => {
+                let file = self.os_value()?;
+                self.global.config = Some(file.into());
             }
-            Arg::Short('s') => self.set()?,
-            Arg::Long(l) if l == "set" => self.set()?,
-            Arg::Short('n') => g.mode = Mode::DryRun,
-            Arg::Short('q') => g.terminal = Terminal::Quiet,
-            Arg::Short('v') => g.verbosity = Verbosity::Verbose,
-            Arg::Short('h') => self.help = true,
-            Arg::Short('V') => self.version = true,
-            Arg::Long(l) => match l.as_str() {
-                "dry-run" => g.mode = Mode::DryRun,
-                "quiet" => g.terminal = Terminal::Quiet,
-                "verbose" => g.verbosity = Verbosity::Verbose,
-                "help" => self.help = true,
-                "version" => self.version = true,
-                _ => return Err(Arg::Long(l).unexpected()),
-            },
+            Arg::Opt("set") => self.set()?,
+            Arg::Opt("dry-run") => g.mode = Mode::DryRun,
+            Arg::Opt("quiet") => g.terminal = Terminal::Quiet,
+            Arg::Opt("verbose") => g.verbosity = Verbosity::Verbose,
+            Arg::Opt("help") => self.help = true,
+            Arg::Opt("version") => self.version = true,
             other => return Err(other.unexpected()),
         }
         Ok(())
@@ -272,7 +284,7 @@ fn json(line: &mut Line) -> Result<Format> {
     let mut format = Format::Text;
     while let Some(arg) = line.next()? {
         match arg {
-            a if a.is("json") => format = Format::Json,
+            Arg::Opt("json") => format = Format::Json,
             a => line.global(a)?,
         }
     }
@@ -283,8 +295,8 @@ fn stats(line: &mut Line) -> Result<Command> {
     let (mut days, mut format) = (7, Format::Text);
     while let Some(arg) = line.next()? {
         match arg {
-            a if a.is("json") => format = Format::Json,
-            a if a.is("days") => {
+            Arg::Opt("json") => format = Format::Json,
+            Arg::Opt("days") => {
                 let v = line.value("--days")?;
                 days = v.parse().ok().filter(|d| *d <= 36500).ok_or_else(|| {
                     Error::Usage(format!(
@@ -303,7 +315,7 @@ fn notify(line: &mut Line) -> Result<Option<Command>> {
     let mut words = Vec::new();
     while let Some(arg) = line.next()? {
         match arg {
-            a if a.is("level") => {
+            Arg::Opt("level") => {
                 let v = line.value("--level")?;
                 severity = v
                     .parse()
@@ -346,9 +358,11 @@ fn usage(e: lexopt::Error) -> Error {
 }
 
 fn utf8(value: OsString, what: &str) -> Result<String> {
-    value
-        .into_string()
-        .map_err(|v| Error::Usage(format!("{what}: {v:?} is not valid UTF-8")))
+    value.into_string().map_err(|v| not_utf8(&v, what))
+}
+
+fn not_utf8(value: &OsString, what: &str) -> Error {
+    Error::Usage(format!("{what}: {value:?} is not valid UTF-8"))
 }
 
 #[cfg(test)]

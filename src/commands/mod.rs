@@ -67,11 +67,13 @@ pub enum Locking {
 }
 
 /// Sets up the directory, lock and log, runs `job`, and logs an interruption.
+/// (`job` is a trait object so that this frame is compiled once, not once
+/// per command.)
 pub fn with_tool_dir(
     global: &Global,
     config: &Config,
     locking: Locking,
-    job: impl FnOnce(&mut Ctx) -> Result<Verdict>,
+    job: &mut dyn FnMut(&mut Ctx) -> Result<Verdict>,
 ) -> Result<Verdict> {
     let clock = SystemClock;
     let real = global.mode == Mode::Real;

@@ -50,6 +50,7 @@ pub enum Level2 {
     },
 }
 
+#[inline(never)]
 pub fn run(ctx: &mut Ctx) -> Result<Level2> {
     let c = ctx.config;
     let started = ctx.clock.now();

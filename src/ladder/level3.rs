@@ -25,6 +25,7 @@ pub enum Level3 {
     Skipped(String),
 }
 
+#[inline(never)]
 pub fn run(ctx: &mut Ctx, probe: &Probe, levels: &[LevelOutcome]) -> Result<Level3> {
     let c = ctx.config;
     if c.agent_cmd.is_empty() {

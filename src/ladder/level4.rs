@@ -61,6 +61,7 @@ pub fn failed_levels(ctx: &Ctx, attempts: u32, last_command: Option<String>) -> 
 
 /// Level 2 brought it back: one info message unless someone was paged (then
 /// "resolved" says it), and the incident closes.
+#[inline(never)]
 pub fn restarted(ctx: &mut Ctx, how: Healed, attempts: u32, probe: &Probe) -> Result<()> {
     let detail = match how {
         Healed::ByItself => "it came back by itself during the escalation wait".to_string(),
@@ -91,6 +92,7 @@ pub fn agent_recovered(ctx: &mut Ctx, probe: &Probe, levels: Vec<LevelOutcome>) 
 
 /// Every level failed: the final alert once (a reminder later, if asked
 /// for), and the log's call for a human.
+#[inline(never)]
 pub fn failed(ctx: &mut Ctx, probe: &Probe, levels: Vec<LevelOutcome>) -> Result<()> {
     let facts = facts(ctx, probe, levels);
     if !incident::alert_once(ctx, Kind::Failed, &facts)? {

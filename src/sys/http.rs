@@ -4,14 +4,15 @@
 //! client is `crate::probe`'s: it differs (no proxy for loopback, its own
 //! resolver).
 
-use crate::config::Config;
+use std::time::Duration;
 
-pub fn webhook_agent(config: &Config) -> ureq::Agent {
+/// `timeout` bounds one whole attempt (connect to last byte).
+pub fn webhook_agent(timeout: Duration) -> ureq::Agent {
     let builder = ureq::Agent::config_builder();
     #[cfg(feature = "tls")]
     let builder = builder.tls_config(crate::sys::tls::config());
     builder
-        .timeout_global(Some(config.alert_timeout))
+        .timeout_global(Some(timeout))
         .http_status_as_error(false)
         .max_redirects(0)
         .max_redirects_will_error(false)

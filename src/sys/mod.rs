@@ -2,8 +2,8 @@
 //! the run lock, child processes, the clock and signals, the log, metrics
 //! lines, the Prometheus textfile, TLS roots, redaction and log rotation.
 //!
-//! Nothing here knows about the ladder, alerts or the agent: these modules
-//! import only each other, `config` types and `error`.
+//! Nothing here knows about the configuration, the ladder, alerts or the
+//! agent: these modules import only each other, `fmt` and `error`.
 
 pub mod clock;
 pub mod files;
