@@ -50,6 +50,7 @@ pub fn run(cli: Cli) -> Result<Verdict> {
         Command::Pause { duration } => commands::pause::pause(g, c, duration),
         Command::Resume => commands::pause::resume(g, c),
         Command::Doctor { format } => Ok(commands::doctor::run(c, format)),
+        Command::Why => Ok(commands::why::run(c)),
         Command::Rotate => with_tool_dir(g, c, Locking::Exclusive, &mut commands::rotate::run),
     }
 }

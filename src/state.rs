@@ -32,6 +32,24 @@ pub struct State {
     pub agent_cooldown_until: Option<i64>,
     /// Events recorded so far, `metric:result` → count (Prometheus counters).
     pub counters: std::collections::BTreeMap<String, u64>,
+    /// The crash-loop brake and flapping: what happened within the window.
+    pub brake: Brake,
+}
+
+/// What the crash-loop brake and the flapping warning remember across runs.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Brake {
+    /// Unix times of the restarts selfheal ran within the window.
+    pub restarts: Vec<i64>,
+    /// Restarts let through since the crash loop began: the backoff's exponent.
+    pub level: u32,
+    /// Unix times the service was healed without a human, within the window.
+    pub heals: Vec<i64>,
+    /// Unix time of the last confirmed failure.
+    pub last_failure: Option<i64>,
+    /// Since when the service is known to flap (its warning went out).
+    pub flapping_since: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

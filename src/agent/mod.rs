@@ -72,6 +72,9 @@ pub struct Outcome {
     /// One line for the log and the alert.
     pub detail: String,
     pub log_path: PathBuf,
+    /// From the agent's report, one line each.
+    pub root_cause: Option<String>,
+    pub solution: Option<String>,
 }
 
 impl Outcome {
@@ -155,7 +158,8 @@ pub fn preflight(config: &Config) -> std::result::Result<(), String> {
 }
 
 /// Runs level 3 once: the agent, then its fallback if the first cannot work.
-pub fn recover(ctx: &mut Ctx, why: &Probe) -> Result<Outcome> {
+/// `evidence` (the incident file's text) goes into the prompt as data.
+pub fn recover(ctx: &mut Ctx, why: &Probe, evidence: &str) -> Result<Outcome> {
     let c = ctx.config;
     let paths = Paths::new(&c.memory_dir);
     let l3 = L3Log {
@@ -175,6 +179,7 @@ pub fn recover(ctx: &mut Ctx, why: &Probe) -> Result<Outcome> {
         l3: &l3,
         paths: &paths,
         why,
+        evidence,
         started,
     };
     let Some(tmux_bin) = find_program(&c.tmux) else {
@@ -239,6 +244,7 @@ struct Run<'a> {
     l3: &'a L3Log,
     paths: &'a Paths,
     why: &'a Probe,
+    evidence: &'a str,
     started: Instant,
 }
 
@@ -259,6 +265,7 @@ fn write_prompt(ctx: &mut Ctx, run: &Run) -> Result<String> {
         reasoning_path: run.paths.reasoning.clone(),
         learnings_path: run.paths.learnings.clone(),
         budget: fmt_secs(c.recovery_timeout),
+        evidence: prompt::fenced(run.evidence),
     };
     let template = c.agent_prompt_file.as_ref().and_then(|p| {
         std::fs::read_to_string(p)
@@ -483,10 +490,13 @@ fn finish(ctx: &mut Ctx, run: &Run, result: Recovery, detail: String) -> Outcome
             ctx.save_state();
         }
     }
+    let from_report = |heading| prompt::section(&report, heading).map(|s| one_line(&s));
     Outcome {
         result,
         detail,
         log_path: run.paths.log.clone(),
+        root_cause: from_report("Root Cause"),
+        solution: from_report("Solution Applied"),
     }
 }
 

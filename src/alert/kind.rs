@@ -23,6 +23,10 @@ pub enum Kind {
     RunDied,
     /// A level 3 log ends in MANUAL INTERVENTION REQUIRED (error; `monitor`).
     Level3Failed,
+    /// It keeps coming back and falling again (warning; once per episode).
+    Flapping,
+    /// Stable for a whole window after flapping (info).
+    Stable,
     /// `selfheal notify MESSAGE`.
     Custom(Severity),
 }
@@ -67,7 +71,7 @@ impl FromStr for Severity {
 
 impl Kind {
     /// Every kind the ladder sends (not `Custom`).
-    pub const LADDER: [Kind; 8] = [
+    pub const LADDER: [Kind; 10] = [
         Kind::Recovered,
         Kind::Escalating,
         Kind::AgentRecovered,
@@ -76,6 +80,8 @@ impl Kind {
         Kind::Reminder,
         Kind::RunDied,
         Kind::Level3Failed,
+        Kind::Flapping,
+        Kind::Stable,
     ];
 
     /// The name kept in the incident state and the metrics.
@@ -89,6 +95,8 @@ impl Kind {
             Kind::Reminder => "reminder",
             Kind::RunDied => "run_died",
             Kind::Level3Failed => "level3_failed",
+            Kind::Flapping => "flapping",
+            Kind::Stable => "flapping_resolved",
             Kind::Custom(_) => "custom",
         }
     }
@@ -104,8 +112,10 @@ impl Kind {
 
     pub fn severity(self) -> Severity {
         match self {
-            Kind::Recovered | Kind::AgentRecovered | Kind::Resolved => Severity::Info,
-            Kind::Escalating | Kind::RunDied => Severity::Warning,
+            Kind::Recovered | Kind::AgentRecovered | Kind::Resolved | Kind::Stable => {
+                Severity::Info
+            }
+            Kind::Escalating | Kind::RunDied | Kind::Flapping => Severity::Warning,
             Kind::Failed | Kind::Reminder | Kind::Level3Failed => Severity::Error,
             Kind::Custom(s) => s,
         }

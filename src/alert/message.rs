@@ -37,6 +37,10 @@ pub struct Facts {
     pub commands: Vec<String>,
     /// Free text: the `notify` message, or a detail of the event.
     pub note: Option<String>,
+    /// The likely cause, most specific first (at most five lines).
+    pub cause: Vec<String>,
+    /// The incident file with the whole evidence.
+    pub evidence: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,11 +79,15 @@ struct Words {
     reminder: &'static str,
     run_died: &'static str,
     level3_failed: &'static str,
+    flapping: &'static str,
+    stable: &'static str,
     custom: &'static str,
     service: &'static str,
     status: &'static str,
     down_for: &'static str,
     log: &'static str,
+    likely_cause: &'static str,
+    evidence: &'static str,
     level_names: [&'static str; 4],
     manual: &'static str,
     try_these: &'static str,
@@ -94,11 +102,15 @@ const EN: Words = Words {
     reminder: "still down",
     run_died: "a selfheal run died while healing",
     level3_failed: "AI recovery failed",
+    flapping: "flapping: it keeps coming back and falling again",
+    stable: "stable again after flapping",
     custom: "message",
     service: "Service",
     status: "HTTP status",
     down_for: "Down for",
     log: "Log",
+    likely_cause: "Likely cause:",
+    evidence: "Evidence",
     level_names: [
         "Level 1 (service manager)",
         "Level 2 (restart)",
@@ -118,11 +130,15 @@ const KO: Words = Words {
     reminder: "여전히 장애 중",
     run_died: "selfheal 실행이 복구 도중 중단됨",
     level3_failed: "AI 복구 실패",
+    flapping: "불안정: 복구와 장애가 반복됨",
+    stable: "불안정 상태 해소",
     custom: "메시지",
     service: "서비스",
     status: "HTTP 상태",
     down_for: "장애 시간",
     log: "로그",
+    likely_cause: "추정 원인:",
+    evidence: "증거",
     level_names: [
         "Level 1 (서비스 관리자)",
         "Level 2 (재시작)",
@@ -147,6 +163,8 @@ pub fn render(kind: Kind, facts: &Facts, lang: Lang) -> Message {
         Kind::Reminder => w.reminder,
         Kind::RunDied => w.run_died,
         Kind::Level3Failed => w.level3_failed,
+        Kind::Flapping => w.flapping,
+        Kind::Stable => w.stable,
         Kind::Custom(_) => w.custom,
     };
     let severity = kind.severity();
@@ -165,6 +183,10 @@ pub fn render(kind: Kind, facts: &Facts, lang: Lang) -> Message {
     if unhealthy && !facts.reason.is_empty() {
         lines.push(format!("{}: {} ({})", w.status, facts.status, facts.reason));
     }
+    if (unhealthy || kind == Kind::Flapping) && !facts.cause.is_empty() {
+        lines.push(w.likely_cause.to_string());
+        lines.extend(facts.cause.iter().take(5).map(|c| format!("- {c}")));
+    }
     for l in &facts.levels {
         let name = w
             .level_names
@@ -182,6 +204,13 @@ pub fn render(kind: Kind, facts: &Facts, lang: Lang) -> Message {
     }
     if let Some(log) = &facts.log_path {
         lines.push(format!("{}: {log}", w.log));
+    }
+    if let Some(path) = facts
+        .evidence
+        .as_ref()
+        .filter(|_| unhealthy || kind == Kind::Flapping)
+    {
+        lines.push(format!("{}: {path}", w.evidence));
     }
     let mut commands = Vec::new();
     if unhealthy && !facts.commands.is_empty() {
@@ -224,6 +253,8 @@ mod tests {
             log_path: Some("/home/u/openclaw/memory/healthcheck-2026-11-24.log".into()),
             commands: vec!["openclaw status".into(), "openclaw gateway restart".into()],
             note: None,
+            cause: vec!["port 18789 is held by python3 (pid 7)".into()],
+            evidence: Some("/m/incident-20261124-030405.md".into()),
         }
     }
 
@@ -240,6 +271,8 @@ mod tests {
             "healthcheck-2026-11-24.log",
             "openclaw status",
             "openclaw gateway restart",
+            "Likely cause:\n- port 18789 is held by python3 (pid 7)",
+            "Evidence: /m/incident-20261124-030405.md",
         ] {
             assert!(text.contains(needle), "{needle} missing in {text}");
         }

@@ -24,6 +24,8 @@ Commands:
   pause DURATION   maintenance window (e.g. 30m, 2h): probe and record only,
                    no healing, no alerts
   resume           end the maintenance window
+  why              the evidence: for an unhealthy service gathered now, else
+                   the last incident's (the first command to run when paged)
   doctor [--json]  check configuration, dependencies, permissions, scheduler;
                    exit 1 on problems
   rotate           delete this tool's logs older than the retention
@@ -173,4 +175,18 @@ claude-session-<TS>.log files in OPENCLAW_MEMORY_DIR whose modification time
 is older than SELFHEAL_LOG_RETENTION_DAYS (default 14). Never touches
 metrics, state, reports, learnings or any other file. `check` does the same
 at the start of every run.
+";
+
+pub const HELP_WHY: &str = "\
+selfheal why — what is wrong, with the evidence.
+
+Usage: selfheal [GLOBAL OPTIONS] why
+
+Probes once. Unhealthy: gathers the evidence now and prints it — the probe's
+reason, who holds the port, the service manager's view (OpenClaw), the last
+error lines of SELFHEAL_SERVICE_LOGS, OpenClaw's config check — each bounded
+and redacted. Healthy: prints the last incident file
+(incident-YYYYMMDD-HHMMSS.md in OPENCLAW_MEMORY_DIR), which `check` writes at
+every confirmed failure. Writes nothing and takes no lock.
+Exit status: 0 healthy, 1 unhealthy.
 ";

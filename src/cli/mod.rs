@@ -56,6 +56,7 @@ pub enum Command {
     Pause { duration: Duration },
     Resume,
     Doctor { format: Format },
+    Why,
 }
 
 /// What to do: run a command, or print something and exit 0.
@@ -90,9 +91,10 @@ enum Name {
     Pause,
     Resume,
     Doctor,
+    Why,
 }
 
-const NAMES: [(Name, &str, &str); 10] = [
+const NAMES: [(Name, &str, &str); 11] = [
     (Name::Check, "check", help::HELP_CHECK),
     (Name::Probe, "probe", help::HELP_PROBE),
     (Name::Rotate, "rotate", help::HELP_ROTATE),
@@ -103,6 +105,7 @@ const NAMES: [(Name, &str, &str); 10] = [
     (Name::Pause, "pause", help::HELP_PAUSE),
     (Name::Resume, "resume", help::HELP_PAUSE),
     (Name::Doctor, "doctor", help::HELP_DOCTOR),
+    (Name::Why, "why", help::HELP_WHY),
 ];
 
 impl FromStr for Name {
@@ -254,6 +257,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
         Name::Monitor => line.globals_only().map(|()| Some(Command::Monitor)),
         Name::Recover => line.globals_only().map(|()| Some(Command::Recover)),
         Name::Resume => line.globals_only().map(|()| Some(Command::Resume)),
+        Name::Why => line.globals_only().map(|()| Some(Command::Why)),
         Name::Probe => json(&mut line).map(|format| Some(Command::Probe { format })),
         Name::Doctor => json(&mut line).map(|format| Some(Command::Doctor { format })),
         Name::Stats => stats(&mut line).map(Some),

@@ -1,6 +1,6 @@
 //! `selfheal check`, the main job: rotate old logs, send what earlier runs
-//! could not, notice a run that died midway, probe, and when unhealthy climb
-//! the ladder. During a maintenance window it only probes and records. Ends
+//! could not, notice a run that died midway, probe, and when unhealthy (and
+//! confirmed by more probes: a blip heals nothing) climb the ladder. During a maintenance window it only probes and records. Ends
 //! with the heartbeat and the Prometheus textfile.
 
 use super::{pause, rotate, Verdict};
@@ -8,6 +8,8 @@ use crate::alert::{incident, outbox};
 use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
 use crate::fmt::{between, fmt_secs};
+use crate::ladder::brake::{self, Calm};
+use crate::ladder::confirm::{self, Confirmed};
 use crate::ladder::{self, abandoned, level4, Health};
 use crate::probe::Probe;
 use crate::sys::clock::unix_now;
@@ -28,7 +30,13 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
         healthy(ctx, &first)?;
         Health::Healthy
     } else {
-        ladder::heal(ctx, &first)?
+        match confirm::confirm(ctx, &first)? {
+            Confirmed::Blip(probe) => {
+                healthy(ctx, &probe)?;
+                Health::Healthy
+            }
+            Confirmed::Down(probe) => ladder::heal(ctx, &probe)?,
+        }
     };
     let up = health == Health::Healthy;
     incident::heartbeat(ctx, up);
@@ -46,8 +54,16 @@ fn healthy(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
         ctx.config.shown_url
     ));
     if ctx.state.incident.is_some() {
-        let facts = level4::facts(ctx, probe, Vec::new());
+        let facts = level4::facts(ctx, probe, Vec::new(), None);
         incident::close(ctx, &facts)?;
+    }
+    match brake::healthy(ctx) {
+        Calm::Unchanged => {}
+        Calm::Reset => ctx.save_state(),
+        Calm::FlapEnded(quiet) => {
+            ctx.save_state();
+            level4::stable(ctx, probe, quiet)?;
+        }
     }
     Ok(())
 }

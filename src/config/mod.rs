@@ -131,6 +131,15 @@ pub struct Config {
     pub poll_interval: Duration,
     pub repair_cmd: Vec<String>,
     pub escalation_wait: Duration,
+    /// Re-probes after a failed probe before anything is done (a blip heals nothing).
+    pub confirm_probes: u32,
+    /// The most a learned boot time may stretch the wait after a restart.
+    pub boot_timeout: Duration,
+    /// More restarts than this within `restart_window` is a crash loop (0: no brake).
+    pub restart_limit: u32,
+    pub restart_window: Duration,
+    /// The service's own logs (paths, `*` globs, `{date}`), read for evidence.
+    pub service_logs: Vec<String>,
     /// Empty: level 3 disabled.
     pub agent_cmd: Vec<String>,
     pub agent_fallback_cmd: Vec<String>,
@@ -170,11 +179,7 @@ impl Config {
     /// Whether the service is the OpenClaw gateway: its default port, or a
     /// restart command that runs `openclaw`.
     pub fn is_openclaw(&self) -> bool {
-        self.url.contains(":18789")
-            || self
-                .restart_cmd
-                .first()
-                .is_some_and(|p| p.ends_with("openclaw"))
+        is_openclaw(&self.url, &self.restart_cmd)
     }
 
     /// Every secret value, for scrubbing text that comes from outside.
@@ -438,6 +443,53 @@ const fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
+fn is_openclaw(url: &str, restart_cmd: &[String]) -> bool {
+    url.contains(":18789") || restart_cmd.first().is_some_and(|p| p.ends_with("openclaw"))
+}
+
+/// Where the OpenClaw gateway (2026.9) logs: its daily JSON log, and the
+/// service's stdout/stderr under systemd (state dir) and launchd.
+const OPENCLAW_LOGS: &[&str] = &[
+    "/tmp/openclaw/openclaw-{date}.log",
+    "~/.openclaw/logs/gateway.err.log",
+    "~/.openclaw/logs/gateway.log",
+    "~/Library/Logs/openclaw/gateway.err.log",
+    "~/Library/Logs/openclaw/gateway.log",
+];
+
+/// `SELFHEAL_SERVICE_LOGS`: `auto` is the OpenClaw gateway's logs for the
+/// gateway and none for other services; otherwise absolute paths (or `~/`),
+/// with `*` in the file name and `{date}` allowed.
+fn service_logs(r: &Reader, openclaw: bool) -> Result<Vec<String>> {
+    let key = "SELFHEAL_SERVICE_LOGS";
+    let words = r.words(key)?;
+    let words: Vec<String> = match words.as_slice() {
+        [auto] if auto == "auto" => match openclaw {
+            true => OPENCLAW_LOGS.iter().map(|s| s.to_string()).collect(),
+            false => Vec::new(),
+        },
+        _ => words,
+    };
+    words
+        .into_iter()
+        .map(|w| {
+            let p = expand_home(Path::new(&w), r.home);
+            if !p.is_absolute() {
+                return Err(r.fail(
+                    key,
+                    format!("{w:?} must be an absolute path (or start with ~/)"),
+                ));
+            }
+            if p.parent()
+                .is_some_and(|d| d.to_string_lossy().contains(['*', '?']))
+            {
+                return Err(r.fail(key, format!("{w:?}: a glob may only be in the file name")));
+            }
+            Ok(p.display().to_string())
+        })
+        .collect()
+}
+
 /// `OPENCLAW_MEMORY_DIR`: not in a shared temporary directory.
 fn memory_dir(r: &Reader) -> Result<PathBuf> {
     let memory_dir = r.path("OPENCLAW_MEMORY_DIR")?;
@@ -489,6 +541,8 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
     let memory_dir = memory_dir(&r)?;
     let url = r.url("OPENCLAW_GATEWAY_URL")?;
     let (telegram_token, telegram_chat_id) = telegram(&r)?;
+    let restart_cmd = r.words("SELFHEAL_RESTART_CMD")?;
+    let service_logs = service_logs(&r, is_openclaw(&url, &restart_cmd))?;
     Ok(Config {
         url: url.clone(),
         shown_url: redact::url(&url),
@@ -496,13 +550,18 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
         expect_status: StatusSet::parse(r.get("SELFHEAL_EXPECT_STATUS").0)
             .map_err(|e| r.fail("SELFHEAL_EXPECT_STATUS", e))?,
         expect_body: r.string("SELFHEAL_EXPECT_BODY"),
-        restart_cmd: r.words("SELFHEAL_RESTART_CMD")?,
+        restart_cmd,
         restart_timeout: r.duration("SELFHEAL_RESTART_TIMEOUT", 10 * MS, secs(3600))?,
         max_retries: r.integer("HEALTH_CHECK_MAX_RETRIES", 0, 100)?,
         retry_delay: r.duration("HEALTH_CHECK_RETRY_DELAY", Duration::ZERO, secs(3600))?,
         poll_interval: r.duration("SELFHEAL_POLL_INTERVAL", 10 * MS, secs(600))?,
         repair_cmd: r.words("SELFHEAL_REPAIR_CMD")?,
         escalation_wait: r.duration("HEALTH_CHECK_ESCALATION_WAIT", Duration::ZERO, day)?,
+        confirm_probes: r.integer("SELFHEAL_CONFIRM_PROBES", 0, 10)?,
+        boot_timeout: r.duration("SELFHEAL_BOOT_TIMEOUT", Duration::ZERO, day)?,
+        restart_limit: r.integer("SELFHEAL_RESTART_LIMIT", 0, 1000)?,
+        restart_window: r.duration("SELFHEAL_RESTART_WINDOW", secs(60), 7 * day)?,
+        service_logs,
         agent_cmd: r.words("SELFHEAL_AGENT_CMD")?,
         agent_fallback_cmd: r.words("SELFHEAL_AGENT_FALLBACK_CMD")?,
         agent_workdir: r.path("SELFHEAL_AGENT_WORKDIR")?,

@@ -25,7 +25,7 @@ pub fn report(ctx: &mut Ctx) -> Result<()> {
     // Someone must hear of an incident whose run died before paging; once
     // it paged, the death adds nothing a human can act on.
     if ctx.state.incident.as_ref().is_some_and(|i| !i.paged()) {
-        let mut f = level4::facts(ctx, &ctx.probe(), Vec::new());
+        let mut f = level4::facts(ctx, &ctx.probe(), Vec::new(), None);
         f.note = Some(format!(
             "selfheal (pid {}) stopped during {step} {ago} ago, before anyone was told; \
              this run carries on.",

@@ -1,13 +1,19 @@
-//! Level 2: restart the service and wait for it, up to
+//! Level 2: restart the service and wait for it to boot, up to
 //! `HEALTH_CHECK_MAX_RETRIES` times; the repair command once after the first
-//! failed attempt; then the escalation wait for it to come back by itself.
+//! failed attempt (followed by a restart of its own: one more attempt); then
+//! the escalation wait for it to come back by itself.
 //!
 //! Every wait is polled every `SELFHEAL_POLL_INTERVAL` and ends the moment
-//! the service is healthy. Every command runs in its own process group,
-//! killed at `SELFHEAL_RESTART_TIMEOUT`.
+//! the service is healthy; the wait after a restart is as long as the service
+//! needs to boot (`boot`) and ends early when its start evidently failed.
+//! No restart runs when the crash-loop brake (`brake`) says no. Every command
+//! runs in its own process group, killed at `SELFHEAL_RESTART_TIMEOUT`.
 
 use std::time::{Duration, Instant};
 
+use super::boot::{self, BootWait};
+use super::brake::{self, Gate};
+use super::evidence::Evidence;
 use crate::config::shellwords;
 use crate::ctx::Ctx;
 use crate::error::Result;
@@ -45,37 +51,134 @@ pub enum Level2 {
     Failed {
         attempts: u32,
         last_probe: Probe,
-        /// The last restart command's result and output, for the alert.
-        last_command: Option<String>,
+        /// Every step that ran, with what it said, for the alert.
+        summary: String,
     },
 }
 
-#[inline(never)]
-pub fn run(ctx: &mut Ctx) -> Result<Level2> {
+/// A command of level 2, named by its key in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cmd {
+    Restart,
+    Repair,
+}
+
+impl Cmd {
+    fn name(self) -> &'static str {
+        match self {
+            Cmd::Restart => "restart",
+            Cmd::Repair => "repair",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Cmd::Restart => "SELFHEAL_RESTART_CMD",
+            Cmd::Repair => "SELFHEAL_REPAIR_CMD",
+        }
+    }
+
+    fn argv(self, c: &crate::config::Config) -> &[String] {
+        match self {
+            Cmd::Restart => &c.restart_cmd,
+            Cmd::Repair => &c.repair_cmd,
+        }
+    }
+}
+
+/// What level 2 did, for the alert's level 2 line.
+#[derive(Default)]
+struct Summary {
+    restarts: u32,
+    /// The last restart's result and its last output line.
+    last_restart: Option<String>,
+    /// When the last restart began: a service healthy after it booted this long.
+    last_restart_at: Option<Instant>,
+    repair: Option<String>,
+    brake: Option<String>,
+    start_failed: Option<String>,
+}
+
+impl Summary {
+    fn text(&self, waited: Duration) -> String {
+        let mut parts = Vec::new();
+        match (self.restarts, &self.last_restart) {
+            (0, _) => {}
+            (n, Some(last)) => parts.push(format!("{n} restart attempt(s), the last {last}")),
+            (n, None) => parts.push(format!("{n} restart attempt(s)")),
+        }
+        parts.extend(self.start_failed.clone());
+        parts.extend(self.repair.clone());
+        parts.extend(self.brake.clone());
+        if parts.is_empty() {
+            parts.push("no restart".into());
+        }
+        parts.push(format!("then waited {}", fmt_secs(waited)));
+        parts.join("; ")
+    }
+}
+
+pub fn run(ctx: &mut Ctx, ev: &mut Evidence) -> Result<Level2> {
     let c = ctx.config;
     let started = ctx.clock.now();
-    let attempts = if c.restart_cmd.is_empty() {
+    let planned = if c.restart_cmd.is_empty() {
         ctx.log
             .warn("level 2: SELFHEAL_RESTART_CMD is empty, nothing to restart with");
         0
-    } else {
+    } else if c.repair_cmd.is_empty() || c.max_retries == 0 {
         c.max_retries
+    } else {
+        // The repair is followed by a restart of its own.
+        c.max_retries + 1
     };
-    let mut last_command = None;
-    for attempt in 1..=attempts {
-        let (probe, described) = restart(ctx, attempt, attempts)?;
-        last_command = Some(described);
+    let boot = boot::wait(c);
+    if planned > 0 {
+        ctx.log.info(format!(
+            "level 2: after each restart, waiting up to {} for it to boot: {}",
+            fmt_secs(boot.limit),
+            boot.why
+        ));
+    }
+    let mut summary = Summary::default();
+    let mut attempt = 0;
+    let mut repaired = false;
+    while attempt < planned {
+        let gate = brake::gate(ctx);
+        match &gate {
+            Gate::Braked(why) => {
+                ctx.log.warn(format!("level 2: {why}"));
+                ctx.record(
+                    HEALTH_FILE,
+                    Metric::new("brake", "crash_loop", f64::from(attempt)),
+                );
+                ev.step(why.clone());
+                summary.brake = Some(why.clone());
+                break;
+            }
+            Gate::AfterBackoff(why) => ctx.log.warn(format!("level 2: {why}")),
+            Gate::Open => {}
+        }
+        attempt += 1;
+        let probe = restart(ctx, attempt, planned, &boot, &mut summary, ev)?;
+        brake::restarted(ctx, &gate);
         if probe.healthy {
-            return recovered(ctx, Healed::ByRestart, attempt, started, probe);
+            return recovered(ctx, Healed::ByRestart, attempt, started, probe, &summary);
         }
         ctx.log.warn(format!(
             "level 2: still unhealthy after attempt {attempt}: {}",
             probe.reason
         ));
-        if attempt == 1 && !c.repair_cmd.is_empty() {
-            if let Some(probe) = repair(ctx)? {
-                return recovered(ctx, Healed::ByRestart, attempt, started, probe);
+        if attempt == 1 && !c.repair_cmd.is_empty() && !repaired {
+            repaired = true;
+            if let Some(probe) = repair(ctx, &mut summary, ev)? {
+                return recovered(ctx, Healed::ByRestart, attempt, started, probe, &summary);
             }
+        }
+    }
+    if summary.brake.is_some() && !repaired && !c.repair_cmd.is_empty() {
+        // A crash loop: straight to the repair steps.
+        if let Some(probe) = repair(ctx, &mut summary, ev)? {
+            return recovered(ctx, Healed::ByRestart, attempt, started, probe, &summary);
         }
     }
     if !c.escalation_wait.is_zero() {
@@ -88,62 +191,84 @@ pub fn run(ctx: &mut Ctx) -> Result<Level2> {
     let probe = wait_healthy(ctx, c.escalation_wait)?;
     ctx.record_probe(&probe);
     if probe.healthy {
-        return recovered(ctx, Healed::ByItself, attempts, started, probe);
+        return recovered(ctx, Healed::ByItself, attempt, started, probe, &summary);
     }
     ctx.record(
         HEALTH_FILE,
-        Metric::new("recovery", "failed", f64::from(attempts)),
+        Metric::new("recovery", "failed", f64::from(attempt)),
     );
     ctx.log.warn(format!(
-        "level 2 failed: still unhealthy after {attempts} restart attempt(s) and {}: \
+        "level 2 failed: still unhealthy after {attempt} restart attempt(s) and {}: \
          {} (status {})",
         fmt_secs(ctx.clock.now() - started),
         probe.reason,
         probe.status_text()
     ));
     Ok(Level2::Failed {
-        attempts,
+        attempts: attempt,
         last_probe: probe,
-        last_command,
+        summary: summary.text(c.escalation_wait),
     })
 }
 
-/// One attempt: the restart command, then the polled wait. Returns the last
-/// probe and the command's result as the alert tells it.
-fn restart(ctx: &mut Ctx, attempt: u32, attempts: u32) -> Result<(Probe, String)> {
+/// One attempt: the restart command, then the boot-aware wait.
+fn restart(
+    ctx: &mut Ctx,
+    attempt: u32,
+    planned: u32,
+    boot: &BootWait,
+    summary: &mut Summary,
+    ev: &mut Evidence,
+) -> Result<Probe> {
     let c = ctx.config;
     ctx.log.act(format!(
-        "level 2: attempt {attempt}/{attempts}: running {}",
+        "level 2: attempt {attempt}/{planned}: running {}",
         shellwords::join(&c.restart_cmd)
     ));
-    let done = run_command(ctx, &c.restart_cmd, "restart")?;
+    summary.last_restart_at = Some(ctx.clock.now());
+    let done = run_command(ctx, Cmd::Restart)?;
     let result = match &done.outcome {
         Outcome::TimedOut => "timeout",
         _ if done.success() => "success",
         _ => "failed",
     };
-    let described = if done.output.is_empty() {
-        done.describe()
-    } else {
-        format!("{} ({})", done.describe(), done.output)
-    };
     ctx.record(
         HEALTH_FILE,
         Metric::new("gateway_restart", result, done.elapsed.as_secs_f64()).with("attempt", attempt),
     );
-    let probe = wait_healthy(ctx, c.retry_delay)?;
+    summary.restarts += 1;
+    summary.last_restart = Some(said(&done));
+    ev.step(format!(
+        "restart `{}` (attempt {attempt}): {}",
+        shellwords::join(&c.restart_cmd),
+        said(&done)
+    ));
+    let (probe, failed_start) = wait_boot(ctx, boot.limit, &done)?;
     ctx.record_probe(&probe);
-    Ok((probe, described))
+    if let Some(why) = failed_start {
+        ctx.log.warn(format!("level 2: stopped waiting: {why}"));
+        ev.step(why.clone());
+        summary.start_failed = Some(why);
+    }
+    Ok(probe)
 }
 
-/// The repair command, once; `Some` with the probe if it brought the service back.
-fn repair(ctx: &mut Ctx) -> Result<Option<Probe>> {
+/// The repair command, once, then a probe; `Some` if that is healthy (the
+/// next attempt's restart follows otherwise).
+fn repair(ctx: &mut Ctx, summary: &mut Summary, ev: &mut Evidence) -> Result<Option<Probe>> {
     let c = ctx.config;
     ctx.log.act(format!(
         "level 2: running the repair command {}",
         shellwords::join(&c.repair_cmd)
     ));
-    run_command(ctx, &c.repair_cmd, "repair")?;
+    let done = run_command(ctx, Cmd::Repair)?;
+    let line = format!(
+        "repair `{}`: {}",
+        shellwords::join(&c.repair_cmd),
+        said(&done)
+    );
+    ev.step(line.clone());
+    summary.repair = Some(line);
     let probe = ctx.probe();
     if !probe.healthy {
         return Ok(None);
@@ -152,17 +277,35 @@ fn repair(ctx: &mut Ctx) -> Result<Option<Probe>> {
     Ok(Some(probe))
 }
 
+/// `exited 1: "<its last output line>"` (whole: the alert is shaped to each
+/// service's limit by cutting long lines first).
+fn said(done: &Finished) -> String {
+    match done.last_line() {
+        Some(line) => format!("{}: \"{line}\"", done.describe()),
+        None => done.describe(),
+    }
+}
+
 fn recovered(
     ctx: &mut Ctx,
     how: Healed,
     attempts: u32,
     started: Instant,
     probe: Probe,
+    summary: &Summary,
 ) -> Result<Level2> {
     ctx.record(
         HEALTH_FILE,
         Metric::new("recovery", how.as_str(), f64::from(attempts)),
     );
+    if let Some(at) = summary.last_restart_at {
+        // How long it took to boot: what the next incident waits for.
+        let boot = ctx.clock.now() - at;
+        ctx.record(
+            HEALTH_FILE,
+            Metric::new("boot", "success", boot.as_secs_f64()),
+        );
+    }
     let said = match how {
         Healed::ByItself => "came back by itself".to_string(),
         Healed::ByRestart => format!("recovered by restart (attempt {attempts})"),
@@ -178,8 +321,9 @@ fn recovered(
     })
 }
 
-fn run_command(ctx: &mut Ctx, argv: &[String], what: &str) -> Result<Finished> {
+fn run_command(ctx: &mut Ctx, cmd: Cmd) -> Result<Finished> {
     let c = ctx.config;
+    let argv = cmd.argv(c);
     let done = process::run(
         argv,
         c.restart_timeout,
@@ -187,6 +331,7 @@ fn run_command(ctx: &mut Ctx, argv: &[String], what: &str) -> Result<Finished> {
         ctx.clock,
         &c.secrets(),
     )?;
+    let what = cmd.name();
     let line = format!(
         "level 2: {what} command: {} after {}",
         done.describe(),
@@ -199,9 +344,10 @@ fn run_command(ctx: &mut Ctx, argv: &[String], what: &str) -> Result<Finished> {
         if let Outcome::NotStarted(_) = done.outcome {
             ctx.log.warn(format!(
                 "level 2: {:?} was not found or is not executable (PATH={}); \
-                 set SELFHEAL_RESTART_CMD to an absolute path",
+                 set {} to an absolute path",
                 argv.first().map(String::as_str).unwrap_or(""),
-                std::env::var("PATH").unwrap_or_default()
+                std::env::var("PATH").unwrap_or_default(),
+                cmd.key()
             ));
         }
     }
@@ -212,33 +358,70 @@ fn run_command(ctx: &mut Ctx, argv: &[String], what: &str) -> Result<Finished> {
     Ok(done)
 }
 
+/// The wait after a restart: polled up to `limit`, ended early when the
+/// service is healthy or when its start evidently failed — the restart
+/// command left a process running (the service it started) and that process
+/// is gone while the port is closed. Returns the last probe and, for a
+/// failed start, why.
+fn wait_boot(ctx: &mut Ctx, limit: Duration, done: &Finished) -> Result<(Probe, Option<String>)> {
+    let (clock, poll) = (ctx.clock, ctx.config.poll_interval);
+    let started_one = done.left_running();
+    let mut failed = None;
+    let probe = poll_until(
+        clock,
+        limit,
+        poll,
+        || ctx.probe(),
+        |p| {
+            let gone = started_one && !done.left_running() && p.reason.contains("refused");
+            if gone {
+                failed = Some(
+                    "the process the restart command started exited during start-up \
+                     and the port is closed"
+                        .to_string(),
+                );
+            }
+            gone
+        },
+    )?;
+    Ok((probe, failed))
+}
+
 /// Probes every `SELFHEAL_POLL_INTERVAL` for up to `limit`, returning the
 /// first healthy probe, or the last one when time is up. Probes at least once.
 pub fn wait_healthy(ctx: &mut Ctx, limit: Duration) -> Result<Probe> {
     let (clock, poll) = (ctx.clock, ctx.config.poll_interval);
     let mut polls = 0u32;
-    let probe = poll_until(clock, limit, poll, || {
-        polls += 1;
-        ctx.probe()
-    })?;
+    let probe = poll_until(
+        clock,
+        limit,
+        poll,
+        || {
+            polls += 1;
+            ctx.probe()
+        },
+        |_| false,
+    )?;
     ctx.log
         .debug(format!("probed {polls} time(s): {}", probe.reason));
     Ok(probe)
 }
 
-/// The polling loop, apart from probing, so that it can be tested with a fake clock.
+/// The polling loop, apart from probing, so that it can be tested with a
+/// fake clock: until healthy, `give_up` says so, or the limit.
 pub fn poll_until(
     clock: &dyn Clock,
     limit: Duration,
     poll: Duration,
     mut probe: impl FnMut() -> Probe,
+    mut give_up: impl FnMut(&Probe) -> bool,
 ) -> Result<Probe> {
     let deadline = clock.now() + limit;
     loop {
         let now = clock.now();
         clock.sleep(poll.min(deadline.saturating_duration_since(now)))?;
         let p = probe();
-        if p.healthy || clock.now() >= deadline {
+        if p.healthy || clock.now() >= deadline || give_up(&p) {
             return Ok(p);
         }
     }
@@ -270,6 +453,7 @@ mod tests {
                 n += 1;
                 probe(n == 3)
             },
+            |_| false,
         )
         .expect("no signal");
         assert!(p.healthy);
@@ -289,6 +473,7 @@ mod tests {
                 n += 1;
                 probe(false)
             },
+            |_| false,
         )
         .expect("no signal");
         assert!(!p.healthy);
@@ -297,13 +482,38 @@ mod tests {
     }
 
     #[test]
+    fn polling_stops_when_it_is_given_up() {
+        let clock = FakeClock::default();
+        let mut looked = 0;
+        let p = poll_until(
+            &clock,
+            Duration::from_secs(60),
+            Duration::from_secs(2),
+            || probe(false),
+            |_| {
+                looked += 1;
+                looked == 2
+            },
+        )
+        .expect("no signal");
+        assert!(!p.healthy);
+        assert_eq!(clock.elapsed.get(), Duration::from_secs(4));
+    }
+
+    #[test]
     fn a_zero_limit_still_probes_once() {
         let clock = FakeClock::default();
         let mut n = 0;
-        poll_until(&clock, Duration::ZERO, Duration::from_secs(2), || {
-            n += 1;
-            probe(false)
-        })
+        poll_until(
+            &clock,
+            Duration::ZERO,
+            Duration::from_secs(2),
+            || {
+                n += 1;
+                probe(false)
+            },
+            |_| false,
+        )
         .expect("no signal");
         assert_eq!(n, 1);
         assert_eq!(clock.elapsed.get(), Duration::ZERO);

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use super::evidence::Evidence;
 use super::level4;
 use crate::agent::{self, Recovery};
 use crate::alert::{incident, Kind, LevelOutcome};
@@ -26,7 +27,7 @@ pub enum Level3 {
 }
 
 #[inline(never)]
-pub fn run(ctx: &mut Ctx, probe: &Probe, levels: &[LevelOutcome]) -> Result<Level3> {
+pub fn run(ctx: &mut Ctx, probe: &Probe, levels: &[LevelOutcome], ev: &Evidence) -> Result<Level3> {
     let c = ctx.config;
     if c.agent_cmd.is_empty() {
         ctx.log.warn("level 3 skipped: SELFHEAL_AGENT_CMD is empty");
@@ -62,7 +63,7 @@ pub fn run(ctx: &mut Ctx, probe: &Probe, levels: &[LevelOutcome]) -> Result<Leve
         );
         return Ok(Level3::Skipped(format!("could not start: {missing}")));
     }
-    let mut f = level4::facts(ctx, probe, levels.to_vec());
+    let mut f = level4::facts(ctx, probe, levels.to_vec(), Some(ev));
     f.levels.push(LevelOutcome {
         level: 3,
         ok: false,
@@ -75,7 +76,7 @@ pub fn run(ctx: &mut Ctx, probe: &Probe, levels: &[LevelOutcome]) -> Result<Leve
     incident::alert_once(ctx, Kind::Escalating, &f)?;
     ctx.set_step(Step::Level3);
     ctx.save_state();
-    let outcome = agent::recover(ctx, probe)?;
+    let outcome = agent::recover(ctx, probe, &ev.markdown(c, &ctx.host))?;
     ctx.set_step(Step::Level4);
     Ok(if outcome.recovered() {
         Level3::Recovered(outcome)

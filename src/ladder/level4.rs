@@ -3,16 +3,23 @@
 //! all, with a reminder while it stays open), and the log's call for a human.
 //! Delivery and the once-per-incident policy are `crate::alert`'s.
 
+use std::time::Duration;
+
+use super::evidence::Evidence;
 use super::level2::Healed;
+use crate::agent;
+use crate::alert::outbox::{self, Spool};
 use crate::alert::{incident, Facts, Kind, LevelOutcome};
 use crate::config::shellwords;
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::fmt::fmt_secs;
 use crate::probe::Probe;
+use crate::sys::metrics::{Metric, HEALTH_FILE};
 
-/// What an alert says about the service now.
-pub fn facts(ctx: &Ctx, probe: &Probe, levels: Vec<LevelOutcome>) -> Facts {
+/// What an alert says about the service now (and, during an incident, its
+/// likely cause and the evidence file).
+pub fn facts(ctx: &Ctx, probe: &Probe, levels: Vec<LevelOutcome>, ev: Option<&Evidence>) -> Facts {
     let c = ctx.config;
     let mut commands = Vec::new();
     if c.is_openclaw() {
@@ -21,6 +28,7 @@ pub fn facts(ctx: &Ctx, probe: &Probe, levels: Vec<LevelOutcome>) -> Facts {
     if !c.restart_cmd.is_empty() {
         commands.push(shellwords::join(&c.restart_cmd));
     }
+    commands.push("selfheal why".to_string());
     commands.push("selfheal probe".to_string());
     Facts {
         host: ctx.host.clone(),
@@ -32,18 +40,18 @@ pub fn facts(ctx: &Ctx, probe: &Probe, levels: Vec<LevelOutcome>) -> Facts {
         log_path: ctx.log.path_for_today().map(|p| p.display().to_string()),
         commands,
         note: None,
+        cause: ev.map(Evidence::likely_cause).unwrap_or_default(),
+        evidence: ev
+            .and_then(|e| e.path.as_ref())
+            .map(|p| p.display().to_string()),
     }
 }
 
 /// The levels of a failed level 2, for the alert.
-pub fn failed_levels(ctx: &Ctx, attempts: u32, last_command: Option<String>) -> Vec<LevelOutcome> {
-    let level2 = match (attempts, last_command) {
-        (0, _) => "no restart command configured".to_string(),
-        (n, Some(last)) => format!(
-            "{n} restart attempt(s), the last {last}; then waited {}",
-            fmt_secs(ctx.config.escalation_wait)
-        ),
-        (n, None) => format!("{n} restart attempt(s)"),
+pub fn failed_levels(attempts: u32, summary: String) -> Vec<LevelOutcome> {
+    let level2 = match attempts {
+        0 if summary.is_empty() => "no restart command configured".to_string(),
+        _ => summary,
     };
     vec![
         LevelOutcome {
@@ -73,17 +81,29 @@ pub fn restarted(ctx: &mut Ctx, how: Healed, attempts: u32, probe: &Probe) -> Re
         detail,
     }];
     if !paged(ctx) {
-        incident::alert_once(ctx, Kind::Recovered, &facts(ctx, probe, levels))?;
-        return incident::close(ctx, &facts(ctx, probe, Vec::new()));
+        incident::alert_once(ctx, Kind::Recovered, &facts(ctx, probe, levels, None))?;
+        return incident::close(ctx, &facts(ctx, probe, Vec::new(), None));
     }
-    incident::close(ctx, &facts(ctx, probe, levels))
+    incident::close(ctx, &facts(ctx, probe, levels, None))
 }
 
 /// The agent brought it back: one info message, or "resolved" if someone
-/// was paged.
-pub fn agent_recovered(ctx: &mut Ctx, probe: &Probe, levels: Vec<LevelOutcome>) -> Result<()> {
-    let mut f = facts(ctx, probe, levels);
-    f.note = Some("Recovered by the AI agent.".into());
+/// was paged, with the agent's root cause and fix from its report.
+pub fn agent_recovered(
+    ctx: &mut Ctx,
+    probe: &Probe,
+    levels: Vec<LevelOutcome>,
+    outcome: &agent::Outcome,
+) -> Result<()> {
+    let mut f = facts(ctx, probe, levels, None);
+    let mut note = String::from("Recovered by the AI agent.");
+    if let Some(cause) = &outcome.root_cause {
+        note.push_str(&format!("\nRoot cause: {cause}"));
+    }
+    if let Some(fix) = &outcome.solution {
+        note.push_str(&format!("\nSolution applied: {fix}"));
+    }
+    f.note = Some(note);
     if !paged(ctx) {
         incident::alert_once(ctx, Kind::AgentRecovered, &f)?;
     }
@@ -93,8 +113,13 @@ pub fn agent_recovered(ctx: &mut Ctx, probe: &Probe, levels: Vec<LevelOutcome>) 
 /// Every level failed: the final alert once (a reminder later, if asked
 /// for), and the log's call for a human.
 #[inline(never)]
-pub fn failed(ctx: &mut Ctx, probe: &Probe, levels: Vec<LevelOutcome>) -> Result<()> {
-    let facts = facts(ctx, probe, levels);
+pub fn failed(
+    ctx: &mut Ctx,
+    probe: &Probe,
+    levels: Vec<LevelOutcome>,
+    ev: &Evidence,
+) -> Result<()> {
+    let facts = facts(ctx, probe, levels, Some(ev));
     if !incident::alert_once(ctx, Kind::Failed, &facts)? {
         incident::remind(ctx, &facts)?;
     }
@@ -103,6 +128,31 @@ pub fn failed(ctx: &mut Ctx, probe: &Probe, levels: Vec<LevelOutcome>) -> Result
         facts.commands.join("`, `")
     ));
     Ok(())
+}
+
+/// It keeps coming back and falling again: one warning per episode.
+pub fn flapping(ctx: &mut Ctx, probe: &Probe, ev: &Evidence, fact: String) -> Result<()> {
+    ctx.record(HEALTH_FILE, Metric::new("flapping", "detected", 0.0));
+    ctx.log.warn(fact.clone());
+    let mut f = facts(ctx, probe, Vec::new(), Some(ev));
+    f.cause.insert(0, fact);
+    f.cause.truncate(5);
+    outbox::send(ctx, Kind::Flapping, &f, Spool::Outbox).map(|_| ())
+}
+
+/// Stable for a whole window after flapping.
+pub fn stable(ctx: &mut Ctx, probe: &Probe, quiet: Duration) -> Result<()> {
+    ctx.record(
+        HEALTH_FILE,
+        Metric::new("flapping", "resolved", quiet.as_secs_f64()),
+    );
+    let mut f = facts(ctx, probe, Vec::new(), None);
+    f.note = Some(format!("No failure for {}.", fmt_secs(quiet)));
+    ctx.log.info(format!(
+        "stable again: no failure for {} after flapping",
+        fmt_secs(quiet)
+    ));
+    outbox::send(ctx, Kind::Stable, &f, Spool::Outbox).map(|_| ())
 }
 
 fn paged(ctx: &Ctx) -> bool {

@@ -15,6 +15,10 @@
 //! symbol per rung keeps a profile or a debugger's backtrace readable.
 
 pub mod abandoned;
+pub mod boot;
+pub mod brake;
+pub mod confirm;
+pub mod evidence;
 pub mod level2;
 pub mod level3;
 pub mod level4;
@@ -42,7 +46,7 @@ pub enum Health {
     Unhealthy,
 }
 
-/// Climbs the ladder for a service whose first probe failed.
+/// Climbs the ladder for a service whose failure is confirmed (`confirm`).
 #[inline(never)]
 pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
     ctx.log.warn(format!(
@@ -54,13 +58,21 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
     ));
     if ctx.mode == Mode::DryRun {
         plan(ctx);
-        let levels = level4::failed_levels(ctx, ctx.config.max_retries, None);
-        let facts = level4::facts(ctx, first, levels);
+        let ev = evidence::gather(ctx.config, first);
+        let levels = level4::failed_levels(ctx.config.max_retries, "(dry run)".into());
+        let facts = level4::facts(ctx, first, levels, Some(&ev));
         outbox::send(ctx, Kind::Failed, &facts, Spool::Drop)?;
         return Ok(Health::Unhealthy);
     }
     start_healing(ctx, first, Step::Level2);
-    let outcome = level2::run(ctx)?;
+    let flapping = brake::failed(ctx);
+    let mut ev = evidence::gather(ctx.config, first);
+    keep(ctx, &mut ev);
+    if let Some(fact) = flapping {
+        level4::flapping(ctx, first, &ev, fact)?;
+    }
+    let outcome = level2::run(ctx, &mut ev)?;
+    keep(ctx, &mut ev);
     // Still running until the alerts are out: a run killed while alerting
     // is found by the next one.
     ctx.set_step(Step::Level4);
@@ -70,18 +82,33 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
             attempts,
             probe,
         } => {
+            brake::healed(ctx);
             level4::restarted(ctx, how, attempts, &probe)?;
             Health::Healthy
         }
         Level2::Failed {
             attempts,
             last_probe,
-            last_command,
-        } => above_level2(ctx, attempts, last_probe, last_command)?,
+            summary,
+        } => above_level2(ctx, attempts, last_probe, summary, &ev)?,
     };
     ctx.state.running = None;
     ctx.save_state();
     Ok(health)
+}
+
+/// Writes the incident file (a failure to is logged: healing goes on).
+fn keep(ctx: &mut Ctx, ev: &mut evidence::Evidence) {
+    let first = ev.path.is_none();
+    match evidence::write(ctx.config, &ctx.host, ev) {
+        Ok(path) if first => ctx.log.info(format!(
+            "evidence in {}: {}",
+            path.display(),
+            ev.likely_cause().join("; ")
+        )),
+        Ok(_) => {}
+        Err(e) => ctx.log.warn(format!("incident file not written: {e}")),
+    }
 }
 
 /// Levels 3 and 4, after level 2 failed.
@@ -90,22 +117,24 @@ fn above_level2(
     ctx: &mut Ctx,
     attempts: u32,
     last_probe: Probe,
-    last_command: Option<String>,
+    summary: String,
+    ev: &evidence::Evidence,
 ) -> Result<Health> {
     if let Some(i) = ctx.state.incident.as_mut() {
         i.status = last_probe.status_text();
         i.reason = last_probe.reason.clone();
     }
-    let mut levels = level4::failed_levels(ctx, attempts, last_command);
-    let (detail, probe) = match level3::run(ctx, &last_probe, &levels)? {
+    let mut levels = level4::failed_levels(attempts, summary);
+    let (detail, probe) = match level3::run(ctx, &last_probe, &levels, ev)? {
         Level3::Recovered(outcome) => {
+            brake::healed(ctx);
             let probe = ctx.probe();
             levels.push(LevelOutcome {
                 level: 3,
                 ok: true,
-                detail: outcome.detail,
+                detail: outcome.detail.clone(),
             });
-            level4::agent_recovered(ctx, &probe, levels)?;
+            level4::agent_recovered(ctx, &probe, levels, &outcome)?;
             return Ok(Health::Healthy);
         }
         Level3::Failed(outcome) => (
@@ -119,7 +148,7 @@ fn above_level2(
         ok: false,
         detail,
     });
-    level4::failed(ctx, &probe, levels)?;
+    level4::failed(ctx, &probe, levels, ev)?;
     Ok(Health::Unhealthy)
 }
 
@@ -140,7 +169,9 @@ pub fn start_healing(ctx: &mut Ctx, probe: &Probe, step: Step) {
 #[inline(never)]
 pub fn recover_now(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
     start_healing(ctx, probe, Step::Level3);
-    let outcome = crate::agent::recover(ctx, probe)?;
+    let mut ev = evidence::gather(ctx.config, probe);
+    keep(ctx, &mut ev);
+    let outcome = crate::agent::recover(ctx, probe, &ev.markdown(ctx.config, &ctx.host))?;
     ctx.state.running = None;
     let level = LevelOutcome {
         level: 3,
@@ -149,10 +180,10 @@ pub fn recover_now(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
     };
     let probe = ctx.probe();
     let health = if outcome.recovered() {
-        level4::agent_recovered(ctx, &probe, vec![level])?;
+        level4::agent_recovered(ctx, &probe, vec![level], &outcome)?;
         Health::Healthy
     } else {
-        let mut f = level4::facts(ctx, &probe, vec![level]);
+        let mut f = level4::facts(ctx, &probe, vec![level], Some(&ev));
         f.log_path = Some(outcome.log_path.display().to_string());
         incident::alert_once(ctx, Kind::Failed, &f)?;
         Health::Unhealthy
@@ -165,13 +196,14 @@ pub fn recover_now(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
 pub fn worst_case(ctx: &Ctx) -> Duration {
     let c = ctx.config;
     let command = c.restart_timeout + KILL_GRACE;
-    let attempts = if c.restart_cmd.is_empty() {
-        0
-    } else {
-        c.max_retries
+    let attempts = match (c.restart_cmd.is_empty(), c.repair_cmd.is_empty()) {
+        (true, _) => 0,
+        (false, true) => c.max_retries,
+        (false, false) => c.max_retries + u32::from(c.max_retries > 0),
     };
-    let per_attempt = command + c.retry_delay + c.http_timeout;
-    let repair = if c.repair_cmd.is_empty() || attempts == 0 {
+    let boot = boot::wait(c).limit;
+    let per_attempt = command + boot + c.http_timeout;
+    let repair = if c.repair_cmd.is_empty() {
         Duration::ZERO
     } else {
         command + c.http_timeout
@@ -182,10 +214,13 @@ pub fn worst_case(ctx: &Ctx) -> Duration {
         // The budget, the dialog wait, and slack for tmux calls and the report grace.
         c.recovery_timeout + c.startup_wait + c.trust_timeout + Duration::from_secs(90)
     };
-    // Outbox flush and one alert, each channel at most three attempts.
+    // Outbox flush, flapping, escalating and the final alert: each channel at
+    // most three attempts.
     let channels = channels::configured(c).len() as u32;
-    let alerts = c.alert_timeout * 3 * channels * 2;
+    let alerts = c.alert_timeout * 3 * channels * 4;
     c.http_timeout
+        + (c.poll_interval + c.http_timeout) * c.confirm_probes
+        + evidence::BOUND
         + per_attempt * attempts
         + repair
         + c.escalation_wait
@@ -201,18 +236,22 @@ fn plan(ctx: &Ctx) {
     if c.restart_cmd.is_empty() {
         say("would not restart: SELFHEAL_RESTART_CMD is empty".into());
     } else {
+        let boot = boot::wait(c);
         say(format!(
-            "would run: {} (timeout {}), then probe every {} for up to {}; up to {} attempt(s)",
+            "would run: {} (timeout {}), then probe every {} for up to {} ({}); \
+             up to {} attempt(s)",
             shellwords::join(&c.restart_cmd),
             fmt_secs(c.restart_timeout),
             fmt_secs(c.poll_interval),
-            fmt_secs(c.retry_delay),
+            fmt_secs(boot.limit),
+            boot.why,
             c.max_retries
         ));
     }
     if !c.repair_cmd.is_empty() {
         say(format!(
-            "would run once after the first failed attempt: {} (timeout {})",
+            "would run once after the first failed attempt, then restart once more: {} \
+             (timeout {})",
             shellwords::join(&c.repair_cmd),
             fmt_secs(c.restart_timeout)
         ));

@@ -88,6 +88,18 @@ fn open(path: &Path, access: Access) -> Result<File> {
     Ok(file)
 }
 
+/// Opens an existing file of ours for reading. Refuses symlinks and
+/// non-files; `O_NONBLOCK`, so that a FIFO planted there cannot hang the run.
+pub fn open_read(path: &Path) -> Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| refuse_links(path, "open", e))?;
+    check_regular(&file, path)?;
+    Ok(file)
+}
+
 /// Opens for appending, creating it 0600. Refuses symlinks and non-files.
 pub fn open_append(path: &Path) -> Result<File> {
     open(path, Access::Append)

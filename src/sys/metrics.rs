@@ -93,6 +93,37 @@ pub fn append(dir: &Path, file: &str, metric: &Metric) -> Result<()> {
     }
 }
 
+/// The durations of the last `n` lines of `metric` with `result` in the last
+/// `TAIL` bytes of `file`, oldest first. Malformed lines are skipped; a
+/// missing file has none. Bounded: one read of at most `TAIL` bytes.
+pub fn recent(dir: &Path, file: &str, metric: &str, result: &str, n: usize) -> Vec<f64> {
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL: u64 = 256 * 1024;
+    #[derive(serde::Deserialize)]
+    struct Line<'a> {
+        metric: &'a str,
+        result: &'a str,
+        #[serde(default)]
+        duration: f64,
+    }
+    let Ok(mut f) = files::open_read(&dir.join(file)) else {
+        return Vec::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(TAIL)));
+    let mut bytes = Vec::new();
+    let _ = f.take(TAIL).read_to_end(&mut bytes);
+    let mut found: Vec<f64> = bytes
+        .split(|&b| b == b'\n')
+        .filter_map(|l| serde_json::from_slice::<Line>(l).ok())
+        .filter(|l| l.metric == metric && l.result == result && l.duration.is_finite())
+        .map(|l| l.duration)
+        .collect();
+    let from = found.len().saturating_sub(n);
+    found.drain(..from);
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

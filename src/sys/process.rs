@@ -39,11 +39,27 @@ pub struct Finished {
     pub elapsed: Duration,
     /// The last lines of its output, control characters removed.
     pub output: String,
+    /// Its process group, which anything it left running is still in.
+    pub group: Option<libc::pid_t>,
 }
 
 impl Finished {
     pub fn success(&self) -> bool {
         matches!(&self.outcome, Outcome::Exited(s) if s.success())
+    }
+
+    /// Whether a process the command started is still running in its group
+    /// (a daemon it left behind on purpose: the service it started).
+    pub fn left_running(&self) -> bool {
+        self.group.is_some_and(group_alive)
+    }
+
+    /// The last line of its output that says something.
+    pub fn last_line(&self) -> Option<&str> {
+        self.output
+            .lines()
+            .map(str::trim)
+            .rfind(|l| l.chars().any(char::is_alphanumeric))
     }
 
     /// `exited 0`, `exited 3`, `killed by signal 9`, `timed out`, ...
@@ -102,6 +118,7 @@ pub fn run_with_env(
             outcome: Outcome::NotStarted(std::io::Error::other("empty command")),
             elapsed: Duration::ZERO,
             output: String::new(),
+            group: None,
         });
     };
     let mut out = files::open_truncate(capture)?;
@@ -121,6 +138,7 @@ pub fn run_with_env(
                 outcome: Outcome::NotStarted(e),
                 elapsed: clock.now() - start,
                 output: String::new(),
+                group: None,
             })
         }
     };
@@ -152,7 +170,14 @@ pub fn run_with_env(
         outcome,
         elapsed: clock.now() - start,
         output: tail(&mut out),
+        group: libc::pid_t::try_from(child.id()).ok(),
     })
+}
+
+/// Whether any process is left in the process group `pgid`.
+pub fn group_alive(pgid: libc::pid_t) -> bool {
+    // SAFETY: signal 0 only checks that the group exists and may be signalled.
+    pgid > 0 && unsafe { libc::killpg(pgid, 0) } == 0
 }
 
 /// SIGTERM to the group, up to `KILL_GRACE` for the leader to go, then

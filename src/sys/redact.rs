@@ -45,9 +45,119 @@ pub fn scrub(text: &str, secrets: &[&str]) -> String {
     out
 }
 
+/// Names under which secrets appear in logs and config files.
+/// (Not a bare `key`: "Unrecognized key: \"port\"" is the cause, not a secret.)
+const SECRET_WORDS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "passwd",
+    "apikey",
+    "api_key",
+    "api-key",
+    "accesskey",
+    "access_key",
+    "privatekey",
+    "private_key",
+    "auth",
+    "bearer",
+    "webhook",
+];
+
+/// Masks what looks like a secret in text from outside (a service's log): the
+/// value after a secret-looking name (`token=…`, `"apiKey": "…"`, `Bearer …`)
+/// and provider keys (`sk-…`). For text selfheal did not write, on top of
+/// `scrub` (which removes the configured secrets exactly).
+pub fn mask_secrets(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((before, value, after)) = next_secret(rest) {
+        out.push_str(before);
+        out.push_str(if value.is_empty() { "" } else { "<redacted>" });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The first secret value in `text`: (text before it, the value, text after).
+fn next_secret(text: &str) -> Option<(&str, &str, &str)> {
+    let lower = text.to_ascii_lowercase();
+    let value_char = |c: char| c.is_ascii_alphanumeric() || "-_./+=:~".contains(c);
+    let mut best: Option<(usize, usize)> = None;
+    // `sk-…` keys anywhere.
+    if let Some(i) = lower.find("sk-") {
+        let len = text[i..]
+            .find(|c: char| !value_char(c))
+            .unwrap_or(text.len() - i);
+        if len >= 12 {
+            best = Some((i, i + len));
+        }
+    }
+    for word in SECRET_WORDS {
+        let mut from = 0;
+        while let Some(at) = lower[from..].find(word) {
+            let name_end = from + at + word.len();
+            from = name_end;
+            // The rest of the name (`apiKey`, `token_v2`), then `=`, `:`, quotes, spaces.
+            let sep = text[name_end..]
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .map_or(text.len(), |n| name_end + n);
+            let skip = |from: usize| {
+                text[from..]
+                    .find(|c: char| !matches!(c, '=' | ':' | '"' | '\'' | ' '))
+                    .map_or(text.len(), |n| from + n)
+            };
+            let mut value_start = skip(sep);
+            // `Authorization: Bearer <token>`: the scheme is not the secret.
+            for scheme in ["bearer ", "basic "] {
+                if lower[value_start..].starts_with(scheme) {
+                    value_start = skip(value_start + scheme.len());
+                }
+            }
+            let between = &text[sep..value_start];
+            if between.is_empty() || !between.contains(['=', ':', ' ']) {
+                continue;
+            }
+            let len = text[value_start..]
+                .find(|c: char| !value_char(c))
+                .unwrap_or(text.len() - value_start);
+            if len >= 6 && best.is_none_or(|(b, _)| value_start < b) {
+                best = Some((value_start, value_start + len));
+            }
+            break;
+        }
+    }
+    let (start, end) = best?;
+    Some((&text[..start], &text[start..end], &text[end..]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_in_log_lines_are_masked() {
+        for (line, secret) in [
+            ("auth failed: token=abcdef123456 for user", "abcdef123456"),
+            (r#"{"apiKey": "AbCdEf0123456789"}"#, "AbCdEf0123456789"),
+            ("Authorization: Bearer eyJhbGciOi.x.y", "eyJhbGciOi.x.y"),
+            (
+                "anthropic 401 with key sk-ant-api03-XYZxyz0123",
+                "sk-ant-api03-XYZxyz0123",
+            ),
+            (
+                "DISCORD_WEBHOOK_URL=https://discord.com/api/webhooks/1/zz",
+                "discord.com",
+            ),
+        ] {
+            let masked = mask_secrets(line);
+            assert!(!masked.contains(secret), "{line} -> {masked}");
+            assert!(masked.contains("<redacted>"), "{masked}");
+        }
+        let plain = "Gateway failed to start: gateway: Unrecognized key: \"bogusKey\"";
+        assert_eq!(mask_secrets(plain), plain);
+    }
 
     #[test]
     fn secret_urls_keep_only_the_host() {

@@ -51,6 +51,12 @@ pub fn is_level3_log(name: &str) -> bool {
 }
 
 fn is_tool_log(name: &str) -> bool {
+    if let Some(ts) = name
+        .strip_suffix(".md")
+        .and_then(|s| s.strip_prefix("incident-"))
+    {
+        return is_compact_timestamp(ts);
+    }
     let Some(stem) = name.strip_suffix(".log") else {
         return false;
     };
@@ -89,6 +95,15 @@ fn is_timestamp(s: &str) -> bool {
     }
 }
 
+/// `YYYYMMDD-HHMMSS` (the incident files' stamp).
+fn is_compact_timestamp(s: &str) -> bool {
+    s.len() == 15
+        && s.bytes().enumerate().all(|(i, c)| match i {
+            8 => c == b'-',
+            _ => c.is_ascii_digit(),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +115,7 @@ mod tests {
             "emergency-recovery-2026-01-02-0304.log",
             "emergency-recovery-2026-01-02-030405.log",
             "claude-session-2026-01-02-030405.log",
+            "incident-20260102-030405.md",
         ] {
             assert!(is_tool_log(yes), "{yes}");
         }
@@ -113,6 +129,8 @@ mod tests {
             ".healthcheck-metrics.json",
             "my-notes.log",
             "claude-session-2026-01-02.log",
+            "incident-2026-01-02.md",
+            "incident-20260102-030405.md.bak",
         ] {
             assert!(!is_tool_log(no), "{no}");
         }

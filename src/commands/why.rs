@@ -1,0 +1,56 @@
+//! `selfheal why`: the command a person runs first when paged. Read-only:
+//! for an unhealthy service it gathers the evidence now (port, service
+//! manager, the service's error lines, the config check) and prints it; for a
+//! healthy one it prints the last incident's evidence file.
+
+use std::io::Read;
+
+use super::Verdict;
+use crate::config::Config;
+use crate::ctx::hostname;
+use crate::ladder::evidence;
+use crate::probe;
+use crate::sys::{files, log};
+
+pub fn run(config: &Config) -> Verdict {
+    let p = probe::probe(&probe::agent(config), config);
+    let last = evidence::newest(&config.memory_dir);
+    if !p.healthy {
+        let ev = evidence::gather(config, &p);
+        let mut text = format!(
+            "{} is unhealthy now; gathered just now:\n\n{}",
+            config.shown_url,
+            ev.markdown(config, &hostname())
+        );
+        if let Some(path) = last {
+            text.push_str(&format!("\nThe last incident file: {}\n", path.display()));
+        }
+        log::print(&text);
+        return Verdict::Unhealthy;
+    }
+    let text = match last {
+        None => format!(
+            "{} is healthy now ({}); no incident is recorded in {}\n",
+            config.shown_url,
+            p.reason,
+            config.memory_dir.display()
+        ),
+        Some(path) => format!(
+            "{} is healthy now ({}). The last incident, {}:\n\n{}",
+            config.shown_url,
+            p.reason,
+            path.display(),
+            read(&path)
+        ),
+    };
+    log::print(&text);
+    Verdict::Ok
+}
+
+fn read(path: &std::path::Path) -> String {
+    let mut bytes = Vec::new();
+    if let Ok(f) = files::open_read(path) {
+        let _ = f.take(1 << 20).read_to_end(&mut bytes);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
