@@ -304,6 +304,18 @@ fn handle(mut s: TcpStream, b: Behaviour, stop: Arc<AtomicBool>) {
 }
 
 /// A port that nothing listens on (bound and released).
+/// Fails the test, saying how to install `tool`, when it is not on PATH.
+pub fn require_tool(tool: &str, install: &str) {
+    let found = std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .any(|d| Path::new(d).join(tool).is_file());
+    assert!(
+        found,
+        "this test needs `{tool}` on PATH; install it: {install}"
+    );
+}
+
 /// The URL of a service that is down: a held port nothing listens on.
 pub fn down_url() -> String {
     format!("http://127.0.0.1:{}/", dead_port())

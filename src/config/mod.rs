@@ -560,7 +560,7 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
         confirm_probes: r.integer("SELFHEAL_CONFIRM_PROBES", 0, 10)?,
         boot_timeout: r.duration("SELFHEAL_BOOT_TIMEOUT", Duration::ZERO, day)?,
         restart_limit: r.integer("SELFHEAL_RESTART_LIMIT", 0, 1000)?,
-        restart_window: r.duration("SELFHEAL_RESTART_WINDOW", secs(60), 7 * day)?,
+        restart_window: r.duration("SELFHEAL_RESTART_WINDOW", secs(1), 7 * day)?,
         service_logs,
         agent_cmd: r.words("SELFHEAL_AGENT_CMD")?,
         agent_fallback_cmd: r.words("SELFHEAL_AGENT_FALLBACK_CMD")?,
