@@ -156,10 +156,12 @@ fn a_service_that_boots_in_3s_is_restarted_once_once_its_boot_time_is_known() {
 fn the_sixth_crash_in_the_window_is_not_restarted_and_says_crash_loop() {
     let sb = Sandbox::new("ev-brake");
     let runs = sb.root.join("restarts");
+    let prom = sb.root.join("selfheal.prom");
     let check = || {
         let mut cmd = sb.failing_check();
         cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
             .env("SELFHEAL_RESTART_LIMIT", "5")
+            .env("SELFHEAL_PROM_FILE", &prom)
             .env(
                 "SELFHEAL_RESTART_CMD",
                 format!("{} {}", fixture("append.sh"), runs.display()),
@@ -184,6 +186,16 @@ fn the_sixth_crash_in_the_window_is_not_restarted_and_says_crash_loop() {
         .contains(&("brake".into(), "crash_loop".into())));
     let incident = std::fs::read_to_string(newest_incident(&sb)).unwrap_or_default();
     assert!(incident.contains("crash loop"), "{incident}");
+    let gauges = std::fs::read_to_string(&prom).unwrap_or_default();
+    for line in ["selfheal_crash_loop 1", "selfheal_restarts_in_window 5"] {
+        assert!(gauges.lines().any(|l| l == line), "{line} not in {gauges}");
+    }
+    let stats = run(sb.cmd(&["stats"]), LIMIT);
+    assert!(
+        stats.stdout.contains("crash-loop brakes:   1"),
+        "{}",
+        stats.stdout
+    );
 }
 
 fn newest_incident(sb: &Sandbox) -> std::path::PathBuf {

@@ -15,6 +15,7 @@ use crate::probe::Probe;
 use crate::sys::clock::unix_now;
 use crate::sys::log;
 use crate::sys::metrics::{Metric, HEALTH_FILE};
+use crate::sys::prom::Gauges;
 
 pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     rotate::rotate_logs(ctx);
@@ -96,15 +97,21 @@ fn write_prom(ctx: &mut Ctx, up: bool, probe: &Probe, window: Window) {
     let Some(path) = ctx.config.prom_file.clone() else {
         return;
     };
-    let text = crate::sys::prom::render(
-        &ctx.config.shown_url,
+    let brake = &ctx.state.brake;
+    let from = unix_now().saturating_sub(ctx.config.restart_window.as_secs() as i64);
+    let restarts = brake.restarts.iter().filter(|&&t| t > from).count();
+    let gauges = Gauges {
+        url: &ctx.config.shown_url,
         up,
-        probe.latency.as_secs_f64(),
-        unix_now(),
-        ctx.state.incident.is_some(),
-        window == Window::Paused,
-        &ctx.state.counters,
-    );
+        probe_seconds: probe.latency.as_secs_f64(),
+        now: unix_now(),
+        incident_open: ctx.state.incident.is_some(),
+        paused: window == Window::Paused,
+        restarts_in_window: restarts,
+        crash_loop: ctx.config.restart_limit > 0 && restarts >= ctx.config.restart_limit as usize,
+        flapping: brake.flapping_since.is_some(),
+    };
+    let text = crate::sys::prom::render(&gauges, &ctx.state.counters);
     if ctx.mode == Mode::DryRun {
         log::print(&format!("would write {}:\n{text}", path.display()));
         return;

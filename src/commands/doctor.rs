@@ -13,6 +13,7 @@ use crate::agent::which::find_program;
 use crate::alert::channels;
 use crate::cli::Format;
 use crate::config::{shellwords, Config};
+use crate::fmt::fmt_secs;
 use crate::sys::{log, process, tls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -81,6 +82,8 @@ pub fn checks(c: &Config) -> Vec<Check> {
         &c.restart_cmd,
         "SELFHEAL_RESTART_CMD",
     ));
+    checks.push(ladder_bounds(c));
+    checks.push(evidence(c));
     level3(c, &mut checks);
     alerting(c, &mut checks);
     checks.push(scheduler());
@@ -113,6 +116,57 @@ fn configuration(c: &Config) -> Vec<Check> {
         });
     }
     checks
+}
+
+/// What acting on evidence is set to: confirmation, the brake, boot waits.
+fn ladder_bounds(c: &Config) -> Check {
+    let brake = match c.restart_limit {
+        0 => "no crash-loop brake (SELFHEAL_RESTART_LIMIT=0)".to_string(),
+        n => format!(
+            "at most {n} restarts per {} before the crash-loop brake holds",
+            fmt_secs(c.restart_window)
+        ),
+    };
+    info(
+        "level 2",
+        format!(
+            "{} confirming probe(s); {brake}; after a restart, waits at least {} and up to \
+             {} for a learned boot",
+            c.confirm_probes,
+            fmt_secs(c.retry_delay),
+            fmt_secs(c.boot_timeout)
+        ),
+    )
+}
+
+/// Which of the service's logs evidence is read from exist now.
+fn evidence(c: &Config) -> Check {
+    if c.service_logs.is_empty() {
+        return info(
+            "evidence",
+            "no service logs (SELFHEAL_SERVICE_LOGS); alerts name the probe, port owner and \
+             commands",
+        );
+    }
+    let found = crate::ladder::evidence::log_files(&c.service_logs);
+    let detail = format!(
+        "service logs read at an incident: {} of {} pattern(s) match now{}",
+        found.len(),
+        c.service_logs.len(),
+        if found.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " ({})",
+                found
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    info("evidence", detail)
 }
 
 fn level3(c: &Config, checks: &mut Vec<Check>) {

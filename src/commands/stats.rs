@@ -42,6 +42,14 @@ pub struct Stats {
     /// Unix time of the last `recovery` or `incident` line.
     pub last_incident: Option<i64>,
     pub last_incident_result: Option<String>,
+    /// Failed probes that were healthy again on a re-probe (nothing healed).
+    pub blips: u64,
+    /// Runs in which the crash-loop brake held a restart back.
+    pub brakes: u64,
+    /// Flapping episodes detected.
+    pub flapping: u64,
+    /// The slowest boot after a restart (what the boot-aware wait learns from).
+    pub slowest_boot_seconds: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -126,6 +134,13 @@ pub fn summarize_from<R: Read>(readers: impl IntoIterator<Item = R>, days: u32, 
                     }
                 }
                 "alert" => bump(&mut s.alerts),
+                "blip" => s.blips += 1,
+                "brake" => s.brakes += 1,
+                "flapping" if result == "detected" => s.flapping += 1,
+                "boot" if line.duration.is_finite() => {
+                    let slowest = s.slowest_boot_seconds.get_or_insert(0.0);
+                    *slowest = slowest.max(line.duration);
+                }
                 "incident" => {
                     s.incidents += 1;
                     downtime += line.duration;
@@ -296,6 +311,8 @@ pub fn render(s: &Stats) -> String {
          autonomous recovery: {} of unhealthy runs\n\
          mean time to recovery: {} over {} incident(s)\n\
          alerts:              {}\n\
+         blips:               {} (healthy again on a re-probe; nothing healed)\n\
+         crash-loop brakes:   {}; flapping episodes: {}; slowest boot: {}\n\
          last incident:       {last}\n\
          lines read:          {} ({} malformed, skipped)\n",
         s.healthy_runs + s.unhealthy_runs,
@@ -310,6 +327,10 @@ pub fn render(s: &Stats) -> String {
         secs(s.mttr_seconds),
         s.incidents,
         map(&s.alerts),
+        s.blips,
+        s.brakes,
+        s.flapping,
+        secs(s.slowest_boot_seconds.map(round)),
         s.lines,
         s.malformed,
     )

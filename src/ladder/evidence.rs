@@ -56,6 +56,16 @@ pub struct Evidence {
 }
 
 impl Evidence {
+    /// Reads the service's error lines (again: after a restart, its own
+    /// account of the failed start is there).
+    pub fn refresh_logs(&mut self, config: &Config) {
+        let secrets = config.secrets();
+        self.log_errors = log_errors(&config.service_logs)
+            .into_iter()
+            .map(|(f, l)| (f, clip(&redact::mask_secrets(&redact::scrub(&l, &secrets)))))
+            .collect();
+    }
+
     /// Adds what a step of level 2 said (one line, capped).
     pub fn step(&mut self, line: String) {
         self.steps.push(clip(&line));
@@ -72,7 +82,16 @@ impl Evidence {
                 .map(|e| format!("config check: {e}")),
         );
         lines.extend(self.exit_code.clone());
-        if let Some((file, line)) = self.log_errors.last() {
+        let telling = self
+            .log_errors
+            .iter()
+            .rev()
+            .find(|(_, l)| {
+                let l = l.to_ascii_lowercase();
+                TELLING.iter().any(|w| l.contains(w))
+            })
+            .or(self.log_errors.last());
+        if let Some((file, line)) = telling {
             lines.push(format!("last error in {}: {line}", short_name(file)));
         }
         lines.extend(self.steps.iter().rev().take(1).cloned());
@@ -130,6 +149,8 @@ pub fn gather(config: &Config, probe: &Probe) -> Evidence {
         probe: format!("{} (status {})", probe.reason, probe.status_text()),
         ..Evidence::default()
     };
+    // Before the config check: OpenClaw's own check writes to the same log.
+    ev.refresh_logs(config);
     // Refused: nothing listens, so nobody holds the port.
     if !probe.reason.contains("refused") {
         ev.port_owner = port(&config.url).and_then(|p| port_owner(p).map(|o| clean(&o)));
@@ -141,10 +162,6 @@ pub fn gather(config: &Config, probe: &Probe) -> Evidence {
         }
         ev.config_error = openclaw_config_check(config).map(|e| clean(&e));
     }
-    ev.log_errors = log_errors(&config.service_logs)
-        .into_iter()
-        .map(|(f, l)| (f, clean(&l)))
-        .collect();
     ev
 }
 
@@ -368,17 +385,22 @@ fn openclaw_config_check(config: &Config) -> Option<String> {
     v["error"]["message"].as_str().map(str::to_string)
 }
 
-/// The last error-looking lines of the newest file of each pattern.
-pub fn log_errors(patterns: &[String]) -> Vec<(String, String)> {
+/// The newest existing file of each pattern, `{date}` filled in.
+pub fn log_files(patterns: &[String]) -> Vec<PathBuf> {
     let date = {
         let t = local_now();
         format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
     };
+    patterns
+        .iter()
+        .filter_map(|p| newest_match(&p.replace("{date}", &date)))
+        .collect()
+}
+
+/// The last error-looking lines of the newest file of each pattern.
+pub fn log_errors(patterns: &[String]) -> Vec<(String, String)> {
     let mut found = Vec::new();
-    for pattern in patterns {
-        let Some(file) = newest_match(&pattern.replace("{date}", &date)) else {
-            continue;
-        };
+    for file in log_files(patterns) {
         let name = file.display().to_string();
         let text = read_tail(&file);
         found.extend(error_lines(&text).into_iter().map(|l| (name.clone(), l)));
@@ -454,6 +476,22 @@ fn read_capped(path: &Path, max: u64) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
+/// Words of a line that says what went wrong (not a hint of what to run).
+const TELLING: &[&str] = &[
+    "fail",
+    "error",
+    "invalid",
+    "unrecognized",
+    "refus",
+    "eaddrinuse",
+    "denied",
+    "cannot",
+    "unable",
+    "fatal",
+    "exception",
+    "panic",
+];
+
 const ERROR_WORDS: &[&str] = &[
     "error",
     "fatal",
@@ -483,7 +521,7 @@ pub fn error_lines(text: &str) -> Vec<String> {
         }
         if line.starts_with('{') {
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
-                if let Some(msg) = json_error(&v) {
+                if let Some(msg) = json_error(&v).filter(|m| m.chars().any(char::is_alphanumeric)) {
                     out.push(msg);
                 }
                 continue;

@@ -72,6 +72,7 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
         level4::flapping(ctx, first, &ev, fact)?;
     }
     let outcome = level2::run(ctx, &mut ev)?;
+    ev.refresh_logs(ctx.config);
     keep(ctx, &mut ev);
     // Still running until the alerts are out: a run killed while alerting
     // is found by the next one.

@@ -6,16 +6,31 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+/// What the gauges say about the last run.
+pub struct Gauges<'a> {
+    pub url: &'a str,
+    pub up: bool,
+    pub probe_seconds: f64,
+    pub now: i64,
+    pub incident_open: bool,
+    pub paused: bool,
+    /// Restarts within `SELFHEAL_RESTART_WINDOW` (the crash-loop brake's count).
+    pub restarts_in_window: usize,
+    pub crash_loop: bool,
+    pub flapping: bool,
+}
+
 /// The exposition text.
-pub fn render(
-    url: &str,
-    up: bool,
-    probe_seconds: f64,
-    now: i64,
-    incident_open: bool,
-    paused: bool,
-    counters: &BTreeMap<String, u64>,
-) -> String {
+pub fn render(g: &Gauges, counters: &BTreeMap<String, u64>) -> String {
+    let Gauges {
+        url,
+        up,
+        probe_seconds,
+        now,
+        incident_open,
+        paused,
+        ..
+    } = *g;
     let mut out = String::new();
     let mut gauge = |name: &str, help: &str, labels: &str, value: String| {
         let _ = writeln!(
@@ -52,6 +67,24 @@ pub fn render(
         "1 during a maintenance window.",
         "",
         u8::from(paused).to_string(),
+    );
+    gauge(
+        "selfheal_restarts_in_window",
+        "Restarts run within SELFHEAL_RESTART_WINDOW.",
+        "",
+        g.restarts_in_window.to_string(),
+    );
+    gauge(
+        "selfheal_crash_loop",
+        "1 while the crash-loop brake holds restarts back.",
+        "",
+        u8::from(g.crash_loop).to_string(),
+    );
+    gauge(
+        "selfheal_flapping",
+        "1 while the service is flapping (healed and down again within the window).",
+        "",
+        u8::from(g.flapping).to_string(),
     );
     let _ = writeln!(
         out,
