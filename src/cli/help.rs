@@ -56,15 +56,25 @@ Takes the run lock in OPENCLAW_MEMORY_DIR (another run holding it: logs
 `skipped` and exits 0), rotates old logs, sends alerts queued by earlier
 runs, probes OPENCLAW_GATEWAY_URL. During a maintenance window (`pause`) it
 only probes and records. When unhealthy:
+  confirm: SELFHEAL_CONFIRM_PROBES more probes, SELFHEAL_POLL_INTERVAL apart;
+    healthy again on one of them is a blip: nothing healed, nobody paged;
+  evidence: who holds the port, the service manager's view, the last error
+    lines of SELFHEAL_SERVICE_LOGS, OpenClaw's config check, into
+    incident-YYYYMMDD-HHMMSS.md (`selfheal why` prints it);
   level 2: runs SELFHEAL_RESTART_CMD up to HEALTH_CHECK_MAX_RETRIES times,
-    each time probing every SELFHEAL_POLL_INTERVAL for up to
-    HEALTH_CHECK_RETRY_DELAY; SELFHEAL_REPAIR_CMD once after the first failed
-    attempt; then waits up to HEALTH_CHECK_ESCALATION_WAIT (polled);
+    each time probing every SELFHEAL_POLL_INTERVAL for as long as the service
+    needs to boot (HEALTH_CHECK_RETRY_DELAY, or 2 x its slowest recent boot,
+    at most SELFHEAL_BOOT_TIMEOUT), ending early when the started process
+    died; SELFHEAL_REPAIR_CMD once after the first failed attempt, then one
+    more restart; no restart beyond SELFHEAL_RESTART_LIMIT per
+    SELFHEAL_RESTART_WINDOW (the crash-loop brake); then waits up to
+    HEALTH_CHECK_ESCALATION_WAIT (polled);
   level 3: the agent in a private tmux session (see `selfheal recover
     --help`), unless disabled, missing, or in its cooldown after a failure;
-  level 4: alerts every configured channel, once per incident (\"resolved\"
-    follows when it is healthy again); undelivered alerts are kept for the
-    next run.
+  level 4: alerts every configured channel with the likely cause, once per
+    incident (\"resolved\" follows when it is healthy again); undelivered
+    alerts are kept for the next run. A service that keeps falling after
+    being healed gets one \"flapping\" warning.
 Pings SELFHEAL_HEARTBEAT_URL and writes SELFHEAL_PROM_FILE at the end. Every
 step is bounded; the log names the run's worst case when healing starts.
 
