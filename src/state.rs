@@ -37,8 +37,7 @@ pub struct State {
 }
 
 /// What the crash-loop brake and the flapping warning remember across runs.
-#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
+#[derive(Debug, Default, Clone, Serialize, PartialEq)]
 pub struct Brake {
     /// Unix times of the restarts selfheal ran within the window.
     pub restarts: Vec<i64>,
@@ -50,6 +49,30 @@ pub struct Brake {
     pub last_failure: Option<i64>,
     /// Since when the service is known to flap (its warning went out).
     pub flapping_since: Option<i64>,
+}
+
+/// Read field by field through `serde_json::Value` (whose parser the binary
+/// has anyway): a field of the wrong type is ignored, never the whole state.
+impl<'de> Deserialize<'de> for Brake {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Brake, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        let times = |key: &str| -> Vec<i64> {
+            v[key]
+                .as_array()
+                .map(|a| a.iter().filter_map(serde_json::Value::as_i64).collect())
+                .unwrap_or_default()
+        };
+        Ok(Brake {
+            restarts: times("restarts"),
+            level: v["level"]
+                .as_u64()
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(0),
+            heals: times("heals"),
+            last_failure: v["last_failure"].as_i64(),
+            flapping_since: v["flapping_since"].as_i64(),
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -305,6 +328,20 @@ mod tests {
         )
         .expect("write");
         assert_eq!(load(&dir).0.running.map(|r| r.step), Some(Step::Unknown));
+    }
+
+    #[test]
+    fn the_brake_survives_a_bad_field() {
+        let dir = scratch("brake");
+        let text = br#"{"brake": {"restarts": [1, "x", 3], "level": "high", "last_failure": 9}}"#;
+        std::fs::write(path(&dir), text).expect("write");
+        let (s, warning) = load(&dir);
+        assert_eq!(warning, None);
+        assert_eq!(s.brake.restarts, [1, 3]);
+        assert_eq!(s.brake.level, 0);
+        assert_eq!(s.brake.last_failure, Some(9));
+        save(&dir, &s).expect("save");
+        assert_eq!(load(&dir).0.brake, s.brake);
     }
 
     #[test]

@@ -7,14 +7,14 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use super::Verdict;
 use crate::cli::Format;
 use crate::config::Config;
 use crate::sys::clock::unix_now;
 use crate::sys::log;
-use crate::sys::metrics::{EMERGENCY_FILE, HEALTH_FILE};
+use crate::sys::metrics::{self, EMERGENCY_FILE, HEALTH_FILE};
 
 /// Longer lines are not metrics lines: skipped without being buffered whole.
 const LINE_MAX: usize = 64 * 1024;
@@ -52,17 +52,6 @@ pub struct Stats {
     pub slowest_boot_seconds: Option<f64>,
 }
 
-#[derive(Deserialize)]
-struct Line<'a> {
-    timestamp: i64,
-    #[serde(borrow)]
-    metric: std::borrow::Cow<'a, str>,
-    #[serde(borrow)]
-    result: std::borrow::Cow<'a, str>,
-    #[serde(default)]
-    duration: f64,
-}
-
 pub fn run(config: &Config, days: u32, format: Format) -> Verdict {
     let s = summarize(&config.memory_dir, days, unix_now());
     let text = match format {
@@ -98,15 +87,9 @@ pub fn summarize_from<R: Read>(readers: impl IntoIterator<Item = R>, days: u32, 
     for f in readers {
         each_line(f, |bytes| {
             s.lines += 1;
-            let line = match fast_line(bytes) {
-                Some(l) => l,
-                None => match serde_json::from_slice::<Line>(bytes) {
-                    Ok(l) => l,
-                    Err(_) => {
-                        s.malformed += 1;
-                        return;
-                    }
-                },
+            let Some(line) = metrics::parse_line(bytes) else {
+                s.malformed += 1;
+                return;
             };
             if line.timestamp < since {
                 return;
@@ -163,64 +146,6 @@ pub fn summarize_from<R: Read>(readers: impl IntoIterator<Item = R>, days: u32, 
     s.level3_mean_seconds = (l3_runs > 0).then(|| round(l3_total / l3_runs as f64));
     s.mttr_seconds = (s.incidents > 0).then(|| round(downtime / s.incidents as f64));
     s
-}
-
-/// The exact shape selfheal writes, without extra fields:
-/// `{"timestamp":N,"metric":"M","result":"R","duration":D}` — about five
-/// times faster than a general JSON parse, and strict: anything else (extra
-/// fields, escapes, spaces) goes to serde, so what is accepted is valid JSON.
-fn fast_line(b: &[u8]) -> Option<Line<'_>> {
-    let rest = b.strip_prefix(b"{\"timestamp\":")?;
-    let (timestamp, rest) = integer(rest)?;
-    let rest = rest.strip_prefix(b",\"metric\":\"")?;
-    let (metric, rest) = plain_string(rest)?;
-    let rest = rest.strip_prefix(b",\"result\":\"")?;
-    let (result, rest) = plain_string(rest)?;
-    let number = rest.strip_prefix(b",\"duration\":")?.strip_suffix(b"}")?;
-    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
-    let valid = match number.iter().position(|&c| c == b'.') {
-        Some(i) => digits(&number[..i]) && digits(&number[i + 1..]),
-        None => digits(number),
-    };
-    if !valid || (number.len() > 1 && number[0] == b'0' && number[1] != b'.') {
-        return None;
-    }
-    // Only two metrics' durations are summed; the rest need not be parsed.
-    let duration = if matches!(metric, "emergency_recovery" | "incident") {
-        std::str::from_utf8(number).ok()?.parse().ok()?
-    } else {
-        0.0
-    };
-    Some(Line {
-        timestamp,
-        metric: std::borrow::Cow::Borrowed(metric),
-        result: std::borrow::Cow::Borrowed(result),
-        duration,
-    })
-}
-
-fn integer(b: &[u8]) -> Option<(i64, &[u8])> {
-    let end = b
-        .iter()
-        .position(|c| !c.is_ascii_digit())
-        .unwrap_or(b.len());
-    if end == 0 || end > 18 || (end > 1 && b[0] == b'0') {
-        return None;
-    }
-    let n = std::str::from_utf8(&b[..end]).ok()?.parse().ok()?;
-    Some((n, &b[end..]))
-}
-
-/// A string body up to its closing quote, with no escapes or control
-/// characters (those go to serde).
-fn plain_string(b: &[u8]) -> Option<(&str, &[u8])> {
-    let end = b
-        .iter()
-        .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-    if b[end] != b'"' {
-        return None;
-    }
-    Some((std::str::from_utf8(&b[..end]).ok()?, &b[end + 1..]))
 }
 
 fn percent(part: u64, whole: u64) -> Option<f64> {
@@ -346,55 +271,6 @@ fn local(unix: i64) -> time::OffsetDateTime {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_fast_path_agrees_with_serde() {
-        let first: &[u8] =
-            br#"{"timestamp":1795505265,"metric":"http_check","result":"200","duration":0.002}"#;
-        for line in [
-            first,
-            br#"{"timestamp":1,"metric":"recovery","result":"success","duration":1}"#,
-            br#"{"timestamp":1,"metric":"recovery","result":"success","duration":1,"attempt":2}"#,
-            br#"{"timestamp":01,"metric":"a","result":"b","duration":1}"#,
-            br#"{"timestamp":1,"metric":"a\"b","result":"b","duration":1}"#,
-            br#"{"timestamp":1,"metric":"a","result":"b","duration":1.}"#,
-            br#"{"timestamp":1,"metric":"a","result":"b","duration":-1}"#,
-            br#"{"timestamp":1,"metric":"a","result":"b","duration":1} "#,
-            br#"{"timestamp":1,"metric":"a","result":"b","duration":1"#,
-            b"{\"timestamp\":1,\"metric\":\"\xff\",\"result\":\"b\",\"duration\":1}",
-        ] {
-            let fast = fast_line(line).map(|l| {
-                (
-                    l.timestamp,
-                    l.metric.into_owned(),
-                    l.result.into_owned(),
-                    l.duration,
-                )
-            });
-            let slow = serde_json::from_slice::<Line>(line).ok().map(|l| {
-                (
-                    l.timestamp,
-                    l.metric.into_owned(),
-                    l.result.into_owned(),
-                    l.duration,
-                )
-            });
-            // The fast path may decline (serde decides), but never disagree
-            // (durations are compared where the fast path reads them).
-            if let Some(mut f) = fast {
-                if let Some(s) = &slow {
-                    if f.3 == 0.0 && !matches!(f.1.as_str(), "emergency_recovery" | "incident") {
-                        f.3 = s.3;
-                    }
-                }
-                assert_eq!(Some(f), slow, "{}", String::from_utf8_lossy(line));
-            }
-        }
-        assert!(fast_line(
-            br#"{"timestamp":1795505265,"metric":"http_check","result":"200","duration":0.002}"#
-        )
-        .is_some());
-    }
 
     #[test]
     fn lines_split_and_long_lines_skipped() {

@@ -460,9 +460,9 @@ const OPENCLAW_LOGS: &[&str] = &[
 /// `SELFHEAL_SERVICE_LOGS`: `auto` is the OpenClaw gateway's logs for the
 /// gateway and none for other services; otherwise absolute paths (or `~/`),
 /// with `*` in the file name and `{date}` allowed.
-fn service_logs(r: &Reader, openclaw: bool) -> Result<Vec<String>> {
+fn service_logs(r: &Reader, openclaw: bool) -> Vec<String> {
     let key = "SELFHEAL_SERVICE_LOGS";
-    let words = r.words(key)?;
+    let words = r.words(key);
     let words: Vec<String> = match words.as_slice() {
         [auto] if auto == "auto" => match openclaw {
             true => OPENCLAW_LOGS.iter().map(|s| s.to_string()).collect(),
@@ -470,133 +470,134 @@ fn service_logs(r: &Reader, openclaw: bool) -> Result<Vec<String>> {
         },
         _ => words,
     };
-    words
-        .into_iter()
-        .map(|w| {
-            let p = expand_home(Path::new(&w), r.home);
-            if !p.is_absolute() {
-                return Err(r.fail(
-                    key,
-                    format!("{w:?} must be an absolute path (or start with ~/)"),
-                ));
-            }
-            if p.parent()
-                .is_some_and(|d| d.to_string_lossy().contains(['*', '?']))
-            {
-                return Err(r.fail(key, format!("{w:?}: a glob may only be in the file name")));
-            }
-            Ok(p.display().to_string())
-        })
-        .collect()
+    let mut paths = Vec::new();
+    for w in words {
+        let p = expand_home(Path::new(&w), r.home);
+        let glob_dir = p
+            .parent()
+            .is_some_and(|d| d.to_string_lossy().contains(['*', '?']));
+        r.check(
+            key,
+            p.is_absolute(),
+            format!("{w:?} must be an absolute path (or start with ~/)"),
+        );
+        r.check(
+            key,
+            !glob_dir,
+            format!("{w:?}: a glob may only be in the file name"),
+        );
+        paths.push(p.display().to_string());
+    }
+    paths
 }
 
 /// `OPENCLAW_MEMORY_DIR`: not in a shared temporary directory.
-fn memory_dir(r: &Reader) -> Result<PathBuf> {
-    let memory_dir = r.path("OPENCLAW_MEMORY_DIR")?;
-    if ["/tmp", "/var/tmp", "/dev/shm"]
+fn memory_dir(r: &Reader) -> PathBuf {
+    let key = "OPENCLAW_MEMORY_DIR";
+    let memory_dir = r.path(key);
+    let shared = ["/tmp", "/var/tmp", "/dev/shm"]
         .iter()
-        .any(|t| memory_dir.starts_with(t))
-    {
-        return Err(r.fail(
-            "OPENCLAW_MEMORY_DIR",
-            format!(
-                "{} is in a shared temporary directory, where other users could take the lock; \
-                 choose a directory of your own",
-                memory_dir.display()
-            ),
-        ));
-    }
-    Ok(memory_dir)
+        .any(|t| memory_dir.starts_with(t));
+    r.check(
+        key,
+        !shared,
+        format!(
+            "{} is in a shared temporary directory, where other users could take the lock; \
+             choose a directory of your own",
+            memory_dir.display()
+        ),
+    );
+    memory_dir
 }
 
 /// Telegram's token and chat id: both or neither, and a token that fits in a URL path.
-fn telegram(r: &Reader) -> Result<(Option<Secret>, Option<String>)> {
+fn telegram(r: &Reader) -> (Option<Secret>, Option<String>) {
     let telegram_token = r.optional("TELEGRAM_BOT_TOKEN").map(Secret);
     let telegram_chat_id = r.optional("TELEGRAM_CHAT_ID");
-    if telegram_token.is_some() != telegram_chat_id.is_some() {
-        let missing = if telegram_token.is_some() {
-            "TELEGRAM_CHAT_ID"
-        } else {
-            "TELEGRAM_BOT_TOKEN"
-        };
-        return Err(r.fail(
-            missing,
-            "Telegram needs both TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID",
-        ));
-    }
-    if let Some(token) = &telegram_token {
-        if token.expose().contains(['/', '?', '#', ' ']) {
-            return Err(r.fail(
-                "TELEGRAM_BOT_TOKEN",
-                "not a bot token (like 123456:ABC-DEF...)",
-            ));
-        }
-    }
-    Ok((telegram_token, telegram_chat_id))
+    let missing = if telegram_token.is_some() {
+        "TELEGRAM_CHAT_ID"
+    } else {
+        "TELEGRAM_BOT_TOKEN"
+    };
+    r.check(
+        missing,
+        telegram_token.is_some() == telegram_chat_id.is_some(),
+        "Telegram needs both TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID",
+    );
+    let malformed = telegram_token
+        .as_ref()
+        .is_some_and(|t| t.expose().contains(['/', '?', '#', ' ']));
+    r.check(
+        "TELEGRAM_BOT_TOKEN",
+        !malformed,
+        "not a bot token (like 123456:ABC-DEF...)",
+    );
+    (telegram_token, telegram_chat_id)
 }
 
 fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
-    let r = Reader { raw, home };
+    let r = Reader::new(raw, home);
     let day = secs(86400);
-    let memory_dir = memory_dir(&r)?;
-    let url = r.url("OPENCLAW_GATEWAY_URL")?;
-    let (telegram_token, telegram_chat_id) = telegram(&r)?;
-    let restart_cmd = r.words("SELFHEAL_RESTART_CMD")?;
-    let service_logs = service_logs(&r, is_openclaw(&url, &restart_cmd))?;
-    Ok(Config {
+    let memory_dir = memory_dir(&r);
+    let url = r.url("OPENCLAW_GATEWAY_URL");
+    let (telegram_token, telegram_chat_id) = telegram(&r);
+    let restart_cmd = r.words("SELFHEAL_RESTART_CMD");
+    let service_logs = service_logs(&r, is_openclaw(&url, &restart_cmd));
+    let config = Config {
         url: url.clone(),
         shown_url: redact::url(&url),
-        http_timeout: r.duration("HEALTH_CHECK_HTTP_TIMEOUT", 10 * MS, secs(300))?,
-        expect_status: StatusSet::parse(r.get("SELFHEAL_EXPECT_STATUS").0)
-            .map_err(|e| r.fail("SELFHEAL_EXPECT_STATUS", e))?,
+        http_timeout: r.duration("HEALTH_CHECK_HTTP_TIMEOUT", 10 * MS, secs(300)),
+        expect_status: r.parsed(
+            "SELFHEAL_EXPECT_STATUS",
+            StatusSet::parse(r.get("SELFHEAL_EXPECT_STATUS").0),
+            StatusSet(Vec::new()),
+        ),
         expect_body: r.string("SELFHEAL_EXPECT_BODY"),
         restart_cmd,
-        restart_timeout: r.duration("SELFHEAL_RESTART_TIMEOUT", 10 * MS, secs(3600))?,
-        max_retries: r.integer("HEALTH_CHECK_MAX_RETRIES", 0, 100)?,
-        retry_delay: r.duration("HEALTH_CHECK_RETRY_DELAY", Duration::ZERO, secs(3600))?,
-        poll_interval: r.duration("SELFHEAL_POLL_INTERVAL", 10 * MS, secs(600))?,
-        repair_cmd: r.words("SELFHEAL_REPAIR_CMD")?,
-        escalation_wait: r.duration("HEALTH_CHECK_ESCALATION_WAIT", Duration::ZERO, day)?,
-        confirm_probes: r.integer("SELFHEAL_CONFIRM_PROBES", 0, 10)?,
-        boot_timeout: r.duration("SELFHEAL_BOOT_TIMEOUT", Duration::ZERO, day)?,
-        restart_limit: r.integer("SELFHEAL_RESTART_LIMIT", 0, 1000)?,
-        restart_window: r.duration("SELFHEAL_RESTART_WINDOW", secs(1), 7 * day)?,
+        restart_timeout: r.duration("SELFHEAL_RESTART_TIMEOUT", 10 * MS, secs(3600)),
+        max_retries: r.integer("HEALTH_CHECK_MAX_RETRIES", 0, 100),
+        retry_delay: r.duration("HEALTH_CHECK_RETRY_DELAY", Duration::ZERO, secs(3600)),
+        poll_interval: r.duration("SELFHEAL_POLL_INTERVAL", 10 * MS, secs(600)),
+        repair_cmd: r.words("SELFHEAL_REPAIR_CMD"),
+        escalation_wait: r.duration("HEALTH_CHECK_ESCALATION_WAIT", Duration::ZERO, day),
+        confirm_probes: r.integer("SELFHEAL_CONFIRM_PROBES", 0, 10),
+        boot_timeout: r.duration("SELFHEAL_BOOT_TIMEOUT", Duration::ZERO, day),
+        restart_limit: r.integer("SELFHEAL_RESTART_LIMIT", 0, 1000),
+        restart_window: r.duration("SELFHEAL_RESTART_WINDOW", secs(1), 7 * day),
         service_logs,
-        agent_cmd: r.words("SELFHEAL_AGENT_CMD")?,
-        agent_fallback_cmd: r.words("SELFHEAL_AGENT_FALLBACK_CMD")?,
-        agent_workdir: r.path("SELFHEAL_AGENT_WORKDIR")?,
-        agent_prompt_file: r.optional_path("SELFHEAL_AGENT_PROMPT_FILE")?,
-        recovery_timeout: r.duration("EMERGENCY_RECOVERY_TIMEOUT", 10 * MS, day)?,
-        startup_wait: r.duration("CLAUDE_STARTUP_WAIT", Duration::ZERO, secs(600))?,
-        trust_timeout: r.duration("CLAUDE_WORKSPACE_TRUST_TIMEOUT", Duration::ZERO, secs(600))?,
-        agent_cooldown: r.duration("SELFHEAL_AGENT_COOLDOWN", Duration::ZERO, 30 * day)?,
+        agent_cmd: r.words("SELFHEAL_AGENT_CMD"),
+        agent_fallback_cmd: r.words("SELFHEAL_AGENT_FALLBACK_CMD"),
+        agent_workdir: r.path("SELFHEAL_AGENT_WORKDIR"),
+        agent_prompt_file: r.optional_path("SELFHEAL_AGENT_PROMPT_FILE"),
+        recovery_timeout: r.duration("EMERGENCY_RECOVERY_TIMEOUT", 10 * MS, day),
+        startup_wait: r.duration("CLAUDE_STARTUP_WAIT", Duration::ZERO, secs(600)),
+        trust_timeout: r.duration("CLAUDE_WORKSPACE_TRUST_TIMEOUT", Duration::ZERO, secs(600)),
+        agent_cooldown: r.duration("SELFHEAL_AGENT_COOLDOWN", Duration::ZERO, 30 * day),
         tmux: match r.optional("SELFHEAL_TMUX") {
             Some(t) => t,
             None => "tmux".into(),
         },
         anthropic_api_key: r.optional("ANTHROPIC_API_KEY").map(Secret),
-        discord_webhook: r.secret_url("DISCORD_WEBHOOK_URL")?,
-        slack_webhook: r.secret_url("SLACK_WEBHOOK_URL")?,
+        discord_webhook: r.secret_url("DISCORD_WEBHOOK_URL"),
+        slack_webhook: r.secret_url("SLACK_WEBHOOK_URL"),
         telegram_token,
         telegram_chat_id,
-        telegram_api: r.url("SELFHEAL_TELEGRAM_API")?,
-        ntfy_url: r.secret_url("NTFY_URL")?,
-        webhook_url: r.secret_url("SELFHEAL_WEBHOOK_URL")?,
-        heartbeat_url: r.secret_url("SELFHEAL_HEARTBEAT_URL")?,
-        lang: r
-            .get("SELFHEAL_LANG")
-            .0
-            .parse()
-            .map_err(|e| r.fail("SELFHEAL_LANG", e))?,
-        alert_repeat: r.duration("SELFHEAL_ALERT_REPEAT", Duration::ZERO, 30 * day)?,
-        alert_timeout: r.duration("SELFHEAL_ALERT_TIMEOUT", 10 * MS, secs(120))?,
-        emergency_alert_window: r.minutes("EMERGENCY_ALERT_WINDOW", secs(60), day)?,
+        telegram_api: r.url("SELFHEAL_TELEGRAM_API"),
+        ntfy_url: r.secret_url("NTFY_URL"),
+        webhook_url: r.secret_url("SELFHEAL_WEBHOOK_URL"),
+        heartbeat_url: r.secret_url("SELFHEAL_HEARTBEAT_URL"),
+        lang: r.parsed("SELFHEAL_LANG", r.get("SELFHEAL_LANG").0.parse(), Lang::En),
+        alert_repeat: r.duration("SELFHEAL_ALERT_REPEAT", Duration::ZERO, 30 * day),
+        alert_timeout: r.duration("SELFHEAL_ALERT_TIMEOUT", 10 * MS, secs(120)),
+        emergency_alert_window: r.minutes("EMERGENCY_ALERT_WINDOW", secs(60), day),
         memory_dir,
-        log_retention_days: r.integer("SELFHEAL_LOG_RETENTION_DAYS", 1, 3650)?,
-        prom_file: r.optional_path("SELFHEAL_PROM_FILE")?,
+        log_retention_days: r.integer("SELFHEAL_LOG_RETENTION_DAYS", 1, 3650),
+        prom_file: r.optional_path("SELFHEAL_PROM_FILE"),
         env_file: None,
         warnings: Vec::new(),
-    })
+    };
+    r.finish()?;
+    Ok(config)
 }
 
 #[cfg(test)]

@@ -57,7 +57,8 @@ pub struct Evidence {
 
 impl Evidence {
     /// Reads the service's error lines (again: after a restart, its own
-    /// account of the failed start is there).
+    /// account of the failed start is there). Not inlined: two callers.
+    #[inline(never)]
     pub fn refresh_logs(&mut self, config: &Config) {
         let secrets = config.secrets();
         self.log_errors = log_errors(&config.service_logs)
@@ -365,7 +366,7 @@ fn openclaw_config_check(config: &Config) -> Option<String> {
     if ok {
         return None;
     }
-    let v: serde_json::Value = serde_json::from_str(out.trim()).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(out.trim().as_bytes()).ok()?;
     let issues: Vec<String> = v["issues"]
         .as_array()
         .into_iter()
@@ -520,8 +521,10 @@ pub fn error_lines(text: &str) -> Vec<String> {
             continue;
         }
         if line.starts_with('{') {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(line) {
-                if let Some(msg) = json_error(&v).filter(|m| m.chars().any(char::is_alphanumeric)) {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line.as_bytes()) {
+                if let Some(msg) =
+                    json_error(&v).filter(|m| m.chars().any(|c| c.is_ascii_alphanumeric()))
+                {
                     out.push(msg);
                 }
                 continue;

@@ -118,6 +118,7 @@ impl Summary {
     }
 }
 
+#[inline(never)]
 pub fn run(ctx: &mut Ctx, ev: &mut Evidence) -> Result<Level2> {
     let c = ctx.config;
     let started = ctx.clock.now();

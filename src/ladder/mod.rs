@@ -99,6 +99,7 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
 }
 
 /// Writes the incident file (a failure to is logged: healing goes on).
+#[inline(never)]
 fn keep(ctx: &mut Ctx, ev: &mut evidence::Evidence) {
     let first = ev.path.is_none();
     match evidence::write(ctx.config, &ctx.host, ev) {

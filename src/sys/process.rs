@@ -59,7 +59,7 @@ impl Finished {
         self.output
             .lines()
             .map(str::trim)
-            .rfind(|l| l.chars().any(char::is_alphanumeric))
+            .rfind(|l| l.chars().any(|c| c.is_ascii_alphanumeric()))
     }
 
     /// `exited 0`, `exited 3`, `killed by signal 9`, `timed out`, ...
