@@ -4,10 +4,13 @@
 #
 #   ./install.sh [--dry-run] [--uninstall] [--prefix DIR] [--interval SECONDS]
 #                [--scheduler launchd|systemd|cron|none] [--binary FILE]
+#                [--from selfheal-VERSION-TARGET.tar.gz] [--url URL]
 #
 # Never reads stdin (so `curl … | bash` works); a second run changes nothing;
 # --dry-run prints every file and command and changes nothing; --uninstall
-# removes what it installed and keeps .env and the logs.
+# removes what it installed and keeps .env and the logs. --from installs a
+# release tarball after checking it against the SHA256SUMS beside it; --url
+# downloads one (and its SHA256SUMS) with curl first. Nothing else downloads.
 set -euo pipefail
 exec </dev/null
 
@@ -15,11 +18,13 @@ prefix="$HOME/.local"
 interval=300
 scheduler=auto
 binary=""
+from=""
+url=""
 dry=0
 uninstall=0
 
 usage() {
-  sed -n '2,10p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -35,6 +40,8 @@ while [ $# -gt 0 ]; do
     --interval) [ $# -ge 2 ] || die "--interval needs seconds"; interval=$2; shift ;;
     --scheduler) [ $# -ge 2 ] || die "--scheduler needs a name"; scheduler=$2; shift ;;
     --binary) [ $# -ge 2 ] || die "--binary needs a file"; binary=$2; shift ;;
+    --from) [ $# -ge 2 ] || die "--from needs a release tarball"; from=$2; shift ;;
+    --url) [ $# -ge 2 ] || die "--url needs the address of a release tarball"; url=$2; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -106,6 +113,68 @@ render() {
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/selfheal-install.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
+# sha256 FILE: the hex digest, with whichever tool this system has.
+sha256() {
+  if command -v sha256sum >/dev/null 2>&1; then
+    sha256sum "$1" | cut -d' ' -f1
+  elif command -v shasum >/dev/null 2>&1; then
+    shasum -a 256 "$1" | cut -d' ' -f1
+  else
+    die "neither sha256sum nor shasum is installed: cannot verify $1"
+  fi
+}
+
+# verify TARBALL SUMS: the tarball's line in SHA256SUMS must match it.
+verify() {
+  local tarball=$1 sums=$2 name want got
+  name=$(basename "$tarball")
+  [ -f "$sums" ] || die "no SHA256SUMS next to $tarball: refusing to install an unverified binary"
+  want=$(awk -v n="$name" '$2 == n || $2 == "*" n { print $1 }' "$sums")
+  [ -n "$want" ] || die "$name is not listed in $sums"
+  got=$(sha256 "$tarball")
+  [ "$want" = "$got" ] || die "$name does not match SHA256SUMS (expected $want, got $got): it may be damaged or tampered with; nothing was installed"
+  say "verified: $name (sha256 $got)"
+}
+
+# unpack TARBALL: extracts into the scratch directory; installs from there.
+unpack() {
+  local tarball=$1 dir
+  mkdir -p "$scratch/release"
+  tar -xzf "$tarball" -C "$scratch/release" || die "cannot unpack $tarball"
+  dir=$(find "$scratch/release" -mindepth 1 -maxdepth 1 -type d | head -n 1)
+  if [ -z "$dir" ] || [ ! -x "$dir/selfheal" ] || [ ! -d "$dir/contrib" ]; then
+    die "$tarball is not a selfheal release (no selfheal binary and contrib/ inside)"
+  fi
+  here=$dir
+  binary="$dir/selfheal"
+}
+
+# download URL: the tarball and the SHA256SUMS beside it, with curl.
+download() {
+  command -v curl >/dev/null 2>&1 || die "--url needs curl"
+  local name=${url##*/} base=${url%/*}
+  case "$name" in
+    selfheal-*.tar.gz) ;;
+    *) die "--url must end in selfheal-VERSION-TARGET.tar.gz" ;;
+  esac
+  mkdir -p "$scratch/download"
+  curl -fsSL --max-time 300 -o "$scratch/download/$name" "$url" ||
+    die "cannot download $url (no network, or no such file)"
+  curl -fsSL --max-time 60 -o "$scratch/download/SHA256SUMS" "$base/SHA256SUMS" ||
+    die "cannot download $base/SHA256SUMS: refusing to install an unverified binary"
+  from="$scratch/download/$name"
+}
+
+if [ -n "$url" ]; then
+  [ -z "$from" ] || die "--from and --url: choose one"
+  download
+fi
+if [ -n "$from" ]; then
+  [ -f "$from" ] || die "--from $from: no such file"
+  verify "$from" "$(dirname "$from")/SHA256SUMS"
+  unpack "$from"
+fi
+
 # The binary to install: --binary, one shipped next to this script, or built.
 find_binary() {
   if [ -n "$binary" ]; then
@@ -114,7 +183,7 @@ find_binary() {
   elif [ -x "$here/selfheal" ] && [ ! -d "$here/selfheal" ]; then
     say "$here/selfheal"
   elif [ -f "$here/Cargo.toml" ]; then
-    command -v cargo >/dev/null 2>&1 || die "no selfheal binary next to install.sh and no cargo to build one (https://rustup.rs)"
+    command -v cargo >/dev/null 2>&1 || die "no selfheal binary next to install.sh and no cargo to build one: install a release tarball with --from FILE (or --url URL), or Rust from https://rustup.rs"
     if [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ] && command -v musl-gcc >/dev/null 2>&1 &&
       rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl; then
       (cd "$here" && cargo build --quiet --release --target x86_64-unknown-linux-musl) >&2

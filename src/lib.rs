@@ -21,11 +21,38 @@ use commands::{with_tool_dir, Locking, Verdict};
 use config::Sources;
 use error::Result;
 
+/// `selfheal 0.2.0 (aarch64-apple-darwin, 1a2b3c4, 2026-11-25, tls)`: what a
+/// bug report needs (the facts come from build.rs).
+#[cfg(feature = "tls")]
+pub const VERSION: &str = concat!(
+    "selfheal ",
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SELFHEAL_TARGET"),
+    ", ",
+    env!("SELFHEAL_COMMIT"),
+    ", ",
+    env!("SELFHEAL_BUILD_DATE"),
+    ", tls)\n"
+);
+#[cfg(not(feature = "tls"))]
+pub const VERSION: &str = concat!(
+    "selfheal ",
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("SELFHEAL_TARGET"),
+    ", ",
+    env!("SELFHEAL_COMMIT"),
+    ", ",
+    env!("SELFHEAL_BUILD_DATE"),
+    ", no tls: webhooks need http://)\n"
+);
+
 /// `--help` and `--version`: printed before any configuration is read.
 pub fn special(s: Special) -> Verdict {
     match s {
         Special::Help(text) => sys::log::print(text),
-        Special::Version => sys::log::print(concat!("selfheal ", env!("CARGO_PKG_VERSION"), "\n")),
+        Special::Version => sys::log::print(VERSION),
     }
     Verdict::Ok
 }

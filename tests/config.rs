@@ -243,6 +243,32 @@ fn usage_errors_help_and_version() {
 }
 
 #[test]
+fn version_says_target_commit_date_and_tls() {
+    let sb = Sandbox::new("version");
+    let r = run(sb.cmd(&["--version"]), LIMIT);
+    let line = r.stdout.trim();
+    let head = format!("selfheal {} (", env!("CARGO_PKG_VERSION"));
+    let inner = line
+        .strip_prefix(&head)
+        .and_then(|rest| rest.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{line}"));
+    let parts: Vec<&str> = inner.split(", ").collect();
+    assert_eq!(parts.len(), 4, "{line}");
+    assert!(parts[0].contains('-'), "target: {line}");
+    assert!(
+        parts[1] == "unknown"
+            || (parts[1].len() == 7 && parts[1].chars().all(|c| c.is_ascii_hexdigit())),
+        "commit: {line}"
+    );
+    let date = parts[2].as_bytes();
+    assert!(
+        parts[2] == "unknown" || (date.len() == 10 && date[4] == b'-' && date[7] == b'-'),
+        "date: {line}"
+    );
+    assert_eq!(parts[3], "tls", "{line}");
+}
+
+#[test]
 fn a_closed_stdout_is_not_a_panic() {
     let sb = Sandbox::new("epipe");
     let out = std::process::Command::new("sh")

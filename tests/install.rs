@@ -211,3 +211,179 @@ fn bad_options_are_refused() {
         assert_eq!(r.code, Some(2), "{args:?}: {}", r.all());
     }
 }
+
+/// A release tarball like `make dist`'s, made from the test binary, with its
+/// SHA256SUMS beside it.
+fn release(sb: &Sandbox) -> std::path::PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let name = "selfheal-0.0.0-test";
+    let dir = sb.root.join("dist").join(name);
+    std::fs::create_dir_all(dir.join("contrib")).expect("dist dir");
+    std::fs::copy(BIN, dir.join("selfheal")).expect("binary");
+    for f in ["README.md", "install.sh"] {
+        std::fs::copy(format!("{root}/{f}"), dir.join(f)).expect("file");
+    }
+    for e in std::fs::read_dir(format!("{root}/contrib"))
+        .expect("contrib")
+        .flatten()
+    {
+        std::fs::copy(e.path(), dir.join("contrib").join(e.file_name())).expect("contrib file");
+    }
+    let tarball = sb.root.join("dist").join(format!("{name}.tar.gz"));
+    let ok = Command::new("tar")
+        .arg("-czf")
+        .arg(&tarball)
+        .arg("-C")
+        .arg(sb.root.join("dist"))
+        .arg(name)
+        .status()
+        .expect("tar");
+    assert!(ok.success());
+    std::fs::remove_dir_all(&dir).expect("clean");
+    let sums = Command::new("sha256sum")
+        .arg(format!("{name}.tar.gz"))
+        .current_dir(sb.root.join("dist"))
+        .output()
+        .expect("sha256sum");
+    std::fs::write(sb.root.join("dist/SHA256SUMS"), sums.stdout).expect("sums");
+    tarball
+}
+
+/// install.sh from a copy outside the source tree, with a PATH that has no
+/// cargo: as a user without Rust runs it.
+fn install_release(sb: &Sandbox, args: &[&str]) -> Run {
+    let script = sb.root.join("install.sh");
+    std::fs::copy(
+        format!("{}/install.sh", env!("CARGO_MANIFEST_DIR")),
+        &script,
+    )
+    .expect("copy");
+    let bin = sb.root.join("nocargo");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let tools = [
+        "sh",
+        "bash",
+        "tar",
+        "gzip",
+        "sha256sum",
+        "awk",
+        "cut",
+        "basename",
+        "dirname",
+        "find",
+        "head",
+        "mkdir",
+        "mktemp",
+        "cp",
+        "chmod",
+        "mv",
+        "rm",
+        "cmp",
+        "sed",
+        "uname",
+        "id",
+        "grep",
+        "cat",
+        "printf",
+    ];
+    for t in tools {
+        if let Some(p) = std::env::var("PATH")
+            .unwrap_or_default()
+            .split(':')
+            .map(|d| Path::new(d).join(t))
+            .find(|p| p.is_file())
+        {
+            let _ = std::os::unix::fs::symlink(p, bin.join(t));
+        }
+    }
+    assert!(!bin.join("cargo").exists());
+    let mut cmd = Command::new(bin.join("bash"));
+    cmd.arg(&script)
+        .args(["--prefix"])
+        .arg(sb.home.join(".local"))
+        .args(["--scheduler", "none"])
+        .args(args)
+        .env_clear()
+        .env("PATH", &bin)
+        .env("HOME", &sb.home)
+        .env("TMPDIR", sb.root.join("tmp"))
+        .stdin(std::process::Stdio::null());
+    std::fs::create_dir_all(sb.root.join("tmp")).expect("tmp");
+    run(cmd, LIMIT)
+}
+
+#[test]
+fn a_release_tarball_installs_without_rust_after_its_checksum() {
+    let sb = Sandbox::new("inst-from");
+    let tarball = release(&sb);
+    let from = tarball.display().to_string();
+    let dry = install_release(&sb, &["--from", &from, "--dry-run"]);
+    assert_eq!(dry.code, Some(0), "{}", dry.all());
+    for needle in [
+        "verified: selfheal-0.0.0-test.tar.gz",
+        "would write: ",
+        "/.local/bin/selfheal",
+        ".openclaw/.env",
+        "would run: ",
+    ] {
+        assert!(
+            dry.stdout.contains(needle),
+            "{needle} not in {}",
+            dry.stdout
+        );
+    }
+    assert!(
+        !sb.home.join(".local/bin/selfheal").exists(),
+        "the dry run installed"
+    );
+    let real = install_release(&sb, &["--from", &from]);
+    assert_eq!(real.code, Some(0), "{}", real.all());
+    let installed = sb.home.join(".local/bin/selfheal");
+    assert_eq!(
+        std::fs::read(&installed).expect("installed"),
+        std::fs::read(BIN).expect("binary")
+    );
+}
+
+#[test]
+fn a_tampered_release_tarball_is_refused_and_nothing_installed() {
+    let sb = Sandbox::new("inst-tamper");
+    let tarball = release(&sb);
+    let mut bytes = std::fs::read(&tarball).expect("read");
+    let last = bytes.len() - 20;
+    bytes[last] ^= 0xff;
+    std::fs::write(&tarball, bytes).expect("tamper");
+    let r = install_release(&sb, &["--from", &tarball.display().to_string()]);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(
+        r.stderr.contains("does not match SHA256SUMS")
+            && r.stderr.contains("nothing was installed"),
+        "{}",
+        r.stderr
+    );
+    assert!(!sb.home.join(".local").exists(), "something was installed");
+    assert!(
+        !sb.home.join(".openclaw").exists(),
+        "something was installed"
+    );
+    std::fs::remove_file(sb.root.join("dist/SHA256SUMS")).expect("rm");
+    let r = install_release(&sb, &["--from", &tarball.display().to_string()]);
+    assert!(r.stderr.contains("no SHA256SUMS"), "{}", r.stderr);
+}
+
+#[test]
+fn url_without_network_is_a_clear_error() {
+    let sb = Sandbox::new("inst-url");
+    // A loopback port nothing listens on: curl fails at once.
+    let url = format!(
+        "{}selfheal-0.2.0-x86_64-unknown-linux-musl.tar.gz",
+        down_url()
+    );
+    let mut r = install_release(&sb, &["--url", &url]);
+    if r.stderr.contains("needs curl") {
+        return; // no curl on this machine: the message says so
+    }
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(r.stderr.contains("cannot download"), "{}", r.stderr);
+    r.stdout.clear();
+}
