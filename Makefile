@@ -5,7 +5,7 @@ STATIC := target/$(MUSL)/release/selfheal
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: build release static test demo lint bench fuzz clean
+.PHONY: build release static dist dist-repro test demo lint bench fuzz clean
 
 build:
 	$(CARGO) build
@@ -16,6 +16,16 @@ release:
 static:
 	$(CARGO) build --release --target $(MUSL)
 	@ls -l $(STATIC) | awk '{printf "static binary: %s, %d bytes\n", $$9, $$5}'
+
+# Release tarballs for Linux and macOS in target/dist/, checked (tests/dist.sh).
+# Needs: pip install ziglang==0.15.2 cargo-zigbuild==0.24.1, and the rustup
+# targets (.ci/run installs both).
+dist:
+	bash tests/dist.sh
+
+# Two `make dist` builds of this commit: Linux binaries must be identical.
+dist-repro:
+	bash tests/dist-repro.sh
 
 test:
 	$(CARGO) test --all-targets
