@@ -13,8 +13,16 @@ build:
 release:
 	$(CARGO) build --release
 
+# The x86_64 Linux release binary. Linked by Zig (as `make dist` does) when
+# cargo-zigbuild is installed — 39 KiB smaller than GNU ld's link of the same
+# code — else with musl-gcc.
 static:
-	$(CARGO) build --release --target $(MUSL)
+	@if command -v cargo-zigbuild >/dev/null 2>&1; then \
+		CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C relocation-model=static -C target-feature=+crt-static" \
+			$(CARGO) zigbuild --release --target $(MUSL); \
+	else \
+		$(CARGO) build --release --target $(MUSL); \
+	fi
 	@ls -l $(STATIC) | awk '{printf "static binary: %s, %d bytes\n", $$9, $$5}'
 
 # Release tarballs for Linux and macOS in target/dist/, checked (tests/dist.sh).

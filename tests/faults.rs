@@ -243,3 +243,60 @@ fn ten_thousand_concurrent_appends_stay_valid_json_lines() {
         assert_eq!(v["metric"], "alert");
     }
 }
+
+#[test]
+fn an_out_of_range_port_is_refused_not_probed_on_port_80() {
+    let sb = Sandbox::new("f-port");
+    let mut cmd = sb.cmd(&["probe"]);
+    cmd.env("OPENCLAW_GATEWAY_URL", "http://127.0.0.1:99999/");
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(r.stderr.contains("port out of range"), "{}", r.stderr);
+    let ipv6 = {
+        let mut cmd = sb.cmd(&["probe"]);
+        cmd.env(
+            "OPENCLAW_GATEWAY_URL",
+            format!("http://[::1]:{}/", dead_port()),
+        );
+        run(cmd, LIMIT)
+    };
+    assert_eq!(
+        ipv6.code,
+        Some(1),
+        "an IPv6 literal is not a bad port: {}",
+        ipv6.all()
+    );
+}
+
+#[test]
+fn a_last_alert_in_the_future_does_not_silence_reminders() {
+    let sb = Sandbox::new("f-future-alert");
+    let sink = Sink::start(vec![Answer::ok()]);
+    std::fs::create_dir_all(sb.memory()).expect("mkdir");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let state = format!(
+        r#"{{"incident": {{"started": {}, "alerted": ["failed"], "last_alert": {}}}}}"#,
+        now - 60,
+        now + 10 * 365 * 86400
+    );
+    std::fs::write(sb.memory().join(".selfheal-state.json"), state).expect("state");
+    let check = || {
+        let mut cmd = failing(&sb, &fixture("fail.sh"));
+        cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+            .env("SELFHEAL_ALERT_REPEAT", "1")
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+        run(cmd, LIMIT)
+    };
+    assert_eq!(check().code, Some(1));
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(check().code, Some(1));
+    let kinds: Vec<String> = sink
+        .received()
+        .iter()
+        .map(|r| r.json()["kind"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(kinds.contains(&"reminder".to_string()), "{kinds:?}");
+}

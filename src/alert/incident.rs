@@ -57,8 +57,19 @@ pub fn remind(ctx: &mut Ctx, facts: &Facts) -> Result<()> {
     let Some(incident) = ctx.state.incident.as_mut() else {
         return Ok(());
     };
+    let now = unix_now();
+    if incident.last_alert.is_some_and(|t| t > now) {
+        // A clock that jumped back (or a forged file) must not silence the
+        // reminders for good: count from now, like `started`.
+        incident.last_alert = Some(now);
+        ctx.save_state();
+        return Ok(());
+    }
+    let Some(incident) = ctx.state.incident.as_mut() else {
+        return Ok(());
+    };
     let last = incident.last_alert.unwrap_or(incident.started);
-    let due = !repeat.is_zero() && unix_now().saturating_sub(last) >= repeat.as_secs() as i64;
+    let due = !repeat.is_zero() && now.saturating_sub(last) >= repeat.as_secs() as i64;
     if !due {
         return Ok(());
     }

@@ -655,6 +655,8 @@ mod tests {
             ("SELFHEAL_EXPECT_STATUS", "abc"),
             ("OPENCLAW_GATEWAY_URL", "ftp://x/"),
             ("OPENCLAW_GATEWAY_URL", "not a url"),
+            ("OPENCLAW_GATEWAY_URL", "http://127.0.0.1:99999/"),
+            ("OPENCLAW_GATEWAY_URL", "http://127.0.0.1:0/"),
             ("SELFHEAL_RESTART_CMD", "restart | tee"),
             ("SELFHEAL_LANG", "fr"),
             ("OPENCLAW_MEMORY_DIR", "relative/dir"),

@@ -209,5 +209,14 @@ fn check_url(v: &str) -> std::result::Result<(), String> {
     if uri.host().is_none_or(str::is_empty) {
         return Err("the URL has no host".into());
     }
+    // `http::Uri` accepts `:99999` and then has no port: ureq would use 80.
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    let port = authority
+        .rsplit_once(':')
+        .map(|(_, p)| p)
+        .filter(|p| !p.contains(']'));
+    if port.is_some_and(|p| !p.is_empty()) && uri.port_u16().is_none_or(|p| p == 0) {
+        return Err("port out of range (1-65535)".into());
+    }
     Ok(())
 }
