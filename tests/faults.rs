@@ -300,3 +300,38 @@ fn a_last_alert_in_the_future_does_not_silence_reminders() {
         .collect();
     assert!(kinds.contains(&"reminder".to_string()), "{kinds:?}");
 }
+
+#[test]
+fn a_fifo_at_any_of_its_files_never_hangs_a_check() {
+    let today = String::from_utf8(
+        Command::new("date")
+            .args(["-u", "+%F"])
+            .output()
+            .expect("date")
+            .stdout,
+    )
+    .expect("utf8")
+    .trim()
+    .to_string();
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let log = format!("healthcheck-{today}.log");
+    for (file, code) in [
+        (log.as_str(), 3),
+        (".selfheal-state.json", 0),
+        (".healthcheck-metrics.json", 0),
+        (".selfheal-pause", 0),
+    ] {
+        let sb = Sandbox::new("f-fifo");
+        std::fs::create_dir_all(sb.memory()).expect("mkdir");
+        let fifo = sb.memory().join(file);
+        let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+        assert!(made.success());
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", srv.url()).env("TZ", "UTC");
+        let r = run(cmd, Duration::from_secs(10));
+        assert_eq!(r.code, Some(code), "{file}: {}", r.all());
+        if code == 3 {
+            assert!(r.stderr.contains(file), "{file} not named: {}", r.stderr);
+        }
+    }
+}

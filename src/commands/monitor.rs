@@ -37,7 +37,13 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
         return Ok(Verdict::Ok);
     }
     let sent_path = dir.join(ALERT_SENT_FILE);
-    let already = std::fs::read_to_string(&sent_path).unwrap_or_default();
+    let already = files::open_read(&sent_path)
+        .ok()
+        .and_then(|f| {
+            let mut text = String::new();
+            f.take(4096).read_to_string(&mut text).ok().map(|_| text)
+        })
+        .unwrap_or_default();
     if already.trim() == name {
         ctx.log
             .debug(format!("monitor: {name} was already alerted"));

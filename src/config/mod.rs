@@ -360,6 +360,13 @@ fn read_env_file(
     warnings: &mut Vec<String>,
 ) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::EnvFile {
+            path: path.into(),
+            line: 0,
+            reason: "not a regular file".into(),
+        });
+    }
     if meta.len() > ENV_FILE_MAX {
         return Err(Error::EnvFile {
             path: path.into(),

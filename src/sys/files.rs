@@ -46,10 +46,13 @@ pub fn ensure_dir(dir: &Path) -> Result<Option<String>> {
     }))
 }
 
+/// `O_NONBLOCK`: a FIFO planted at one of our files must not hang the run
+/// in `open` (a write-only open fails at once, a read-write one succeeds and
+/// `check_regular` refuses it); on regular files it changes nothing.
 fn options() -> OpenOptions {
     let mut o = OpenOptions::new();
     o.mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK);
     o
 }
 
