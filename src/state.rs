@@ -87,6 +87,9 @@ pub struct Incident {
     /// The latest reason, for reminders.
     pub reason: String,
     pub status: String,
+    /// The (shown) URL of the service it is about: an incident of another
+    /// service is not this one's to resolve.
+    pub url: String,
 }
 
 impl Default for Incident {
@@ -97,6 +100,7 @@ impl Default for Incident {
             last_alert: None,
             reason: String::new(),
             status: "000".into(),
+            url: String::new(),
         }
     }
 }

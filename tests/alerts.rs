@@ -116,7 +116,15 @@ fn assert_no_secrets(sb: &Sandbox, outputs: &[&Run]) {
 fn total_failure_reaches_every_channel_once_then_resolves_once() {
     let sb = Sandbox::new("l4-all");
     let sinks = Sinks::all(vec![Answer::ok()]);
-    let first = run(failing(&sb, &sinks, &[]), LIMIT);
+    // One service, down and later up again at the same URL.
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/");
+    let check = || {
+        let mut cmd = failing(&sb, &sinks, &[]);
+        cmd.env("OPENCLAW_GATEWAY_URL", &url);
+        cmd
+    };
+    let first = run(check(), LIMIT);
     assert_eq!(first.code, Some(1), "{}", first.all());
     for (name, sink) in sinks.each() {
         let got = sink.received();
@@ -164,21 +172,17 @@ fn total_failure_reaches_every_channel_once_then_resolves_once() {
     assert_eq!(sinks.webhook.received()[0].json()["kind"], "failed");
 
     // The same incident again: no new message.
-    let second = run(failing(&sb, &sinks, &[]), LIMIT);
+    let second = run(check(), LIMIT);
     assert_eq!(second.code, Some(1));
     for (name, sink) in sinks.each() {
         assert_eq!(sink.received().len(), 1, "{name} was paged twice");
     }
 
     // Healthy again: exactly one "resolved" per channel, with the downtime.
-    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
-    let mut healthy = failing(&sb, &sinks, &[]);
-    healthy.env("OPENCLAW_GATEWAY_URL", srv.url());
-    let third = run(healthy, LIMIT);
+    let _srv = Server::start_on(port, Behaviour::Reply(200, "ok".into()));
+    let third = run(check(), LIMIT);
     assert_eq!(third.code, Some(0), "{}", third.all());
-    let mut again = failing(&sb, &sinks, &[]);
-    again.env("OPENCLAW_GATEWAY_URL", srv.url());
-    assert_eq!(run(again, LIMIT).code, Some(0));
+    assert_eq!(run(check(), LIMIT).code, Some(0));
     for (name, sink) in sinks.each() {
         let got = sink.received();
         assert_eq!(got.len(), 2, "{name}: {got:?}");

@@ -20,6 +20,9 @@ pub fn fixture(name: &str) -> String {
 pub struct Sandbox {
     pub root: PathBuf,
     pub home: PathBuf,
+    /// This sandbox's service that is down: one URL for all its runs, as a
+    /// user's service keeps its URL (an incident belongs to its URL).
+    pub down: String,
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -32,7 +35,11 @@ impl Sandbox {
         let _ = std::fs::remove_dir_all(&root);
         let home = root.join("home");
         std::fs::create_dir_all(home.join("tmp")).expect("sandbox");
-        Sandbox { root, home }
+        Sandbox {
+            root,
+            home,
+            down: down_url(),
+        }
     }
 
     pub fn memory(&self) -> PathBuf {
@@ -57,7 +64,7 @@ impl Sandbox {
     /// off, alerts bounded to 1 s. Tests add or override keys with `.env`.
     pub fn failing_check(&self) -> Command {
         let mut cmd = self.cmd(&["check"]);
-        cmd.env("OPENCLAW_GATEWAY_URL", down_url())
+        cmd.env("OPENCLAW_GATEWAY_URL", &self.down)
             .env("HEALTH_CHECK_HTTP_TIMEOUT", "1")
             .env("HEALTH_CHECK_MAX_RETRIES", "1")
             .env("HEALTH_CHECK_RETRY_DELAY", "0.1")

@@ -335,3 +335,88 @@ fn a_fifo_at_any_of_its_files_never_hangs_a_check() {
         }
     }
 }
+
+#[test]
+fn a_restart_command_that_does_not_exist_skips_the_waits() {
+    let sb = Sandbox::new("f-notfound-fast");
+    let mut cmd = failing(&sb, "/nonexistent/openclaw gateway restart");
+    cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("HEALTH_CHECK_MAX_RETRIES", "3")
+        .env("HEALTH_CHECK_RETRY_DELAY", "30")
+        .env("HEALTH_CHECK_ESCALATION_WAIT", "300");
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    assert!(
+        r.elapsed < Duration::from_secs(10),
+        "waited {:?}",
+        r.elapsed
+    );
+    let log = sb.log();
+    assert_eq!(log.matches("PATH=").count(), 1, "{log}");
+    assert!(log.contains("the restart command cannot run"), "{log}");
+}
+
+#[test]
+fn an_incident_of_another_url_is_not_resolved_by_this_one() {
+    let sb = Sandbox::new("f-other-url");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let mut down = failing(&sb, &fixture("fail.sh"));
+    down.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+    assert_eq!(run(down, LIMIT).code, Some(1));
+    assert_eq!(sink.received().len(), 1, "the failure pages once");
+    let other = Server::start(Behaviour::Reply(200, "ok".into()));
+    let mut up = sb.cmd(&["check"]);
+    up.env("OPENCLAW_GATEWAY_URL", other.url())
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+    assert_eq!(run(up, LIMIT).code, Some(0));
+    assert_eq!(
+        sink.received().len(),
+        1,
+        "a healthy other service resolved the first one's incident"
+    );
+    assert!(
+        sb.log().contains("no longer the service watched"),
+        "{}",
+        sb.log()
+    );
+}
+
+#[test]
+fn a_run_stopped_by_ctrl_c_is_not_paged_as_a_run_that_died() {
+    let sb = Sandbox::new("f-sigint");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let pids = sb.root.join("pids");
+    let mut cmd = failing(
+        &sb,
+        &format!("{} {}", fixture("hang-with-child.sh"), pids.display()),
+    );
+    cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_RESTART_TIMEOUT", "20")
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("spawn");
+    assert!(wait_for(Duration::from_secs(10), || read_pids(&pids).len() == 2));
+    let pid = child.id().to_string();
+    Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(128 + 2));
+    for pid in read_pids(&pids) {
+        kill(pid);
+    }
+    let mut again = failing(&sb, &fixture("fail.sh"));
+    again
+        .env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+    assert_eq!(run(again, LIMIT).code, Some(1));
+    let kinds: Vec<String> = sink
+        .received()
+        .iter()
+        .map(|r| r.json()["kind"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(kinds, ["failed"], "Ctrl-C paged as a death: {kinds:?}");
+}

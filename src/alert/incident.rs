@@ -27,6 +27,29 @@ pub fn open(ctx: &mut Ctx, status: &str, reason: &str) {
     }
     incident.status = status.to_string();
     incident.reason = reason.to_string();
+    incident.url = ctx.config.shown_url.clone();
+}
+
+/// An open incident about another URL (the configuration changed since) is
+/// dropped without a message: "resolved" would be about a service that is no
+/// longer watched.
+pub fn forget_other_service(ctx: &mut Ctx) {
+    let url = &ctx.config.shown_url;
+    let Some(other) = ctx
+        .state
+        .incident
+        .as_ref()
+        .filter(|i| !i.url.is_empty() && &i.url != url)
+        .map(|i| i.url.clone())
+    else {
+        return;
+    };
+    ctx.state.incident = None;
+    ctx.log.warn(format!(
+        "the open incident was about {other}, which is no longer the service watched \
+         ({url}): closed without a message"
+    ));
+    ctx.save_state();
 }
 
 pub fn downtime(ctx: &Ctx) -> Option<Duration> {

@@ -24,6 +24,7 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
         return paused(ctx, until);
     }
     outbox::flush(ctx)?;
+    incident::forget_other_service(ctx);
     abandoned::report(ctx)?;
     let first = ctx.probe();
     ctx.record_probe(&first);

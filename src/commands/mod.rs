@@ -114,6 +114,12 @@ pub fn with_tool_dir(
         ctx.log.warn(format!(
             "interrupted by signal {sig}; stopped what was running"
         ));
+        // Stopped on purpose (Ctrl-C, a service manager's stop): not a run
+        // that vanished, so the next run pages nobody about it. The open
+        // incident stays open.
+        if ctx.state.running.take().is_some() {
+            ctx.save_state();
+        }
     }
     result
 }

@@ -97,6 +97,9 @@ struct Summary {
     repair: Option<String>,
     brake: Option<String>,
     start_failed: Option<String>,
+    /// The restart command cannot run at all (not found, not executable):
+    /// waiting and retrying cannot help.
+    cannot_run: bool,
 }
 
 impl Summary {
@@ -161,6 +164,13 @@ pub fn run(ctx: &mut Ctx, ev: &mut Evidence) -> Result<Level2> {
         }
         attempt += 1;
         let probe = restart(ctx, attempt, planned, &boot, &mut summary, ev)?;
+        if summary.cannot_run {
+            ctx.log.warn(
+                "level 2: the restart command cannot run (see above): no more attempts and no \
+                 escalation wait, since waiting cannot help; on to level 3",
+            );
+            break;
+        }
         brake::restarted(ctx, &gate);
         if probe.healthy {
             return recovered(ctx, Healed::ByRestart, attempt, started, probe, &summary);
@@ -182,14 +192,19 @@ pub fn run(ctx: &mut Ctx, ev: &mut Evidence) -> Result<Level2> {
             return recovered(ctx, Healed::ByRestart, attempt, started, probe, &summary);
         }
     }
-    if !c.escalation_wait.is_zero() {
+    let waited = if summary.cannot_run {
+        Duration::ZERO
+    } else {
+        c.escalation_wait
+    };
+    if !waited.is_zero() {
         ctx.log.act(format!(
             "level 2: waiting up to {} for the service to come back by itself (probing every {})",
             fmt_secs(c.escalation_wait),
             fmt_secs(c.poll_interval)
         ));
     }
-    let probe = wait_healthy(ctx, c.escalation_wait)?;
+    let probe = wait_healthy(ctx, waited)?;
     ctx.record_probe(&probe);
     if probe.healthy {
         return recovered(ctx, Healed::ByItself, attempt, started, probe, &summary);
@@ -208,7 +223,7 @@ pub fn run(ctx: &mut Ctx, ev: &mut Evidence) -> Result<Level2> {
     Ok(Level2::Failed {
         attempts: attempt,
         last_probe: probe,
-        summary: summary.text(c.escalation_wait),
+        summary: summary.text(waited),
     })
 }
 
@@ -228,6 +243,9 @@ fn restart(
     ));
     summary.last_restart_at = Some(ctx.clock.now());
     let done = run_command(ctx, Cmd::Restart)?;
+    if let Outcome::NotStarted(_) = done.outcome {
+        summary.cannot_run = true;
+    }
     let result = match &done.outcome {
         Outcome::TimedOut => "timeout",
         _ if done.success() => "success",
@@ -244,7 +262,12 @@ fn restart(
         shellwords::join(&c.restart_cmd),
         said(&done)
     ));
-    let (probe, failed_start) = wait_boot(ctx, boot.limit, &done)?;
+    let limit = if summary.cannot_run {
+        Duration::ZERO
+    } else {
+        boot.limit
+    };
+    let (probe, failed_start) = wait_boot(ctx, limit, &done)?;
     ctx.record_probe(&probe);
     if let Some(why) = failed_start {
         ctx.log.warn(format!("level 2: stopped waiting: {why}"));
