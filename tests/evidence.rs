@@ -145,11 +145,15 @@ fn a_service_that_boots_in_3s_is_restarted_once_once_its_boot_time_is_known() {
         4,
         "restarted more than once: {pairs:?}"
     );
-    assert!(
-        second.all().contains("the last boots took up to 3"),
-        "{}",
-        second.all()
-    );
+    // The learned boot (3 s and a little, more on a loaded machine) sets the wait.
+    let all = second.all();
+    let learned: f64 = all
+        .split("the last boots took up to ")
+        .nth(1)
+        .and_then(|rest| rest.split('s').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no learned boot in: {all}"));
+    assert!(learned >= 3.0, "{all}");
 }
 
 #[test]
@@ -224,7 +228,7 @@ fn a_service_healed_again_and_again_is_flapping_once_then_stable() {
         cmd.env("OPENCLAW_GATEWAY_URL", format!("http://127.0.0.1:{port}/"))
             .env("SELFHEAL_CONFIRM_PROBES", "0")
             .env("HEALTH_CHECK_RETRY_DELAY", "5")
-            .env("SELFHEAL_RESTART_WINDOW", "8")
+            .env("SELFHEAL_RESTART_WINDOW", "12")
             .env("SELFHEAL_RESTART_LIMIT", "0")
             .env("SELFHEAL_WEBHOOK_URL", alerts.url("/hook"))
             .env(
@@ -279,7 +283,7 @@ fn a_service_healed_again_and_again_is_flapping_once_then_stable() {
     assert_eq!(stable, 1, "{:?}", kinds(&alerts));
 }
 
-/// Lets the flapping window (8 s) pass since the last failure.
+/// Lets the flapping window (12 s) pass since the last failure.
 fn crash_free_wait(sb: &Sandbox) {
     let state =
         std::fs::read_to_string(sb.memory().join(".selfheal-state.json")).unwrap_or_default();
@@ -289,7 +293,7 @@ fn crash_free_wait(sb: &Sandbox) {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
-    let left = (last + 9 - now).max(0) as u64;
+    let left = (last + 13 - now).max(0) as u64;
     std::thread::sleep(Duration::from_secs(left));
 }
 

@@ -420,3 +420,28 @@ fn a_run_stopped_by_ctrl_c_is_not_paged_as_a_run_that_died() {
         .collect();
     assert_eq!(kinds, ["failed"], "Ctrl-C paged as a death: {kinds:?}");
 }
+
+#[test]
+fn an_outage_that_began_before_any_channel_pages_once_one_is_added() {
+    let sb = Sandbox::new("f-late-channel");
+    let mut nobody = failing(&sb, &fixture("fail.sh"));
+    nobody.env("SELFHEAL_CONFIRM_PROBES", "0");
+    assert_eq!(run(nobody, LIMIT).code, Some(1));
+    assert!(sb.log().contains("nobody was told"), "{}", sb.log());
+    let sink = Sink::start(vec![Answer::ok()]);
+    let mut told = failing(&sb, &fixture("fail.sh"));
+    told.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+    assert_eq!(run(told, LIMIT).code, Some(1));
+    let kinds: Vec<String> = sink
+        .received()
+        .iter()
+        .map(|r| r.json()["kind"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(kinds, ["failed"], "the added channel was not paged");
+    assert!(
+        sb.log().contains("alert [failed] to webhook (") && sb.log().contains("): delivered"),
+        "{}",
+        sb.log()
+    );
+}

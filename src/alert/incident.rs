@@ -67,6 +67,12 @@ pub fn alert_once(ctx: &mut Ctx, kind: Kind, facts: &Facts) -> Result<bool> {
         ));
         return Ok(false);
     }
+    if channels::configured(ctx.config).is_empty() {
+        // Nobody can be told: not marked, so that the page goes out on the
+        // first run after a channel is configured.
+        outbox::send(ctx, kind, facts, Spool::Outbox)?;
+        return Ok(false);
+    }
     incident.alerted.push(kind);
     incident.last_alert = Some(unix_now());
     ctx.save_state();

@@ -47,7 +47,7 @@ pub fn send(ctx: &mut Ctx, kind: Kind, facts: &Facts, spool: Spool) -> Result<Su
     let mut summary = Summary::default();
     if channels.is_empty() {
         let line = format!(
-            "alert {}: no channel configured ({}): nobody was told",
+            "alert [{}]: no channel configured ({}): nobody was told",
             msg.kind.key(),
             channels::KEYS_HINT
         );
@@ -107,15 +107,17 @@ fn account(
     if ctx.mode == Mode::DryRun {
         return;
     }
+    // `alert [failed] to ntfy (…): delivered`: the kind in brackets, so that
+    // "failed" never reads as the outcome.
     let head = format!(
-        "alert {} to {} ({})",
+        "alert [{}] to {} ({})",
         msg.kind.key(),
         channel.name(),
         channel.shown_endpoint(ctx.config)
     );
     let result = match outcome {
         Delivery::Sent => {
-            ctx.log.act(format!("{head}: sent"));
+            ctx.log.act(format!("{head}: delivered"));
             "sent"
         }
         Delivery::Retryable(why) if queued => {
