@@ -21,6 +21,9 @@ pub enum Error {
         source: String,
         reason: String,
     },
+    /// The command needs something that is not configured (a channel for
+    /// `notify`, an agent for `recover`): exit 2, the message says what to set.
+    Setup(String),
     /// The env file cannot be parsed: exit 2.
     EnvFile {
         path: PathBuf,
@@ -44,7 +47,7 @@ impl Error {
     /// The process exit status for this error (README "Exit codes").
     pub fn code(&self) -> u8 {
         match self {
-            Error::Usage(_) | Error::Config { .. } | Error::EnvFile { .. } => 2,
+            Error::Usage(_) | Error::Setup(_) | Error::Config { .. } | Error::EnvFile { .. } => 2,
             Error::Io { .. } | Error::Unsafe { .. } => 3,
             Error::Interrupted(sig) => 128u8.saturating_add(u8::try_from(*sig).unwrap_or(0)),
         }
@@ -72,6 +75,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Usage(msg) => write!(f, "{msg} (see `selfheal --help`)"),
+            Error::Setup(msg) => f.write_str(msg),
             Error::Config {
                 key,
                 value,

@@ -505,6 +505,19 @@ fn the_final_alert_has_every_step_with_its_last_output_line() {
         .env("SELFHEAL_WEBHOOK_URL", alerts.url("/hook"));
     let r = run(cmd, LIMIT);
     assert_eq!(r.code, Some(1), "{}", r.all());
+    let commands = alerts.received()[0].json()["commands"].clone();
+    assert_eq!(
+        commands
+            .as_array()
+            .and_then(|c| c.last())
+            .and_then(|c| c.as_str()),
+        Some("selfheal probe"),
+        "{commands}"
+    );
+    assert!(
+        !commands.to_string().contains("Try:"),
+        "a heading in the commands: {commands}"
+    );
     let text = texts(&alerts).join("\n");
     for needle in [
         "2 restart attempt(s), the last exited 3",

@@ -316,3 +316,42 @@ fn doctor_with_a_good_configuration_reports_only_true_problems() {
     );
     assert!(sink.received().is_empty(), "doctor sent something");
 }
+
+#[test]
+fn messages_say_what_they_mean() {
+    let sb = Sandbox::new("words");
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let mut probe = sb.cmd(&["probe"]);
+    probe.env("OPENCLAW_GATEWAY_URL", srv.url());
+    let r = run(probe, LIMIT);
+    assert!(
+        r.stdout.starts_with("healthy: HTTP 200 in "),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("status 200"), "{}", r.stdout);
+    let stats = run(sb.cmd(&["stats", "--days", "1"]), LIMIT);
+    assert!(stats.stdout.contains("the last day"), "{}", stats.stdout);
+    assert!(!stats.stdout.contains("mean -"), "{}", stats.stdout);
+    let mut recover = sb.cmd(&["recover"]);
+    recover
+        .env("OPENCLAW_GATEWAY_URL", down_url())
+        .env("SELFHEAL_AGENT_CMD", "");
+    let r = run(recover, LIMIT);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("level 3 is disabled"), "{}", r.stderr);
+    assert!(
+        !r.stderr.contains("invalid SELFHEAL_AGENT_CMD"),
+        "{}",
+        r.stderr
+    );
+    let notify = run(sb.cmd(&["notify", "hello"]), LIMIT);
+    assert_eq!(notify.code, Some(2));
+    assert!(!notify.stderr.contains("--help"), "{}", notify.stderr);
+    let rotate = run(sb.cmd(&["rotate"]), LIMIT);
+    assert!(
+        rotate.stdout.contains("nothing to delete"),
+        "{}",
+        rotate.all()
+    );
+}

@@ -178,7 +178,8 @@ pub fn payload(channel: Channel, config: &Config, msg: &Message, host: &str) -> 
             "title": msg.title,
             "text": msg.plain(),
             "lines": msg.lines,
-            "commands": msg.commands,
+            // The commands alone; the first entry is the heading ("Try:").
+            "commands": msg.commands.get(1..).unwrap_or_default(),
             "timestamp": crate::sys::clock::unix_now(),
         })),
     }

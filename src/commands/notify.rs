@@ -12,8 +12,9 @@ use crate::sys::log;
 
 pub fn run(ctx: &mut Ctx, severity: Severity, message: &str) -> Result<Verdict> {
     if channels::configured(ctx.config).is_empty() {
-        return Err(Error::Usage(format!(
-            "notify: no alert channel is configured; set {KEYS_HINT}"
+        return Err(Error::Setup(format!(
+            "notify: no alert channel is configured; set {KEYS_HINT} \
+             (README \"Configuration\", contrib/selfheal.env.example)"
         )));
     }
     let facts = Facts {

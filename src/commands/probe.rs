@@ -26,9 +26,12 @@ pub fn run(config: &Config, format: Format) -> Result<Verdict> {
             });
             format!("{value}\n")
         }
+        // Healthy: the reason already is the status ("HTTP 200").
+        Format::Text if p.healthy => {
+            format!("healthy: {} in {} ms ({url})\n", p.reason, p.latency_ms())
+        }
         Format::Text => format!(
-            "{}: {} (status {}, {} ms, {url})\n",
-            if p.healthy { "healthy" } else { "unhealthy" },
+            "unhealthy: {} (status {}, {} ms, {url})\n",
             p.reason,
             p.status_text(),
             p.latency_ms()

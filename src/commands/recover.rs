@@ -21,11 +21,10 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     }
     let c = ctx.config;
     if c.agent_cmd.is_empty() {
-        return Err(Error::config(
-            "SELFHEAL_AGENT_CMD",
-            "",
-            "configuration",
-            "is empty: level 3 is disabled",
+        return Err(Error::Setup(
+            "recover: level 3 is disabled (SELFHEAL_AGENT_CMD is empty); set it to the \
+             agent's command, e.g. SELFHEAL_AGENT_CMD=claude"
+                .into(),
         ));
     }
     if ctx.mode == Mode::DryRun {

@@ -15,7 +15,10 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     let old = rotate::candidates(&c.memory_dir, c.log_retention_days, SystemTime::now())?;
     let n = delete(ctx, &old);
     if ctx.mode == Mode::Real && n == 0 {
-        ctx.log.debug("rotation: nothing to delete");
+        ctx.log.info(format!(
+            "rotation: nothing to delete (no log of this tool older than {} days)",
+            c.log_retention_days
+        ));
     }
     Ok(Verdict::Ok)
 }

@@ -218,10 +218,14 @@ pub fn render(s: &Stats) -> String {
     };
     let pct = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p}%"));
     let secs = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p} s"));
-    let period = if s.days == 0 {
-        "all time".to_string()
-    } else {
-        format!("last {} days", s.days)
+    let period = match s.days {
+        0 => "all time".to_string(),
+        1 => "the last day".to_string(),
+        n => format!("last {n} days"),
+    };
+    let level3 = match s.level3_mean_seconds {
+        Some(_) => format!("{} (mean {})", map(&s.level3), secs(s.level3_mean_seconds)),
+        None => map(&s.level3),
     };
     let last = match (s.last_incident, &s.last_incident_result) {
         (Some(t), Some(r)) => format!("{} ({r})", crate::sys::log::stamp(local(t))),
@@ -232,7 +236,7 @@ pub fn render(s: &Stats) -> String {
          checks:              {} ({} healthy, {} unhealthy), healthy {}\n\
          restarts:            {}\n\
          recovery:            {}\n\
-         level 3:             {} (mean {})\n\
+         level 3:             {level3}\n\
          autonomous recovery: {} of unhealthy runs\n\
          mean time to recovery: {} over {} incident(s)\n\
          alerts:              {}\n\
@@ -246,8 +250,6 @@ pub fn render(s: &Stats) -> String {
         pct(s.healthy_percent),
         map(&s.restarts),
         map(&s.recovery),
-        map(&s.level3),
-        secs(s.level3_mean_seconds),
         pct(s.autonomous_percent),
         secs(s.mttr_seconds),
         s.incidents,
