@@ -23,6 +23,11 @@ struct Scene {
 
 impl Scene {
     fn new(name: &str) -> Scene {
+        require_tool("tmux", "apt-get install tmux / brew install tmux");
+        require_tool(
+            "python3",
+            "apt-get install python3 (the fake agent is a Python script)",
+        );
         let sb = Sandbox::new(name);
         std::fs::create_dir_all(sb.root.join("work")).expect("workdir");
         Scene {

@@ -620,6 +620,7 @@ fn the_seeds_jq_query_counts_each_incident_once() {
     );
 
     let query = r#"[.[] | select(.metric=="recovery")] | group_by(.result) | map({result: .[0].result, count: length})"#;
+    require_tool("jq", "apt-get install jq / brew install jq");
     let out = std::process::Command::new("jq")
         .args(["-s", "-c", query])
         .arg(sb.memory().join(".healthcheck-metrics.json"))

@@ -215,6 +215,7 @@ fn bad_options_are_refused() {
 /// A release tarball like `make dist`'s, made from the test binary, with its
 /// SHA256SUMS beside it.
 fn release(sb: &Sandbox) -> std::path::PathBuf {
+    require_tool("sha256sum", "apt-get install coreutils");
     let root = env!("CARGO_MANIFEST_DIR");
     let name = "selfheal-0.0.0-test";
     let dir = sb.root.join("dist").join(name);

@@ -43,6 +43,7 @@ fn stats_match_the_seeds_jq_query_and_skip_garbage() {
     assert_eq!(r.code, Some(0), "{}", r.all());
     let s: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
     let query = r#"[.[] | select(.metric=="recovery")] | group_by(.result) | map({key: .[0].result, value: length}) | from_entries"#;
+    require_tool("jq", "apt-get install jq / brew install jq");
     let out = Command::new("jq")
         .args(["-s", "-c", query])
         .arg(&clean)

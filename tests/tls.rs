@@ -9,6 +9,7 @@ use std::time::Duration;
 const LIMIT: Duration = Duration::from_secs(30);
 
 fn openssl(dir: &Path, args: &[&str]) {
+    require_tool("openssl", "apt-get install openssl");
     let out = Command::new("openssl")
         .args(args)
         .current_dir(dir)
@@ -94,6 +95,7 @@ fn tls_server(dir: &Path) -> Tls {
         ],
     );
     let portfile = dir.join("port");
+    require_tool("python3", "apt-get install python3");
     let child = Command::new(fixture("tls-server.py"))
         .args(["leaf.pem", "leaf.key"])
         .arg(&portfile)
