@@ -50,9 +50,56 @@ pub fn between(then: i64, now: i64) -> Duration {
     Duration::from_secs(u64::try_from(now.saturating_sub(then)).unwrap_or(0))
 }
 
+/// The candidate closest to `word` by edit distance, if it is within `max`
+/// (for "did you mean").
+pub fn closest<'a>(
+    word: &str,
+    candidates: impl Iterator<Item = &'a str>,
+    max: usize,
+) -> Option<&'a str> {
+    candidates
+        .map(|c| (distance(word, c), c))
+        .filter(|(d, _)| *d <= max)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance, by bytes (keys and commands are ASCII).
+fn distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn suggestions_within_reach() {
+        let keys = ["HEALTH_CHECK_HTTP_TIMEOUT", "HEALTH_CHECK_MAX_RETRIES"];
+        assert_eq!(
+            closest("HEALTH_CHECK_TIMEOUT", keys.into_iter(), 5),
+            Some("HEALTH_CHECK_HTTP_TIMEOUT")
+        );
+        assert_eq!(
+            closest("chek", ["check", "probe"].into_iter(), 2),
+            Some("check")
+        );
+        assert_eq!(
+            closest("frobnicate", ["check", "probe"].into_iter(), 2),
+            None
+        );
+    }
 
     fn secs(n: u64) -> Duration {
         Duration::from_secs(n)

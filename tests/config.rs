@@ -307,3 +307,33 @@ fn the_env_example_names_every_key_and_its_uncommented_form_is_valid() {
     let r = run(sb.cmd(&["--dry-run", "check"]), LIMIT);
     assert_ne!(r.code, Some(2), "{}", r.all());
 }
+
+#[test]
+fn typos_of_our_keys_commands_and_flags_say_did_you_mean() {
+    let sb = Sandbox::new("typos");
+    sb.env_file(
+        "HEALTH_CHECK_TIMEOUT=abc\nOPENAI_API_KEY=sk-not-ours\nSELFHEAL_POLL_INTERVALL=1\n",
+    );
+    let mut doctor = sb.cmd(&["doctor"]);
+    doctor.env("OPENCLAW_GATEWAY_URL", down_url());
+    let r = run(doctor, LIMIT);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    for needle in [
+        "✗ configuration: ",
+        "unknown key HEALTH_CHECK_TIMEOUT (did you mean HEALTH_CHECK_HTTP_TIMEOUT?)",
+        "unknown key SELFHEAL_POLL_INTERVALL (did you mean SELFHEAL_POLL_INTERVAL?)",
+    ] {
+        assert!(r.stdout.contains(needle), "{needle} not in {}", r.stdout);
+    }
+    assert!(
+        !r.stdout.contains("OPENAI_API_KEY"),
+        "another program's key: {}",
+        r.stdout
+    );
+    let r = run(sb.cmd(&["chek"]), LIMIT);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("did you mean check?"), "{}", r.stderr);
+    let r = run(sb.cmd(&["probe", "--jsno"]), LIMIT);
+    assert_eq!(r.code, Some(2));
+    assert!(r.stderr.contains("did you mean --json?"), "{}", r.stderr);
+}

@@ -116,7 +116,13 @@ impl FromStr for Name {
             .iter()
             .find(|(_, name, _)| *name == s)
             .map(|(n, _, _)| *n)
-            .ok_or_else(|| Error::Usage(format!("unknown command {s:?}")))
+            .ok_or_else(|| {
+                let near = crate::fmt::closest(s, NAMES.iter().map(|(_, n, _)| *n), 2);
+                Error::Usage(match near {
+                    Some(n) => format!("unknown command {s:?} (did you mean {n}?)"),
+                    None => format!("unknown command {s:?}"),
+                })
+            })
     }
 }
 
@@ -179,9 +185,17 @@ impl Line {
             lexopt::Arg::Long(l) => *long == l,
             lexopt::Arg::Value(_) => false,
         });
-        match known {
-            Some((_, long)) => Ok(Some(Arg::Opt(long))),
-            None => Err(usage(arg.unexpected())),
+        let near = match arg {
+            lexopt::Arg::Long(l) => crate::fmt::closest(l, OPTIONS.iter().map(|(_, l)| *l), 2),
+            _ => None,
+        };
+        match (known, near) {
+            (Some((_, long)), _) => Ok(Some(Arg::Opt(long))),
+            (None, Some(n)) => Err(Error::Usage(format!(
+                "{} (did you mean --{n}?)",
+                arg.unexpected()
+            ))),
+            (None, None) => Err(usage(arg.unexpected())),
         }
     }
 

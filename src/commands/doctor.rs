@@ -99,7 +99,16 @@ fn configuration(c: &Config) -> Vec<Check> {
     };
     let mut checks = vec![ok("configuration", format!("valid; env file: {env_file}"))];
     for w in &c.warnings {
-        checks.push(info("configuration", w.clone()));
+        // A misspelt key is a setting that silently does not apply.
+        checks.push(if w.contains("unknown key") {
+            fail(
+                "configuration",
+                w.clone(),
+                "correct the key's name: selfheal ignores it as written",
+            )
+        } else {
+            info("configuration", w.clone())
+        });
     }
     if let Some(p) = &c.env_file {
         let mode = std::fs::metadata(p)

@@ -301,8 +301,8 @@ pub fn load(sources: &Sources) -> Result<Config> {
         }
     }
     for key in sources.env.keys() {
-        if key.starts_with("SELFHEAL_") && key != CONFIG_FILE_KEY && !is_known(key) {
-            warnings.push(format!("unknown key {key} in the environment (typo?)"));
+        if let Some(hint) = typo(key) {
+            warnings.push(format!("unknown key {key} in the environment{hint}"));
         }
     }
 
@@ -320,6 +320,37 @@ pub fn load(sources: &Sources) -> Result<Config> {
     config.env_file = env_file;
     config.warnings = warnings;
     Ok(config)
+}
+
+/// The key families of selfheal and the old scripts: an unknown key in one
+/// of them is a typo, not another program's key.
+const FAMILIES: [&str; 5] = [
+    "SELFHEAL_",
+    "HEALTH_CHECK_",
+    "EMERGENCY_",
+    "CLAUDE_",
+    "OPENCLAW_GATEWAY_",
+];
+
+/// For an unknown key that looks like one of ours (in our families, or
+/// within two edits of a key): ` (did you mean K?)` or ` (typo?)`.
+/// `None` for another program's key (the env file is OpenClaw's too).
+fn typo(key: &str) -> Option<String> {
+    if is_known(key) || key == CONFIG_FILE_KEY {
+        return None;
+    }
+    let keys = || KEYS.iter().map(|(k, _)| *k);
+    let near = crate::fmt::closest(key, keys(), 2);
+    let family = FAMILIES.iter().any(|f| key.starts_with(f));
+    if !family && near.is_none() {
+        return None;
+    }
+    Some(
+        match near.or_else(|| crate::fmt::closest(key, keys(), key.len() / 3)) {
+            Some(k) => format!(" (did you mean {k}?)"),
+            None => " (typo?)".to_string(),
+        },
+    )
 }
 
 fn is_known(key: &str) -> bool {
@@ -424,9 +455,9 @@ fn read_env_file(
                 value: entry.value,
                 source: format!("{}:{}", path.display(), entry.line),
             };
-        } else if entry.key.starts_with("SELFHEAL_") && entry.key != CONFIG_FILE_KEY {
+        } else if let Some(hint) = typo(&entry.key) {
             warnings.push(format!(
-                "{}:{}: unknown key {} (typo?)",
+                "{}:{}: unknown key {}{hint}",
                 path.display(),
                 entry.line,
                 entry.key
