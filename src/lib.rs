@@ -78,6 +78,7 @@ pub fn run(cli: Cli) -> Result<Verdict> {
         Command::Resume => commands::pause::resume(g, c),
         Command::Doctor { format } => Ok(commands::doctor::run(c, format)),
         Command::Why => Ok(commands::why::run(c)),
+        Command::Status { format } => Ok(commands::status::run(c, format)),
         Command::Rotate => with_tool_dir(g, c, Locking::Exclusive, &mut commands::rotate::run),
     }
 }

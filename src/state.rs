@@ -263,6 +263,12 @@ pub fn clear_pause(dir: &Path) -> std::io::Result<bool> {
     }
 }
 
+/// The state as it is, for reading only (`status`): nothing is moved aside.
+pub fn peek(dir: &Path) -> Option<State> {
+    let bytes = read_capped(&path(dir)).ok().flatten()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 pub fn save(dir: &Path, state: &State) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(state).unwrap_or_default();
     bytes.push(b'\n');

@@ -356,3 +356,53 @@ fn messages_say_what_they_mean() {
         rotate.all()
     );
 }
+
+#[test]
+fn status_says_what_is_going_on_and_doctor_flags_a_long_pause() {
+    let sb = Sandbox::new("status");
+    let r = run(sb.cmd(&["status"]), LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(
+        r.stdout.contains("last check:   none recorded yet"),
+        "{}",
+        r.stdout
+    );
+    assert!(!sb.memory().exists(), "status wrote something");
+    // An incident in progress, then a pause of 3 days.
+    let sink = Sink::start(vec![Answer::ok()]);
+    let mut down = sb.failing_check();
+    down.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_RESTART_CMD", fixture("fail.sh"))
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+    assert_eq!(run(down, LIMIT).code, Some(1));
+    assert_eq!(run(sb.cmd(&["pause", "3d"]), LIMIT).code, Some(0));
+    let mut status = sb.cmd(&["status", "--json"]);
+    status.env("OPENCLAW_GATEWAY_URL", &sb.down);
+    let r = run(status, LIMIT);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert!(
+        v["last_check"]
+            .as_str()
+            .is_some_and(|s| s.ends_with("no answer")),
+        "{v}"
+    );
+    let incident = v["incident"].as_str().unwrap_or("");
+    assert!(
+        incident.contains("open since") && incident.contains("sent: failed"),
+        "{v}"
+    );
+    assert!(
+        v["paused_until"]
+            .as_str()
+            .is_some_and(|p| p.contains("from now")),
+        "{v}"
+    );
+    let mut doctor = sb.cmd(&["doctor"]);
+    doctor.env("OPENCLAW_GATEWAY_URL", &sb.down);
+    let r = run(doctor, LIMIT);
+    assert!(
+        r.stdout.contains("✗ maintenance: paused for"),
+        "{}",
+        r.stdout
+    );
+}

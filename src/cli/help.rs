@@ -24,6 +24,8 @@ Commands:
   pause DURATION   maintenance window (e.g. 30m, 2h): probe and record only,
                    no healing, no alerts
   resume           end the maintenance window
+  status [--json]  what selfheal is doing: last check, open incident, pause,
+                   scheduler, heartbeat, queued alerts (read-only)
   why              the evidence: for an unhealthy service gathered now, else
                    the last incident's (the first command to run when paged)
   doctor [--json]  check configuration, dependencies, permissions, scheduler;
@@ -199,4 +201,16 @@ and redacted. Healthy: prints the last incident file
 (incident-YYYYMMDD-HHMMSS.md in OPENCLAW_MEMORY_DIR), which `check` writes at
 every confirmed failure. Writes nothing and takes no lock.
 Exit status: 0 healthy, 1 unhealthy.
+";
+
+pub const HELP_STATUS: &str = "\
+selfheal status — what selfheal is doing for the service now.
+
+Usage: selfheal [GLOBAL OPTIONS] status [--json]
+
+The service (URL redacted); the last check and its result (from the
+metrics); the open incident: since when, why, which alerts went out, a run in
+progress; a maintenance window in force and until when; the scheduler; the
+heartbeat; alerts waiting in the outbox. Read-only: probes nothing, takes no
+lock. Exit status: 0.
 ";

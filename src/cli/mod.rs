@@ -57,6 +57,7 @@ pub enum Command {
     Resume,
     Doctor { format: Format },
     Why,
+    Status { format: Format },
 }
 
 /// What to do: run a command, or print something and exit 0.
@@ -92,9 +93,10 @@ enum Name {
     Resume,
     Doctor,
     Why,
+    Status,
 }
 
-const NAMES: [(Name, &str, &str); 11] = [
+const NAMES: [(Name, &str, &str); 12] = [
     (Name::Check, "check", help::HELP_CHECK),
     (Name::Probe, "probe", help::HELP_PROBE),
     (Name::Rotate, "rotate", help::HELP_ROTATE),
@@ -106,6 +108,7 @@ const NAMES: [(Name, &str, &str); 11] = [
     (Name::Resume, "resume", help::HELP_PAUSE),
     (Name::Doctor, "doctor", help::HELP_DOCTOR),
     (Name::Why, "why", help::HELP_WHY),
+    (Name::Status, "status", help::HELP_STATUS),
 ];
 
 impl FromStr for Name {
@@ -274,6 +277,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
         Name::Why => line.globals_only().map(|()| Some(Command::Why)),
         Name::Probe => json(&mut line).map(|format| Some(Command::Probe { format })),
         Name::Doctor => json(&mut line).map(|format| Some(Command::Doctor { format })),
+        Name::Status => json(&mut line).map(|format| Some(Command::Status { format })),
         Name::Stats => stats(&mut line).map(Some),
         Name::Notify => notify(&mut line),
         Name::Pause => pause(&mut line),

@@ -77,6 +77,7 @@ pub fn run(config: &Config, format: Format) -> Verdict {
 pub fn checks(c: &Config) -> Vec<Check> {
     let mut checks = configuration(c);
     checks.push(tool_dir(c));
+    checks.extend(pause(c));
     checks.push(command_check(
         "restart command",
         &c.restart_cmd,
@@ -125,6 +126,26 @@ fn configuration(c: &Config) -> Vec<Check> {
         });
     }
     checks
+}
+
+/// A maintenance window in force; a forgotten long one is a problem.
+fn pause(c: &Config) -> Option<Check> {
+    let now = crate::sys::clock::unix_now();
+    let until = crate::state::paused_until(&c.memory_dir).filter(|&u| u > now)?;
+    let left = crate::fmt::between(now, until);
+    let detail = format!(
+        "paused for {} more: no healing, no alerts until then",
+        fmt_secs(left)
+    );
+    Some(if left > Duration::from_secs(86400) {
+        fail(
+            "maintenance",
+            detail,
+            "selfheal resume (if the work is done)",
+        )
+    } else {
+        info("maintenance", detail)
+    })
 }
 
 /// What acting on evidence is set to: confirmation, the brake, boot waits.
@@ -333,7 +354,7 @@ const LAUNCH_AGENT: &str = "com.openclaw.healthcheck";
 const LAUNCH_AGENT_FIX: &str =
     "./install.sh (or launchctl load ~/Library/LaunchAgents/com.openclaw.healthcheck.plist)";
 
-fn scheduler() -> Check {
+pub fn scheduler() -> Check {
     let name = "scheduler";
     if cfg!(target_os = "macos") {
         return match process::output(&["launchctl", "list", LAUNCH_AGENT], QUERY_TIMEOUT) {

@@ -14,6 +14,7 @@ pub mod probe;
 pub mod recover;
 pub mod rotate;
 pub mod stats;
+pub mod status;
 pub mod why;
 
 use crate::cli::Global;

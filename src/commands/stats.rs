@@ -228,7 +228,10 @@ pub fn render(s: &Stats) -> String {
         None => map(&s.level3),
     };
     let last = match (s.last_incident, &s.last_incident_result) {
-        (Some(t), Some(r)) => format!("{} ({r})", crate::sys::log::stamp(local(t))),
+        (Some(t), Some(r)) => format!(
+            "{} ({r})",
+            crate::sys::log::stamp(crate::sys::clock::local_at(t))
+        ),
         _ => "none".into(),
     };
     format!(
@@ -261,13 +264,6 @@ pub fn render(s: &Stats) -> String {
         s.lines,
         s.malformed,
     )
-}
-
-fn local(unix: i64) -> time::OffsetDateTime {
-    let utc =
-        time::OffsetDateTime::from_unix_timestamp(unix).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    let now = crate::sys::clock::local_now();
-    utc.to_offset(now.offset())
 }
 
 #[cfg(test)]

@@ -85,6 +85,12 @@ pub fn local_now() -> OffsetDateTime {
     now.to_offset(local_offset(now.unix_timestamp()))
 }
 
+/// A unix time read from a file, in local time (the epoch when out of range).
+pub fn local_at(unix: i64) -> OffsetDateTime {
+    let utc = OffsetDateTime::from_unix_timestamp(unix).unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    utc.to_offset(local_offset(utc.unix_timestamp()))
+}
+
 // libc marks musl's time_t deprecated (a 32/64-bit note); on 64-bit targets it is i64.
 #[allow(deprecated)]
 fn local_offset(unix: i64) -> UtcOffset {

@@ -97,15 +97,7 @@ pub fn append(dir: &Path, file: &str, metric: &Metric) -> Result<()> {
 /// `TAIL` bytes of `file`, oldest first. Malformed lines are skipped; a
 /// missing file has none. Bounded: one read of at most `TAIL` bytes.
 pub fn recent(dir: &Path, file: &str, metric: &str, result: &str, n: usize) -> Vec<f64> {
-    use std::io::{Read, Seek, SeekFrom};
-    const TAIL: u64 = 256 * 1024;
-    let Ok(mut f) = files::open_read(&dir.join(file)) else {
-        return Vec::new();
-    };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let _ = f.seek(SeekFrom::Start(len.saturating_sub(TAIL)));
-    let mut bytes = Vec::new();
-    let _ = f.take(TAIL).read_to_end(&mut bytes);
+    let bytes = tail(dir, file);
     let mut found: Vec<f64> = bytes
         .split(|&b| b == b'\n')
         .filter_map(parse_line)
@@ -115,6 +107,31 @@ pub fn recent(dir: &Path, file: &str, metric: &str, result: &str, n: usize) -> V
     let from = found.len().saturating_sub(n);
     found.drain(..from);
     found
+}
+
+/// The last `TAIL` bytes of a metrics file (empty when it cannot be read).
+fn tail(dir: &Path, file: &str) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL: u64 = 256 * 1024;
+    let Ok(mut f) = files::open_read(&dir.join(file)) else {
+        return Vec::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(TAIL)));
+    let mut bytes = Vec::new();
+    let _ = f.take(TAIL).read_to_end(&mut bytes);
+    bytes
+}
+
+/// The time and result of the last `metric` line near the end of `file`.
+pub fn last(dir: &Path, file: &str, metric: &str) -> Option<(i64, String)> {
+    let bytes = tail(dir, file);
+    bytes
+        .split(|&b| b == b'\n')
+        .rev()
+        .filter_map(parse_line)
+        .find(|l| l.metric == metric)
+        .map(|l| (l.timestamp, l.result.into_owned()))
 }
 
 /// One metrics line as read back (`stats`, boot times).

@@ -1,0 +1,128 @@
+//! `selfheal status` (like `monit status`): what selfheal is doing for the
+//! service right now — the last check and its result, the open incident (how
+//! long, who was paged, a run in progress), a maintenance window in force,
+//! the scheduler, the heartbeat, queued alerts. Read-only: it probes nothing,
+//! takes no lock and moves no file (a corrupt state is only reported).
+
+use serde::Serialize;
+
+use super::doctor::{self, Status as Mark};
+use super::Verdict;
+use crate::cli::Format;
+use crate::config::Config;
+use crate::fmt::{between, fmt_secs};
+use crate::state;
+use crate::sys::clock::{local_at, unix_now};
+use crate::sys::log::{self, stamp};
+use crate::sys::metrics::{self, HEALTH_FILE};
+
+#[derive(Debug, Serialize)]
+struct Report {
+    service: String,
+    /// `2026-11-24 17:30:01, HTTP 200` from the metrics, or none yet.
+    last_check: Option<String>,
+    last_check_unix: Option<i64>,
+    incident: Option<String>,
+    paused_until: Option<String>,
+    scheduler: String,
+    scheduler_ok: bool,
+    heartbeat: Option<String>,
+    queued_alerts: usize,
+}
+
+pub fn run(config: &Config, format: Format) -> Verdict {
+    let r = report(config);
+    let text = match format {
+        Format::Json => format!("{}\n", serde_json::to_string(&r).unwrap_or_default()),
+        Format::Text => render(&r),
+    };
+    log::print(&text);
+    Verdict::Ok
+}
+
+fn report(c: &Config) -> Report {
+    let dir = &c.memory_dir;
+    let now = unix_now();
+    let last = metrics::last(dir, HEALTH_FILE, "http_check");
+    let state = state::peek(dir).unwrap_or_default();
+    let incident = state.incident.as_ref().map(|i| {
+        let mut s = format!(
+            "open since {} ({}): {} (status {})",
+            stamp(local_at(i.started)),
+            fmt_secs(between(i.started, now)),
+            i.reason,
+            i.status
+        );
+        let paged: Vec<&str> = i.alerted.iter().map(|k| k.key()).collect();
+        s.push_str(&match paged.is_empty() {
+            true => "; nobody paged yet".to_string(),
+            false => format!("; sent: {}", paged.join(", ")),
+        });
+        if let Some(r) = &state.running {
+            s.push_str(&format!(
+                "; a run (pid {}) is in {} since {}",
+                r.pid,
+                r.step.as_str(),
+                stamp(local_at(r.since))
+            ));
+        }
+        s
+    });
+    let paused = state::paused_until(dir).filter(|&u| u > now).map(|u| {
+        format!(
+            "{} ({} from now)",
+            stamp(local_at(u)),
+            fmt_secs(between(now, u))
+        )
+    });
+    let scheduler = doctor::scheduler();
+    Report {
+        service: c.shown_url.clone(),
+        last_check: last.as_ref().map(|(t, result)| {
+            let result = match result.as_str() {
+                "000" => "no answer".to_string(),
+                s => format!("HTTP {s}"),
+            };
+            format!("{}, {result}", stamp(local_at(*t)))
+        }),
+        last_check_unix: last.map(|(t, _)| t),
+        incident,
+        paused_until: paused,
+        scheduler_ok: scheduler.status == Mark::Ok,
+        scheduler: scheduler.detail,
+        heartbeat: c
+            .heartbeat_url
+            .as_ref()
+            .map(|u| crate::sys::redact::secret_url(u.expose())),
+        queued_alerts: state.outbox.len(),
+    }
+}
+
+fn render(r: &Report) -> String {
+    let or = |v: &Option<String>, none: &str| v.clone().unwrap_or_else(|| none.to_string());
+    format!(
+        "selfheal status\n\
+         service:      {}\n\
+         last check:   {}\n\
+         incident:     {}\n\
+         maintenance:  {}\n\
+         scheduler:    {}{}\n\
+         heartbeat:    {}\n\
+         queued alerts: {}\n",
+        r.service,
+        or(&r.last_check, "none recorded yet"),
+        or(&r.incident, "none"),
+        or(
+            &r.paused_until.as_ref().map(|u| format!("paused until {u}")),
+            "none"
+        ),
+        r.scheduler,
+        if r.scheduler_ok {
+            ""
+        } else {
+            " (✗: see `selfheal doctor`)"
+        },
+        or(&r.heartbeat, "not configured"),
+        r.queued_alerts,
+    )
+}
