@@ -445,3 +445,42 @@ fn an_outage_that_began_before_any_channel_pages_once_one_is_added() {
         sb.log()
     );
 }
+
+#[test]
+fn credentials_in_the_service_url_never_leave() {
+    let sb = Sandbox::new("f-url-creds");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let port = sb
+        .down
+        .rsplit(':')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/');
+    let url = format!("http://admin:PassW0rd-9@127.0.0.1:{port}/health?token=TOKEN-123456");
+    let mut cmd = failing(&sb, &format!("{} {url}", fixture("echo-fail.sh")));
+    cmd.env("OPENCLAW_GATEWAY_URL", &url)
+        .env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    let mut all = r.all();
+    all.push_str(&sb.log());
+    for e in std::fs::read_dir(sb.memory()).expect("dir").flatten() {
+        all.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+    }
+    for req in sink.received() {
+        all.push_str(&req.text());
+    }
+    assert!(sink.received().len() == 1, "the alert went out");
+    for args in [&["--dry-run", "check"][..], &["doctor"]] {
+        let mut cmd = sb.cmd(args);
+        cmd.env("OPENCLAW_GATEWAY_URL", &url).env(
+            "SELFHEAL_RESTART_CMD",
+            format!("{} {url}", fixture("echo-fail.sh")),
+        );
+        all.push_str(&run(cmd, LIMIT).all());
+    }
+    for secret in ["PassW0rd-9", "TOKEN-123456"] {
+        assert!(!all.contains(secret), "{secret} leaked:\n{all}");
+    }
+}

@@ -42,7 +42,14 @@ pub enum Spool {
 /// Sends a message to every configured channel; what fails for a reason
 /// that may pass goes to the outbox when `spool` says so.
 pub fn send(ctx: &mut Ctx, kind: Kind, facts: &Facts, spool: Spool) -> Result<Summary> {
-    let msg = render(kind, facts, ctx.config.lang);
+    let mut msg = render(kind, facts, ctx.config.lang);
+    // Whatever the facts carry (a command line, an output), no configured
+    // secret leaves in a message, the outbox or the log.
+    let secrets = ctx.config.secrets();
+    let scrub = |s: &mut String| *s = crate::sys::redact::scrub(s, &secrets);
+    scrub(&mut msg.title);
+    msg.lines.iter_mut().for_each(scrub);
+    msg.commands.iter_mut().for_each(scrub);
     let channels = channels::configured(ctx.config);
     let mut summary = Summary::default();
     if channels.is_empty() {

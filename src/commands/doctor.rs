@@ -70,7 +70,8 @@ pub fn run(config: &Config, format: Format) -> Verdict {
         ),
         Format::Text => render(&checks),
     };
-    log::print(&text);
+    // A command line in the configuration may carry a credential.
+    log::print(&crate::sys::redact::scrub(&text, &config.secrets()));
     Verdict::from_ok(!problems)
 }
 

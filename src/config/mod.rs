@@ -184,7 +184,7 @@ impl Config {
 
     /// Every secret value, for scrubbing text that comes from outside.
     pub fn secrets(&self) -> Vec<&str> {
-        [
+        let mut all: Vec<&str> = [
             &self.anthropic_api_key,
             &self.discord_webhook,
             &self.slack_webhook,
@@ -196,8 +196,34 @@ impl Config {
         .into_iter()
         .flatten()
         .map(Secret::expose)
-        .collect()
+        .collect();
+        all.extend(url_credentials(&self.url));
+        all
     }
+}
+
+/// The credentials a service URL may carry: its user info (`user:password`,
+/// and the password alone) and its query values (`?token=…`).
+fn url_credentials(url: &str) -> Vec<&str> {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let mut found = Vec::new();
+    if let Some((userinfo, _)) = authority.rsplit_once('@') {
+        found.push(userinfo);
+        if let Some((_, password)) = userinfo.split_once(':') {
+            found.push(password);
+        }
+    }
+    if let Some((_, query)) = rest.split_once('?') {
+        let query = query.split('#').next().unwrap_or("");
+        found.extend(
+            query
+                .split('&')
+                .filter_map(|kv| kv.split_once('=').map(|(_, v)| v)),
+        );
+    }
+    found.retain(|s| !s.is_empty());
+    found
 }
 
 /// What the caller knows before configuration is read.
@@ -716,6 +742,23 @@ mod tests {
         let e =
             load(&sources(&[("DISCORD_WEBHOOK_URL", "nope-SECRET")], &[])).expect_err("bad URL");
         assert!(!e.to_string().contains("SECRET"), "{e}");
+    }
+
+    #[test]
+    fn credentials_in_the_service_url_are_secrets() {
+        let c = load(&sources(
+            &[(
+                "OPENCLAW_GATEWAY_URL",
+                "http://admin:PassW0rd@127.0.0.1:18789/health?token=TOKEN123&x=1",
+            )],
+            &[],
+        ))
+        .expect("valid");
+        let s = c.secrets();
+        for secret in ["admin:PassW0rd", "PassW0rd", "TOKEN123"] {
+            assert!(s.contains(&secret), "{secret} not in {s:?}");
+        }
+        assert_eq!(c.shown_url, "http://127.0.0.1:18789/health?…");
     }
 
     #[test]

@@ -67,9 +67,10 @@ impl Evidence {
             .collect();
     }
 
-    /// Adds what a step of level 2 said (one line, capped).
-    pub fn step(&mut self, line: String) {
-        self.steps.push(clip(&line));
+    /// Adds what a step of level 2 said (one line, capped, scrubbed: a
+    /// command line may carry a credential).
+    pub fn step(&mut self, line: String, secrets: &[&str]) {
+        self.steps.push(clip(&redact::scrub(&line, secrets)));
     }
 
     /// At most five lines, the most specific first: who holds the port, the

@@ -155,7 +155,7 @@ pub fn run(ctx: &mut Ctx, ev: &mut Evidence) -> Result<Level2> {
                     HEALTH_FILE,
                     Metric::new("brake", "crash_loop", f64::from(attempt)),
                 );
-                ev.step(why.clone());
+                ev.step(why.clone(), &ctx.config.secrets());
                 summary.brake = Some(why.clone());
                 break;
             }
@@ -257,11 +257,14 @@ fn restart(
     );
     summary.restarts += 1;
     summary.last_restart = Some(said(&done));
-    ev.step(format!(
-        "restart `{}` (attempt {attempt}): {}",
-        shellwords::join(&c.restart_cmd),
-        said(&done)
-    ));
+    ev.step(
+        format!(
+            "restart `{}` (attempt {attempt}): {}",
+            shellwords::join(&c.restart_cmd),
+            said(&done)
+        ),
+        &c.secrets(),
+    );
     let limit = if summary.cannot_run {
         Duration::ZERO
     } else {
@@ -271,7 +274,7 @@ fn restart(
     ctx.record_probe(&probe);
     if let Some(why) = failed_start {
         ctx.log.warn(format!("level 2: stopped waiting: {why}"));
-        ev.step(why.clone());
+        ev.step(why.clone(), &ctx.config.secrets());
         summary.start_failed = Some(why);
     }
     Ok(probe)
@@ -291,7 +294,8 @@ fn repair(ctx: &mut Ctx, summary: &mut Summary, ev: &mut Evidence) -> Result<Opt
         shellwords::join(&c.repair_cmd),
         said(&done)
     );
-    ev.step(line.clone());
+    let line = crate::sys::redact::scrub(&line, &c.secrets());
+    ev.step(line.clone(), &[]);
     summary.repair = Some(line);
     let probe = ctx.probe();
     if !probe.healthy {

@@ -234,7 +234,8 @@ pub fn worst_case(ctx: &Ctx) -> Duration {
 /// What a dry run prints instead of healing.
 fn plan(ctx: &Ctx) {
     let c = ctx.config;
-    let say = |s: String| log::print(&format!("{s}\n"));
+    let secrets = c.secrets();
+    let say = |s: String| log::print(&format!("{}\n", crate::sys::redact::scrub(&s, &secrets)));
     if c.restart_cmd.is_empty() {
         say("would not restart: SELFHEAL_RESTART_CMD is empty".into());
     } else {

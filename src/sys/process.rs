@@ -91,6 +91,9 @@ pub fn run(
 ) -> Result<Finished> {
     let mut done = run_with_env(argv, timeout, capture, clock, &[], Signals::Stop)?;
     done.output = crate::sys::redact::scrub(&done.output, secrets);
+    // The raw output may echo a credential: only the scrubbed tail is kept
+    // (a daemon the command left keeps writing to the unlinked file).
+    let _ = std::fs::remove_file(capture);
     Ok(done)
 }
 
