@@ -23,30 +23,27 @@ use error::Result;
 
 /// `selfheal 0.2.0 (aarch64-apple-darwin, 1a2b3c4, 2026-11-25, tls)`: what a
 /// bug report needs (the facts come from build.rs).
+macro_rules! version {
+    ($tls:literal) => {
+        concat!(
+            "selfheal ",
+            env!("CARGO_PKG_VERSION"),
+            " (",
+            env!("SELFHEAL_TARGET"),
+            ", ",
+            env!("SELFHEAL_COMMIT"),
+            ", ",
+            env!("SELFHEAL_BUILD_DATE"),
+            ", ",
+            $tls,
+            ")\n"
+        )
+    };
+}
 #[cfg(feature = "tls")]
-pub const VERSION: &str = concat!(
-    "selfheal ",
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("SELFHEAL_TARGET"),
-    ", ",
-    env!("SELFHEAL_COMMIT"),
-    ", ",
-    env!("SELFHEAL_BUILD_DATE"),
-    ", tls)\n"
-);
+pub const VERSION: &str = version!("tls");
 #[cfg(not(feature = "tls"))]
-pub const VERSION: &str = concat!(
-    "selfheal ",
-    env!("CARGO_PKG_VERSION"),
-    " (",
-    env!("SELFHEAL_TARGET"),
-    ", ",
-    env!("SELFHEAL_COMMIT"),
-    ", ",
-    env!("SELFHEAL_BUILD_DATE"),
-    ", no tls: webhooks need http://)\n"
-);
+pub const VERSION: &str = version!("no tls: webhooks need http://");
 
 /// `--help` and `--version`: printed before any configuration is read.
 pub fn special(s: Special) -> Verdict {

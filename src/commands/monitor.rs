@@ -3,7 +3,7 @@
 //! `.emergency-alert-sent`, replaced atomically before the alert goes out) and
 //! about a run that died mid-ladder.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -87,12 +87,6 @@ fn newest_level3_log(dir: &Path, window: std::time::Duration) -> Option<PathBuf>
 
 /// Whether the last 64 KiB of `path` contain `needle`.
 fn tail_contains(path: &Path, needle: &str) -> bool {
-    let Ok(mut f) = std::fs::File::open(path) else {
-        return false;
-    };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let _ = f.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)));
-    let mut bytes = Vec::new();
-    let _ = f.take(64 * 1024).read_to_end(&mut bytes);
-    String::from_utf8_lossy(&bytes).contains(needle)
+    files::open_read(path)
+        .is_ok_and(|f| String::from_utf8_lossy(&files::tail(f, 64 * 1024)).contains(needle))
 }

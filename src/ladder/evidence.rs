@@ -11,7 +11,7 @@
 //! the tool directory (0600, rotated like the logs). Nothing here changes the
 //! service.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -446,24 +446,21 @@ fn glob(pattern: &str, name: &str) -> bool {
 }
 
 /// The last `LOG_TAIL` bytes, from the start of a line.
+/// (Symlinks are followed: the service's logs are not ours.)
 fn read_tail(path: &Path) -> String {
-    let Ok(mut f) = std::fs::OpenOptions::new()
+    let Ok(f) = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
     else {
         return String::new();
     };
-    if !f.metadata().is_ok_and(|m| m.is_file()) {
-        return String::new();
-    }
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let start = len.saturating_sub(LOG_TAIL);
-    let _ = f.seek(SeekFrom::Start(start));
-    let mut bytes = Vec::new();
-    let _ = f.take(LOG_TAIL).read_to_end(&mut bytes);
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    match (start > 0, text.find('\n')) {
+    let len = match f.metadata() {
+        Ok(m) if m.is_file() => m.len(),
+        _ => return String::new(),
+    };
+    let text = String::from_utf8_lossy(&files::tail(f, LOG_TAIL)).into_owned();
+    match (len > LOG_TAIL, text.find('\n')) {
         (true, Some(i)) => text[i + 1..].to_string(),
         _ => text,
     }

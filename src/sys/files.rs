@@ -103,6 +103,16 @@ pub fn open_read(path: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// The last `max` bytes of an open file (what fits; an I/O error ends it).
+pub fn tail(mut file: File, max: u64) -> Vec<u8> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = file.seek(SeekFrom::Start(len.saturating_sub(max)));
+    let mut bytes = Vec::new();
+    let _ = file.take(max).read_to_end(&mut bytes);
+    bytes
+}
+
 /// Opens for appending, creating it 0600. Refuses symlinks and non-files.
 pub fn open_append(path: &Path) -> Result<File> {
     open(path, Access::Append)

@@ -111,16 +111,7 @@ pub fn recent(dir: &Path, file: &str, metric: &str, result: &str, n: usize) -> V
 
 /// The last `TAIL` bytes of a metrics file (empty when it cannot be read).
 fn tail(dir: &Path, file: &str) -> Vec<u8> {
-    use std::io::{Read, Seek, SeekFrom};
-    const TAIL: u64 = 256 * 1024;
-    let Ok(mut f) = files::open_read(&dir.join(file)) else {
-        return Vec::new();
-    };
-    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let _ = f.seek(SeekFrom::Start(len.saturating_sub(TAIL)));
-    let mut bytes = Vec::new();
-    let _ = f.take(TAIL).read_to_end(&mut bytes);
-    bytes
+    files::open_read(&dir.join(file)).map_or_else(|_| Vec::new(), |f| files::tail(f, 256 * 1024))
 }
 
 /// The time and result of the last `metric` line near the end of `file`.
