@@ -73,7 +73,12 @@ pub fn run(cli: Cli) -> Result<Verdict> {
         Command::Stats { days, format } => Ok(commands::stats::run(c, days, format)),
         Command::Pause { duration } => commands::pause::pause(g, c, duration),
         Command::Resume => commands::pause::resume(g, c),
-        Command::Doctor { format } => Ok(commands::doctor::run(c, format)),
+        Command::Doctor { format, agent } => Ok(commands::doctor::run(c, format, agent)),
+        Command::Rollback { list: true } => Ok(commands::rollback::list(c)),
+        Command::Rollback { list: false } => {
+            with_tool_dir(g, c, Locking::Exclusive, &mut commands::rollback::run)
+        }
+        Command::Runbook { action } => commands::runbook::run(c, &action),
         Command::Why => Ok(commands::why::run(c)),
         Command::Status { format } => Ok(commands::status::run(c, format)),
         Command::Rotate => with_tool_dir(g, c, Locking::Exclusive, &mut commands::rotate::run),

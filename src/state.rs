@@ -34,6 +34,17 @@ pub struct State {
     pub counters: std::collections::BTreeMap<String, u64>,
     /// The crash-loop brake and flapping: what happened within the window.
     pub brake: Brake,
+    /// The last check that the agent can work (`SELFHEAL_AGENT_CHECK_INTERVAL`).
+    pub agent_check: Option<AgentCheck>,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct AgentCheck {
+    /// Unix time of the check.
+    pub at: i64,
+    /// What was wrong (`None`: it works); its warning went out.
+    pub problem: Option<String>,
 }
 
 /// What the crash-loop brake and the flapping warning remember across runs.

@@ -55,6 +55,8 @@ impl Sandbox {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", &self.home)
             .env("TMPDIR", self.home.join("tmp"))
+            // The daily agent check runs only where a test asks for it.
+            .env("SELFHEAL_AGENT_CHECK_INTERVAL", "0")
             .stdin(Stdio::null());
         c
     }

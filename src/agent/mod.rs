@@ -13,6 +13,7 @@
 
 mod dialog;
 pub mod prompt;
+pub mod ready;
 pub mod tmux;
 mod watch;
 pub mod which;
@@ -75,6 +76,8 @@ pub struct Outcome {
     /// From the agent's report, one line each.
     pub root_cause: Option<String>,
     pub solution: Option<String>,
+    /// The fix script the agent wrote, if it did.
+    pub fix: Option<PathBuf>,
 }
 
 impl Outcome {
@@ -90,6 +93,7 @@ struct Paths {
     session: PathBuf,
     report: PathBuf,
     reasoning: PathBuf,
+    fix: PathBuf,
     learnings: PathBuf,
     prompt: PathBuf,
 }
@@ -102,6 +106,7 @@ impl Paths {
             session: dir.join(format!("claude-session-{ts}.log")),
             report: dir.join(format!("emergency-recovery-report-{ts}.md")),
             reasoning: dir.join(format!("claude-reasoning-{ts}.md")),
+            fix: dir.join(format!("emergency-recovery-fix-{ts}.sh")),
             learnings: dir.join(LEARNINGS_FILE),
             prompt: dir.join(format!(".agent-prompt-{ts}.txt")),
             ts,
@@ -264,6 +269,7 @@ fn write_prompt(ctx: &mut Ctx, run: &Run) -> Result<String> {
         report_path: run.paths.report.clone(),
         reasoning_path: run.paths.reasoning.clone(),
         learnings_path: run.paths.learnings.clone(),
+        fix_path: run.paths.fix.clone(),
         budget: fmt_secs(c.recovery_timeout),
         evidence: prompt::fenced(run.evidence),
     };
@@ -441,7 +447,7 @@ fn finish(ctx: &mut Ctx, run: &Run, result: Recovery, detail: String) -> Outcome
     let elapsed = ctx.clock.now() - run.started;
     let report = std::fs::read_to_string(&run.paths.report).unwrap_or_default();
     // The agent wrote them with its umask; they may hold details of the host.
-    for p in [&run.paths.report, &run.paths.reasoning] {
+    for p in [&run.paths.report, &run.paths.reasoning, &run.paths.fix] {
         use std::os::unix::fs::PermissionsExt;
         if std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()) {
             let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
@@ -497,6 +503,9 @@ fn finish(ctx: &mut Ctx, run: &Run, result: Recovery, detail: String) -> Outcome
         log_path: run.paths.log.clone(),
         root_cause: from_report("Root Cause"),
         solution: from_report("Solution Applied"),
+        fix: std::fs::symlink_metadata(&run.paths.fix)
+            .is_ok_and(|m| m.is_file() && m.len() > 0)
+            .then(|| run.paths.fix.clone()),
     }
 }
 

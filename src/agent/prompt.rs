@@ -21,6 +21,7 @@ pub struct Vars {
     pub report_path: PathBuf,
     pub reasoning_path: PathBuf,
     pub learnings_path: PathBuf,
+    pub fix_path: PathBuf,
     pub budget: String,
     /// The incident's evidence, already fenced (`fenced`).
     pub evidence: String,
@@ -40,6 +41,7 @@ impl Vars {
             ("report_path", self.report_path.display().to_string()),
             ("reasoning_path", self.reasoning_path.display().to_string()),
             ("learnings_path", self.learnings_path.display().to_string()),
+            ("fix_path", self.fix_path.display().to_string()),
             ("budget", self.budget.clone()),
             ("evidence", self.evidence.clone()),
         ]
@@ -59,6 +61,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "report_path",
     "reasoning_path",
     "learnings_path",
+    "fix_path",
     "budget",
     "evidence",
 ];
@@ -144,6 +147,10 @@ the URL again. Do not delete user data. Never print secrets (API keys, tokens, w
 5. Write your reasoning to {reasoning_path} with the headings:
 ### Decision Making
 ### Lessons Learned
+6. Write the exact shell commands that fixed it, ending with the restart, to {fix_path}: \
+one per line, runnable with /bin/sh by this user without a prompt, no secrets in them. If \
+the service is healthy again, selfheal keeps this script and runs it (before calling an agent) \
+the next time the same failure happens.
 
 selfheal checks the service itself while you work and ends the session when it is healthy \
 and the report exists, or when the time is up.
@@ -252,6 +259,7 @@ mod tests {
             report_path: "/m/emergency-recovery-report-2026-11-24-070000.md".into(),
             reasoning_path: "/m/claude-reasoning-2026-11-24-070000.md".into(),
             learnings_path: "/m/recovery-learnings.md".into(),
+            fix_path: "/m/emergency-recovery-fix-2026-11-24-070000.sh".into(),
             budget: "30m00s".into(),
             evidence: fenced("## Likely cause\n- port 18789 is held by python3 (pid 7)"),
         }
@@ -268,6 +276,7 @@ mod tests {
             "/m/recovery-learnings.md",
             "/m/emergency-recovery-report-2026-11-24-070000.md",
             "/m/claude-reasoning-2026-11-24-070000.md",
+            "/m/emergency-recovery-fix-2026-11-24-070000.sh",
             "### Root Cause",
             "### Lessons Learned",
             "30m00s",

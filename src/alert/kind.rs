@@ -27,6 +27,14 @@ pub enum Kind {
     Flapping,
     /// Stable for a whole window after flapping (info).
     Stable,
+    /// Healed by restoring the last working config (warning: a file changed).
+    RolledBack,
+    /// Healed by a fix learned from the agent (info).
+    LearnedFix,
+    /// The agent cannot work (checked while healthy; warning).
+    AgentBroken,
+    /// The agent works again (info).
+    AgentReady,
     /// `selfheal notify MESSAGE`.
     Custom(Severity),
 }
@@ -71,7 +79,7 @@ impl FromStr for Severity {
 
 impl Kind {
     /// Every kind the ladder sends (not `Custom`).
-    pub const LADDER: [Kind; 10] = [
+    pub const LADDER: [Kind; 14] = [
         Kind::Recovered,
         Kind::Escalating,
         Kind::AgentRecovered,
@@ -82,6 +90,10 @@ impl Kind {
         Kind::Level3Failed,
         Kind::Flapping,
         Kind::Stable,
+        Kind::RolledBack,
+        Kind::LearnedFix,
+        Kind::AgentBroken,
+        Kind::AgentReady,
     ];
 
     /// The name kept in the incident state and the metrics.
@@ -97,6 +109,10 @@ impl Kind {
             Kind::Level3Failed => "level3_failed",
             Kind::Flapping => "flapping",
             Kind::Stable => "flapping_resolved",
+            Kind::RolledBack => "rolled_back",
+            Kind::LearnedFix => "learned_fix",
+            Kind::AgentBroken => "agent_broken",
+            Kind::AgentReady => "agent_ready",
             Kind::Custom(_) => "custom",
         }
     }
@@ -112,10 +128,17 @@ impl Kind {
 
     pub fn severity(self) -> Severity {
         match self {
-            Kind::Recovered | Kind::AgentRecovered | Kind::Resolved | Kind::Stable => {
-                Severity::Info
-            }
-            Kind::Escalating | Kind::RunDied | Kind::Flapping => Severity::Warning,
+            Kind::Recovered
+            | Kind::AgentRecovered
+            | Kind::Resolved
+            | Kind::Stable
+            | Kind::LearnedFix
+            | Kind::AgentReady => Severity::Info,
+            Kind::Escalating
+            | Kind::RunDied
+            | Kind::Flapping
+            | Kind::RolledBack
+            | Kind::AgentBroken => Severity::Warning,
             Kind::Failed | Kind::Reminder | Kind::Level3Failed => Severity::Error,
             Kind::Custom(s) => s,
         }

@@ -28,8 +28,16 @@ Commands:
                    scheduler, heartbeat, queued alerts (read-only)
   why              the evidence: for an unhealthy service gathered now, else
                    the last incident's (the first command to run when paged)
-  doctor [--json]  check configuration, dependencies, permissions, scheduler;
-                   exit 1 on problems
+  doctor [--json] [--agent]
+                   check configuration, dependencies, permissions, scheduler;
+                   --agent also asks the agent one tiny question; exit 1 on
+                   problems
+  rollback [--list]
+                   restore the last working version of the watched config
+                   files, restart, keep it if healthy (--list: the versions)
+  runbook [list | show ID | forget ID]
+                   the fixes learned from the agent, replayed before any
+                   agent when the same failure happens again
   rotate           delete this tool's logs older than the retention
 
 Global options:
@@ -64,6 +72,9 @@ only probes and records. When unhealthy:
     lines of SELFHEAL_SERVICE_LOGS, OpenClaw's config check, into
     incident-YYYYMMDD-HHMMSS.md (`selfheal why` prints it);
   level 2: runs SELFHEAL_RESTART_CMD up to HEALTH_CHECK_MAX_RETRIES times,
+    after the first failed one restoring the last working version of
+    SELFHEAL_WATCH_FILES that changed (`rollback`), then replaying a fix
+    learned from the agent for the same failure (`runbook`),
     each time probing every SELFHEAL_POLL_INTERVAL for as long as the service
     needs to boot (HEALTH_CHECK_RETRY_DELAY, or 2 x its slowest recent boot,
     at most SELFHEAL_BOOT_TIMEOUT), ending early when the started process
@@ -77,7 +88,10 @@ only probes and records. When unhealthy:
     incident (\"resolved\" follows when it is healthy again); undelivered
     alerts are kept for the next run. A service that keeps falling after
     being healed gets one \"flapping\" warning.
-Pings SELFHEAL_HEARTBEAT_URL and writes SELFHEAL_PROM_FILE at the end. Every
+When healthy: keeps a changed watched file as its last working version, and
+at most once per SELFHEAL_AGENT_CHECK_INTERVAL makes sure the agent can work
+(one warning when it cannot). Pings SELFHEAL_HEARTBEAT_URL and writes
+SELFHEAL_PROM_FILE at the end. Every
 step is bounded; the log names the run's worst case when healing starts.
 
 Exit status: 0 healthy or recovered, 1 still unhealthy.
@@ -166,7 +180,12 @@ check. The window is kept in .selfheal-pause in OPENCLAW_MEMORY_DIR.
 pub const HELP_DOCTOR: &str = "\
 selfheal doctor — is this installation one to trust at night?
 
-Usage: selfheal [GLOBAL OPTIONS] doctor [--json]
+Usage: selfheal [GLOBAL OPTIONS] doctor [--json] [--agent]
+
+  --agent  also run one tiny non-interactive request through the agent
+           (Claude Code: print mode, a one-word answer, at most 60 s; spends a
+           few tokens) and say: works, not found, not logged in, usage limit,
+           no network, or that its flags will stall an unattended session
 
 Checks: the configuration and the env file's mode; the tool directory and
 its files' modes; the restart command, tmux and the agent (absolute paths);
@@ -213,4 +232,37 @@ metrics); the open incident: since when, why, which alerts went out, a run in
 progress; a maintenance window in force and until when; the scheduler; the
 heartbeat; alerts waiting in the outbox. Read-only: probes nothing, takes no
 lock. Exit status: 0.
+";
+
+pub const HELP_ROLLBACK: &str = "\
+selfheal rollback — put back the last working config.
+
+Usage: selfheal [GLOBAL OPTIONS] rollback [--list]
+
+  --list   the kept versions of each watched file, newest first
+
+SELFHEAL_WATCH_FILES (auto: the OpenClaw gateway's openclaw.json) are copied
+to last-good/ in OPENCLAW_MEMORY_DIR by every healthy check that finds them
+changed (the last 5 versions, 0600). `check` restores them by itself after
+the first failed restart; this command does it now: each file that differs
+from its last working version is moved aside (FILE.selfheal-<time>, never
+deleted), the last working version is written in its place (same mode and
+owner), the service is restarted and probed. Healthy: kept. Not healthy:
+your file is put back byte for byte. With --dry-run: what would be restored
+and what differs. Exit status: 0 healthy or nothing to restore, 1 not.
+";
+
+pub const HELP_RUNBOOK: &str = "\
+selfheal runbook — the fixes learned from the agent.
+
+Usage: selfheal [GLOBAL OPTIONS] runbook [list]
+       selfheal [GLOBAL OPTIONS] runbook show ID
+       selfheal [GLOBAL OPTIONS] runbook forget ID
+
+When level 3 heals the service (by selfheal's own probe), the fix script the
+agent wrote is kept in runbook/ of OPENCLAW_MEMORY_DIR (0600) under the
+incident's signature (the probe's result and the most telling error, with
+numbers, paths and ids made general). The next incident with the same
+signature runs it with /bin/sh after the first failed restart, before any
+agent; a fix that failed twice is retired. SELFHEAL_RUNBOOK=off turns it off.
 ";

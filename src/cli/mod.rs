@@ -55,9 +55,26 @@ pub enum Command {
     Stats { days: u32, format: Format },
     Pause { duration: Duration },
     Resume,
-    Doctor { format: Format },
+    Doctor { format: Format, agent: AskAgent },
+    Rollback { list: bool },
+    Runbook { action: Runbook },
     Why,
     Status { format: Format },
+}
+
+/// Whether `doctor` asks the agent a question (`--agent`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AskAgent {
+    No,
+    Yes,
+}
+
+/// What `runbook` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Runbook {
+    List,
+    Show(String),
+    Forget(String),
 }
 
 /// What to do: run a command, or print something and exit 0.
@@ -94,9 +111,11 @@ enum Name {
     Doctor,
     Why,
     Status,
+    Rollback,
+    Runbook,
 }
 
-const NAMES: [(Name, &str, &str); 12] = [
+const NAMES: [(Name, &str, &str); 14] = [
     (Name::Check, "check", help::HELP_CHECK),
     (Name::Probe, "probe", help::HELP_PROBE),
     (Name::Rotate, "rotate", help::HELP_ROTATE),
@@ -109,6 +128,8 @@ const NAMES: [(Name, &str, &str); 12] = [
     (Name::Doctor, "doctor", help::HELP_DOCTOR),
     (Name::Why, "why", help::HELP_WHY),
     (Name::Status, "status", help::HELP_STATUS),
+    (Name::Rollback, "rollback", help::HELP_ROLLBACK),
+    (Name::Runbook, "runbook", help::HELP_RUNBOOK),
 ];
 
 impl FromStr for Name {
@@ -139,7 +160,7 @@ impl Name {
 }
 
 /// Every option's long name, and its short form if it has one.
-const OPTIONS: [(Option<char>, &str); 10] = [
+const OPTIONS: [(Option<char>, &str); 12] = [
     (Some('c'), "config"),
     (Some('s'), "set"),
     (Some('n'), "dry-run"),
@@ -150,6 +171,8 @@ const OPTIONS: [(Option<char>, &str); 10] = [
     (None, "json"),
     (None, "days"),
     (None, "level"),
+    (None, "list"),
+    (None, "agent"),
 ];
 
 /// An argument: a known option by its long name, or a value. Unknown
@@ -276,7 +299,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
         Name::Resume => line.globals_only().map(|()| Some(Command::Resume)),
         Name::Why => line.globals_only().map(|()| Some(Command::Why)),
         Name::Probe => json(&mut line).map(|format| Some(Command::Probe { format })),
-        Name::Doctor => json(&mut line).map(|format| Some(Command::Doctor { format })),
+        Name::Doctor => doctor(&mut line).map(Some),
+        Name::Rollback => rollback(&mut line).map(Some),
+        Name::Runbook => runbook(&mut line),
         Name::Status => json(&mut line).map(|format| Some(Command::Status { format })),
         Name::Stats => stats(&mut line).map(Some),
         Name::Notify => notify(&mut line),
@@ -292,6 +317,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
     let command = command.ok_or_else(|| {
         Error::Usage(match name {
             Name::Notify => "notify: MESSAGE is missing".into(),
+            Name::Runbook => "runbook: expected list, show ID or forget ID".into(),
             _ => "pause: DURATION is missing (e.g. 30m, 2h)".into(),
         })
     })?;
@@ -311,6 +337,48 @@ fn json(line: &mut Line) -> Result<Format> {
         }
     }
     Ok(format)
+}
+
+fn doctor(line: &mut Line) -> Result<Command> {
+    let (mut format, mut agent) = (Format::Text, AskAgent::No);
+    while let Some(arg) = line.next()? {
+        match arg {
+            Arg::Opt("json") => format = Format::Json,
+            Arg::Opt("agent") => agent = AskAgent::Yes,
+            a => line.global(a)?,
+        }
+    }
+    Ok(Command::Doctor { format, agent })
+}
+
+fn rollback(line: &mut Line) -> Result<Command> {
+    let mut list = false;
+    while let Some(arg) = line.next()? {
+        match arg {
+            Arg::Opt("list") => list = true,
+            a => line.global(a)?,
+        }
+    }
+    Ok(Command::Rollback { list })
+}
+
+/// `runbook [list | show ID | forget ID]`; `None` for anything else.
+fn runbook(line: &mut Line) -> Result<Option<Command>> {
+    let mut words = Vec::new();
+    while let Some(arg) = line.next()? {
+        match arg {
+            Arg::Value(v) => words.push(utf8(v, "runbook")?),
+            a => line.global(a)?,
+        }
+    }
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let action = match words.as_slice() {
+        [] | ["list"] => Some(Runbook::List),
+        ["show", id] => Some(Runbook::Show(id.to_string())),
+        ["forget", id] => Some(Runbook::Forget(id.to_string())),
+        _ => None,
+    };
+    Ok(action.map(|action| Command::Runbook { action }))
 }
 
 fn stats(line: &mut Line) -> Result<Command> {

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::fmt::{between, fmt_secs};
 use crate::ladder::brake::{self, Calm};
 use crate::ladder::confirm::{self, Confirmed};
-use crate::ladder::{self, abandoned, level4, Health};
+use crate::ladder::{self, abandoned, level3, level4, rollback, Health};
 use crate::probe::Probe;
 use crate::sys::clock::unix_now;
 use crate::sys::log;
@@ -59,6 +59,8 @@ fn healthy(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
         let facts = level4::facts(ctx, probe, Vec::new(), None);
         incident::close(ctx, &facts)?;
     }
+    rollback::keep_good(ctx);
+    level3::readiness(ctx, probe)?;
     match brake::healthy(ctx) {
         Calm::Unchanged => {}
         Calm::Reset => ctx.save_state(),

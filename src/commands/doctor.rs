@@ -9,9 +9,10 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::Verdict;
+use crate::agent::ready::{self, Ready};
 use crate::agent::which::find_program;
 use crate::alert::channels;
-use crate::cli::Format;
+use crate::cli::{AskAgent, Format};
 use crate::config::{shellwords, Config};
 use crate::fmt::fmt_secs;
 use crate::sys::{log, process, tls};
@@ -60,8 +61,11 @@ fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -
 
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub fn run(config: &Config, format: Format) -> Verdict {
-    let checks = checks(config);
+pub fn run(config: &Config, format: Format, agent: AskAgent) -> Verdict {
+    let mut checks = checks(config);
+    if agent == AskAgent::Yes {
+        ask_agents(config, &mut checks);
+    }
     let problems = checks.iter().any(|c| c.status == Status::Fail);
     let text = match format {
         Format::Json => format!(
@@ -214,13 +218,7 @@ fn level3(c: &Config, checks: &mut Vec<Check>) {
         ),
     });
     checks.push(command_check("agent", &c.agent_cmd, "SELFHEAL_AGENT_CMD"));
-    let is_claude = c.agent_cmd.first().is_some_and(|p| p.ends_with("claude"));
-    let permitted = c.agent_cmd.iter().any(|a| {
-        a.starts_with("--permission-mode")
-            || a.starts_with("--allowedTools")
-            || a == "--dangerously-skip-permissions"
-    });
-    if is_claude && !permitted {
+    if ready::stalls_unattended(&c.agent_cmd) {
         checks.push(info("agent permissions", UNATTENDED_HINT));
     }
     if !c.agent_fallback_cmd.is_empty() {
@@ -235,6 +233,39 @@ fn level3(c: &Config, checks: &mut Vec<Check>) {
 const UNATTENDED_HINT: &str = "claude will ask before running commands and nobody answers at \
 night; consider --permission-mode acceptEdits and --allowedTools in SELFHEAL_AGENT_CMD \
 (README: AI recovery)";
+
+/// `doctor --agent`: one tiny request through each agent, as level 3 would
+/// run it (its PATH, its API key), bounded to `ready::TIMEOUT`.
+fn ask_agents(c: &Config, checks: &mut Vec<Check>) {
+    if c.agent_cmd.is_empty() {
+        return;
+    }
+    if ready::stalls_unattended(&c.agent_cmd) {
+        checks.push(fail(
+            "agent permissions",
+            "an interactive claude without permission flags stops at its first prompt, \
+             and nobody answers at night",
+            "add --permission-mode acceptEdits --allowedTools … (or \
+             --dangerously-skip-permissions) to SELFHEAL_AGENT_CMD",
+        ));
+    }
+    let clock = crate::sys::clock::SystemClock;
+    for (name, agent) in [
+        ("agent answer", &c.agent_cmd),
+        ("fallback answer", &c.agent_fallback_cmd),
+    ] {
+        if agent.is_empty() {
+            continue;
+        }
+        let answer = crate::sys::files::ensure_dir(&c.memory_dir)
+            .and_then(|_| ready::ask(c, agent, &clock))
+            .unwrap_or_else(|e| Ready::Failed(e.to_string()));
+        checks.push(match answer {
+            Ready::Works(_) => ok(name, answer.describe()),
+            _ => fail(name, answer.describe(), answer.fix()),
+        });
+    }
+}
 
 fn alerting(c: &Config, checks: &mut Vec<Check>) {
     let configured = channels::configured(c);

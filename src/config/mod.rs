@@ -68,6 +68,25 @@ impl std::str::FromStr for Lang {
     }
 }
 
+/// An `on|off` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Switch {
+    On,
+    Off,
+}
+
+impl std::str::FromStr for Switch {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> std::result::Result<Switch, &'static str> {
+        match s.trim() {
+            "on" | "yes" | "true" | "1" => Ok(Switch::On),
+            "off" | "no" | "false" | "0" => Ok(Switch::Off),
+            _ => Err("expected on or off"),
+        }
+    }
+}
+
 /// Healthy HTTP statuses: a list of inclusive ranges.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusSet(Vec<(u16, u16)>);
@@ -140,6 +159,13 @@ pub struct Config {
     pub restart_window: Duration,
     /// The service's own logs (paths, `*` globs, `{date}`), read for evidence.
     pub service_logs: Vec<String>,
+    /// Config files whose last working version is kept and restored (`rollback`).
+    pub watch_files: Vec<PathBuf>,
+    pub rollback: Switch,
+    /// Replay fixes learned from the agent (`runbook`).
+    pub runbook: Switch,
+    /// How often a healthy `check` makes sure the agent can work (zero: never).
+    pub agent_check_interval: Duration,
     /// Empty: level 3 disabled.
     pub agent_cmd: Vec<String>,
     pub agent_fallback_cmd: Vec<String>,
@@ -555,6 +581,50 @@ fn service_logs(r: &Reader, openclaw: bool) -> Vec<String> {
     paths
 }
 
+/// Where the OpenClaw gateway reads its config: `$OPENCLAW_CONFIG_PATH`,
+/// else `$OPENCLAW_STATE_DIR/openclaw.json`, else `~/.openclaw/openclaw.json`
+/// (OpenClaw 2026.9's own rule; the variables as selfheal's environment has them).
+fn openclaw_config(home: &Path) -> PathBuf {
+    let var = |k| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    var("OPENCLAW_CONFIG_PATH")
+        .or_else(|| var("OPENCLAW_STATE_DIR").map(|d| d.join("openclaw.json")))
+        .map_or_else(
+            || home.join(".openclaw/openclaw.json"),
+            |p| expand_home(&p, home),
+        )
+}
+
+/// `SELFHEAL_WATCH_FILES`: `auto` is the gateway's config for the OpenClaw
+/// gateway, none for other services; otherwise absolute paths (or `~/`).
+fn watch_files(r: &Reader, openclaw: bool) -> Vec<PathBuf> {
+    let key = "SELFHEAL_WATCH_FILES";
+    let words = r.words(key);
+    if let [auto] = words.as_slice() {
+        if auto == "auto" {
+            return openclaw
+                .then(|| openclaw_config(r.home))
+                .into_iter()
+                .collect();
+        }
+    }
+    words
+        .iter()
+        .map(|w| {
+            let p = expand_home(Path::new(w), r.home);
+            r.check(
+                key,
+                p.is_absolute() && p.file_name().is_some(),
+                format!("{w:?} must be an absolute path of a file (or start with ~/)"),
+            );
+            p
+        })
+        .collect()
+}
+
 /// `OPENCLAW_MEMORY_DIR`: not in a shared temporary directory.
 fn memory_dir(r: &Reader) -> PathBuf {
     let key = "OPENCLAW_MEMORY_DIR";
@@ -606,7 +676,9 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
     let url = r.url("OPENCLAW_GATEWAY_URL");
     let (telegram_token, telegram_chat_id) = telegram(&r);
     let restart_cmd = r.words("SELFHEAL_RESTART_CMD");
-    let service_logs = service_logs(&r, is_openclaw(&url, &restart_cmd));
+    let openclaw = is_openclaw(&url, &restart_cmd);
+    let service_logs = service_logs(&r, openclaw);
+    let watch_files = watch_files(&r, openclaw);
     let config = Config {
         url: url.clone(),
         shown_url: redact::url(&url),
@@ -629,6 +701,18 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
         restart_limit: r.integer("SELFHEAL_RESTART_LIMIT", 0, 1000),
         restart_window: r.duration("SELFHEAL_RESTART_WINDOW", secs(1), 7 * day),
         service_logs,
+        watch_files,
+        rollback: r.parsed(
+            "SELFHEAL_ROLLBACK",
+            r.get("SELFHEAL_ROLLBACK").0.parse(),
+            Switch::On,
+        ),
+        runbook: r.parsed(
+            "SELFHEAL_RUNBOOK",
+            r.get("SELFHEAL_RUNBOOK").0.parse(),
+            Switch::On,
+        ),
+        agent_check_interval: r.duration("SELFHEAL_AGENT_CHECK_INTERVAL", Duration::ZERO, 30 * day),
         agent_cmd: r.words("SELFHEAL_AGENT_CMD"),
         agent_fallback_cmd: r.words("SELFHEAL_AGENT_FALLBACK_CMD"),
         agent_workdir: r.path("SELFHEAL_AGENT_WORKDIR"),

@@ -53,6 +53,9 @@ pub struct Evidence {
     pub steps: Vec<String>,
     /// The incident file, once written.
     pub path: Option<PathBuf>,
+    /// What kind of incident this is (`runbook::signature`), fixed when
+    /// gathered: the key of a learned fix.
+    pub signature: String,
 }
 
 impl Evidence {
@@ -73,6 +76,23 @@ impl Evidence {
         self.steps.push(clip(&redact::scrub(&line, secrets)));
     }
 
+    /// The log line that says most: the last with a telling word, else the last.
+    fn telling(&self) -> Option<&(String, String)> {
+        self.log_errors
+            .iter()
+            .rev()
+            .find(|(_, l)| {
+                let l = l.to_ascii_lowercase();
+                TELLING.iter().any(|w| l.contains(w))
+            })
+            .or(self.log_errors.last())
+    }
+
+    /// The text of `telling`, for the incident's signature.
+    pub fn telling_error(&self) -> Option<&str> {
+        self.telling().map(|(_, l)| l.as_str())
+    }
+
     /// At most five lines, the most specific first: who holds the port, the
     /// config error, the last exit code, the last error line of the logs.
     pub fn likely_cause(&self) -> Vec<String> {
@@ -84,16 +104,7 @@ impl Evidence {
                 .map(|e| format!("config check: {e}")),
         );
         lines.extend(self.exit_code.clone());
-        let telling = self
-            .log_errors
-            .iter()
-            .rev()
-            .find(|(_, l)| {
-                let l = l.to_ascii_lowercase();
-                TELLING.iter().any(|w| l.contains(w))
-            })
-            .or(self.log_errors.last());
-        if let Some((file, line)) = telling {
+        if let Some((file, line)) = self.telling() {
             lines.push(format!("last error in {}: {line}", short_name(file)));
         }
         lines.extend(self.steps.iter().rev().take(1).cloned());
@@ -164,6 +175,7 @@ pub fn gather(config: &Config, probe: &Probe) -> Evidence {
         }
         ev.config_error = openclaw_config_check(config).map(|e| clean(&e));
     }
+    ev.signature = super::runbook::signature(&ev);
     ev
 }
 
@@ -357,7 +369,7 @@ fn parse_launchd(out: &str) -> (String, Option<String>) {
 }
 
 /// `openclaw config validate --json`: the problems it names, if any.
-fn openclaw_config_check(config: &Config) -> Option<String> {
+pub fn openclaw_config_check(config: &Config) -> Option<String> {
     let program = match config.restart_cmd.first() {
         Some(p) if p.ends_with("openclaw") => find_program(p),
         _ => find_program("openclaw"),

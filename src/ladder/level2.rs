@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use super::boot::{self, BootWait};
 use super::brake::{self, Gate};
 use super::evidence::Evidence;
-use crate::config::shellwords;
+use super::{rollback, runbook};
+use crate::config::{shellwords, Switch};
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::fmt::fmt_secs;
@@ -30,13 +31,17 @@ pub enum Healed {
     ByRestart,
     /// It came back during the escalation wait: `self_healed`.
     ByItself,
+    /// The last working config, restored, and a restart: `self_healed`.
+    ByRollback,
+    /// A fix learned from the agent, replayed: `self_healed`.
+    ByRunbook,
 }
 
 impl Healed {
     pub fn as_str(self) -> &'static str {
         match self {
             Healed::ByRestart => "success",
-            Healed::ByItself => "self_healed",
+            Healed::ByItself | Healed::ByRollback | Healed::ByRunbook => "self_healed",
         }
     }
 }
@@ -163,7 +168,8 @@ pub fn run(ctx: &mut Ctx, ev: &mut Evidence) -> Result<Level2> {
             Gate::Open => {}
         }
         attempt += 1;
-        let probe = restart(ctx, attempt, planned, &boot, &mut summary, ev)?;
+        let label = format!("attempt {attempt}/{planned}");
+        let probe = restart(ctx, attempt, &label, &boot, &mut summary, ev)?;
         if summary.cannot_run {
             ctx.log.warn(
                 "level 2: the restart command cannot run (see above): no more attempts and no \
@@ -179,6 +185,11 @@ pub fn run(ctx: &mut Ctx, ev: &mut Evidence) -> Result<Level2> {
             "level 2: still unhealthy after attempt {attempt}: {}",
             probe.reason
         ));
+        if attempt == 1 {
+            if let Some((how, probe)) = learned(ctx, attempt, &boot, &mut summary, ev)? {
+                return recovered(ctx, how, attempt, started, probe, &summary);
+            }
+        }
         if attempt == 1 && !c.repair_cmd.is_empty() && !repaired {
             repaired = true;
             if let Some(probe) = repair(ctx, &mut summary, ev)? {
@@ -227,18 +238,130 @@ pub fn run(ctx: &mut Ctx, ev: &mut Evidence) -> Result<Level2> {
     })
 }
 
+/// What a restart cannot fix, after the first failed restart: the last
+/// working config (`rollback`), then a fix learned from the agent
+/// (`runbook`). Each ends with the service healthy or with nothing of it left
+/// behind (a restored file is put back; a failed fix is counted).
+fn learned(
+    ctx: &mut Ctx,
+    attempt: u32,
+    boot: &BootWait,
+    summary: &mut Summary,
+    ev: &mut Evidence,
+) -> Result<Option<(Healed, Probe)>> {
+    let changes = match ctx.config.rollback {
+        Switch::On => rollback::changes(ctx),
+        Switch::Off => Vec::new(),
+    };
+    if !changes.is_empty() {
+        let names: Vec<String> = changes
+            .iter()
+            .map(|c| c.file.display().to_string())
+            .collect();
+        let at = ctx.clock.now();
+        match rollback::restore(changes) {
+            Err(e) => ctx.log.warn(format!("level 2: rollback not possible: {e}")),
+            Ok(restored) => {
+                ctx.log.act(format!(
+                    "level 2: {} differ(s) from the last working version: restored it, the \
+                     user's version moved aside",
+                    names.join(", ")
+                ));
+                let label = "after restoring the last working config";
+                let probe = restart(ctx, attempt, label, boot, summary, ev)?;
+                brake::restarted(ctx, &Gate::Open);
+                let took = (ctx.clock.now() - at).as_secs_f64();
+                if probe.healthy {
+                    ctx.record(HEALTH_FILE, Metric::new("rollback", "success", took));
+                    super::level4::rolled_back(ctx, &probe, &restored)?;
+                    return Ok(Some((Healed::ByRollback, probe)));
+                }
+                ctx.record(HEALTH_FILE, Metric::new("rollback", "failed", took));
+                let problems = rollback::undo(&restored);
+                let said = if problems.is_empty() {
+                    "the user's version is back, byte for byte".to_string()
+                } else {
+                    format!("COULD NOT PUT BACK: {}", problems.join("; "))
+                };
+                ctx.log.warn(format!(
+                    "level 2: still unhealthy with the last working config ({}); {said}",
+                    probe.reason
+                ));
+                ev.step(
+                    format!(
+                        "restored the last working {}: did not help; {said}",
+                        names.join(", ")
+                    ),
+                    &[],
+                );
+            }
+        }
+    }
+    let Some(mut entry) = runbook::usable(ctx, &ev.signature) else {
+        return Ok(None);
+    };
+    let c = ctx.config;
+    ctx.log.act(format!(
+        "level 2: replaying the fix learned on {} for this kind of incident ({}): /bin/sh {}",
+        entry.learned_on(),
+        entry.text("root_cause"),
+        entry.script.display()
+    ));
+    let argv = ["/bin/sh".to_string(), entry.script.display().to_string()];
+    let done = process::run(
+        &argv,
+        c.restart_timeout,
+        &ctx.capture_path(),
+        ctx.clock,
+        &c.secrets(),
+    )?;
+    let (probe, _) = wait_boot(ctx, boot.limit, &done)?;
+    ctx.record_probe(&probe);
+    let result = if probe.healthy { "success" } else { "failed" };
+    ctx.record(
+        HEALTH_FILE,
+        Metric::new("runbook", result, done.elapsed.as_secs_f64()),
+    );
+    runbook::replayed(ctx, &mut entry, probe.healthy);
+    ev.step(
+        format!(
+            "learned fix {} replayed: {}; {}",
+            entry.id,
+            said(&done),
+            probe.reason
+        ),
+        &c.secrets(),
+    );
+    if probe.healthy {
+        super::level4::replayed(ctx, &probe, &entry)?;
+        return Ok(Some((Healed::ByRunbook, probe)));
+    }
+    ctx.log.warn(format!(
+        "level 2: the learned fix did not heal it ({}); going on",
+        probe.reason
+    ));
+    Ok(None)
+}
+
+/// One restart and its boot wait, outside a climb (`selfheal rollback`).
+pub fn restart_once(ctx: &mut Ctx, label: &str) -> Result<Probe> {
+    let boot = boot::wait(ctx.config);
+    let (mut summary, mut ev) = (Summary::default(), Evidence::default());
+    restart(ctx, 1, label, &boot, &mut summary, &mut ev)
+}
+
 /// One attempt: the restart command, then the boot-aware wait.
 fn restart(
     ctx: &mut Ctx,
     attempt: u32,
-    planned: u32,
+    label: &str,
     boot: &BootWait,
     summary: &mut Summary,
     ev: &mut Evidence,
 ) -> Result<Probe> {
     let c = ctx.config;
     ctx.log.act(format!(
-        "level 2: attempt {attempt}/{planned}: running {}",
+        "level 2: {label}: running {}",
         shellwords::join(&c.restart_cmd)
     ));
     summary.last_restart_at = Some(ctx.clock.now());
@@ -337,6 +460,8 @@ fn recovered(
     let said = match how {
         Healed::ByItself => "came back by itself".to_string(),
         Healed::ByRestart => format!("recovered by restart (attempt {attempts})"),
+        Healed::ByRollback => "recovered with the last working config".to_string(),
+        Healed::ByRunbook => "recovered by a fix learned from the agent".to_string(),
     };
     ctx.log.act(format!(
         "level 2: {said} after {}",

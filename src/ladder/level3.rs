@@ -7,14 +7,16 @@ use std::time::Duration;
 
 use super::evidence::Evidence;
 use super::level4;
+use crate::agent::ready;
 use crate::agent::{self, Recovery};
+use crate::alert::outbox::{self, Spool};
 use crate::alert::{incident, Kind, LevelOutcome};
 use crate::config::shellwords;
 use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
 use crate::fmt::fmt_secs;
 use crate::probe::Probe;
-use crate::state::Step;
+use crate::state::{AgentCheck, Step};
 use crate::sys::clock::unix_now;
 use crate::sys::metrics::{Metric, EMERGENCY_FILE};
 
@@ -92,4 +94,70 @@ fn cooldown_left(ctx: &Ctx) -> Option<Duration> {
     // A clock that jumped back must not stretch the cooldown.
     let until = until.min(now.saturating_add(ctx.config.agent_cooldown.as_secs() as i64));
     (until > now).then(|| crate::fmt::between(now, until))
+}
+
+/// While the service is healthy, at most once per
+/// `SELFHEAL_AGENT_CHECK_INTERVAL`: can the agent (or its fallback) work?
+/// One warning when it cannot, one info when it can again — learned in the
+/// afternoon, not at 3 a.m.
+pub fn readiness(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
+    let c = ctx.config;
+    let every = c.agent_check_interval.as_secs() as i64;
+    if c.agent_cmd.is_empty() || every == 0 || ctx.mode == Mode::DryRun {
+        return Ok(());
+    }
+    let now = unix_now();
+    let last = ctx.state.agent_check.clone();
+    if last
+        .as_ref()
+        .is_some_and(|l| l.at <= now && now - l.at < every)
+    {
+        return Ok(());
+    }
+    let mut ready = ready::ask(c, &c.agent_cmd, ctx.clock)?;
+    if !ready.works() && !c.agent_fallback_cmd.is_empty() {
+        let fallback = ready::ask(c, &c.agent_fallback_cmd, ctx.clock)?;
+        if fallback.works() {
+            ready = fallback;
+        }
+    }
+    let took = match ready {
+        ready::Ready::Works(t) => t.as_secs_f64(),
+        _ => 0.0,
+    };
+    ctx.record(
+        EMERGENCY_FILE,
+        Metric::new("agent_check", ready.key(), took),
+    );
+    let was = last.and_then(|l| l.problem);
+    let problem = (!ready.works()).then(|| ready.describe());
+    ctx.state.agent_check = Some(AgentCheck {
+        at: now,
+        problem: problem.clone(),
+    });
+    ctx.save_state();
+    let said = format!(
+        "agent check ({}): {}",
+        shellwords::join(&c.agent_cmd),
+        ready.describe()
+    );
+    let mut f = level4::facts(ctx, probe, Vec::new(), None);
+    match (was, problem) {
+        (None, Some(_)) => {
+            ctx.log.warn(format!("{said}; fix: {}", ready.fix()));
+            f.note = Some(format!(
+                "{said}.\nFix: {}.\nThe service is healthy; this is so that level 3 works \
+                 when it is needed. (`selfheal doctor --agent` checks again.)",
+                ready.fix()
+            ));
+            outbox::send(ctx, Kind::AgentBroken, &f, Spool::Outbox)?;
+        }
+        (Some(_), None) => {
+            ctx.log.info(&said);
+            f.note = Some(format!("{said}."));
+            outbox::send(ctx, Kind::AgentReady, &f, Spool::Outbox)?;
+        }
+        _ => ctx.log.info(&said),
+    }
+    Ok(())
 }

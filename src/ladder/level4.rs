@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use super::evidence::Evidence;
 use super::level2::Healed;
+use super::rollback::{self, Restored};
+use super::runbook;
 use crate::agent;
 use crate::alert::outbox::{self, Spool};
 use crate::alert::{incident, Facts, Kind, LevelOutcome};
@@ -74,6 +76,10 @@ pub fn restarted(ctx: &mut Ctx, how: Healed, attempts: u32, probe: &Probe) -> Re
     let detail = match how {
         Healed::ByItself => "it came back by itself during the escalation wait".to_string(),
         Healed::ByRestart => format!("restart attempt {attempts} worked"),
+        // Their own message went out (`rolled_back`, `replayed`).
+        Healed::ByRollback | Healed::ByRunbook => {
+            return incident::close(ctx, &facts(ctx, probe, Vec::new(), None))
+        }
     };
     let levels = vec![LevelOutcome {
         level: 2,
@@ -85,6 +91,50 @@ pub fn restarted(ctx: &mut Ctx, how: Healed, attempts: u32, probe: &Probe) -> Re
         return incident::close(ctx, &facts(ctx, probe, Vec::new(), None));
     }
     incident::close(ctx, &facts(ctx, probe, levels, None))
+}
+
+/// The last working config brought it back: a warning (a file of the
+/// user's was replaced), with where their version is and what differed.
+pub fn rolled_back(ctx: &mut Ctx, probe: &Probe, restored: &[Restored]) -> Result<()> {
+    let mut note = String::new();
+    for r in restored {
+        let name = r
+            .change
+            .file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        note.push_str(&format!(
+            "Restored the last working {name} ({}). ",
+            r.change.file.display()
+        ));
+        match &r.aside {
+            Some(a) => note.push_str(&format!("Your version is kept at {}.", a.display())),
+            None => note.push_str("There was no file."),
+        }
+        note.push_str("\nWhat differed (- yours, + restored):\n");
+        note.push_str(
+            &rollback::diff(r.change.current.as_deref(), &r.change.good_bytes, 8).join("\n"),
+        );
+        note.push('\n');
+    }
+    let mut f = facts(ctx, probe, Vec::new(), None);
+    f.note = Some(note.trim_end().to_string());
+    f.commands = vec!["selfheal rollback --list".into()];
+    outbox::send(ctx, Kind::RolledBack, &f, Spool::Outbox).map(|_| ())
+}
+
+/// A fix learned from the agent brought it back.
+pub fn replayed(ctx: &mut Ctx, probe: &Probe, entry: &runbook::Entry) -> Result<()> {
+    let mut f = facts(ctx, probe, Vec::new(), None);
+    f.note = Some(format!(
+        "Healed by a fix learned on {} ({}), without an agent. What ran: {}",
+        entry.learned_on(),
+        entry.text("root_cause"),
+        entry.script.display()
+    ));
+    f.commands = vec![format!("selfheal runbook show {}", entry.id)];
+    outbox::send(ctx, Kind::LearnedFix, &f, Spool::Outbox).map(|_| ())
 }
 
 /// The agent brought it back: one info message, or "resolved" if someone

@@ -22,6 +22,8 @@ pub mod evidence;
 pub mod level2;
 pub mod level3;
 pub mod level4;
+pub mod rollback;
+pub mod runbook;
 
 use std::time::Duration;
 
@@ -57,8 +59,8 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
         fmt_secs(worst_case(ctx))
     ));
     if ctx.mode == Mode::DryRun {
-        plan(ctx);
         let ev = evidence::gather(ctx.config, first);
+        plan(ctx, &ev);
         let levels = level4::failed_levels(ctx.config.max_retries, "(dry run)".into());
         let facts = level4::facts(ctx, first, levels, Some(&ev));
         outbox::send(ctx, Kind::Failed, &facts, Spool::Drop)?;
@@ -130,6 +132,9 @@ fn above_level2(
     let (detail, probe) = match level3::run(ctx, &last_probe, &levels, ev)? {
         Level3::Recovered(outcome) => {
             brake::healed(ctx);
+            if let Some(fix) = &outcome.fix {
+                runbook::learn(ctx, &ev.signature, fix, outcome.root_cause.as_deref());
+            }
             let probe = ctx.probe();
             levels.push(LevelOutcome {
                 level: 3,
@@ -182,6 +187,9 @@ pub fn recover_now(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
     };
     let probe = ctx.probe();
     let health = if outcome.recovered() {
+        if let Some(fix) = &outcome.fix {
+            runbook::learn(ctx, &ev.signature, fix, outcome.root_cause.as_deref());
+        }
         level4::agent_recovered(ctx, &probe, vec![level], &outcome)?;
         Health::Healthy
     } else {
@@ -205,6 +213,13 @@ pub fn worst_case(ctx: &Ctx) -> Duration {
     };
     let boot = boot::wait(c).limit;
     let per_attempt = command + boot + c.http_timeout;
+    // After the first failed attempt: a restart with the last working
+    // config, and a learned fix with its boot wait.
+    let learned = if attempts == 0 {
+        Duration::ZERO
+    } else {
+        per_attempt + command + boot + c.http_timeout
+    };
     let repair = if c.repair_cmd.is_empty() {
         Duration::ZERO
     } else {
@@ -224,6 +239,7 @@ pub fn worst_case(ctx: &Ctx) -> Duration {
         + (c.poll_interval + c.http_timeout) * c.confirm_probes
         + evidence::BOUND
         + per_attempt * attempts
+        + learned
         + repair
         + c.escalation_wait
         + c.http_timeout
@@ -232,7 +248,7 @@ pub fn worst_case(ctx: &Ctx) -> Duration {
 }
 
 /// What a dry run prints instead of healing.
-fn plan(ctx: &Ctx) {
+fn plan(ctx: &Ctx, ev: &evidence::Evidence) {
     let c = ctx.config;
     let secrets = c.secrets();
     let say = |s: String| log::print(&format!("{}\n", crate::sys::redact::scrub(&s, &secrets)));
@@ -249,6 +265,21 @@ fn plan(ctx: &Ctx) {
             fmt_secs(boot.limit),
             boot.why,
             c.max_retries
+        ));
+    }
+    for ch in rollback::changes(ctx) {
+        say(format!(
+            "would restore the last working version of {} after the first failed attempt \
+             (your version moved aside, put back if that does not help); `selfheal rollback \
+             --dry-run` shows what differs",
+            ch.file.display()
+        ));
+    }
+    if let Some(e) = runbook::usable(ctx, &ev.signature) {
+        say(format!(
+            "would then replay the fix learned on {} for this kind of incident: /bin/sh {}",
+            e.learned_on(),
+            e.script.display()
         ));
     }
     if !c.repair_cmd.is_empty() {

@@ -1,0 +1,322 @@
+//! The last working config: on a healthy run, a copy of each watched file
+//! (`SELFHEAL_WATCH_FILES`) that changed since its last kept version; during
+//! an incident, after the first failed restart, the rung that puts the last
+//! working version back when the file differs from it.
+//!
+//! The user's file is never deleted or edited: it is renamed aside
+//! (`openclaw.json.selfheal-<time>`) and the kept version is written next to
+//! it under the real name (temp file, same mode and owner, rename). When the
+//! service is not healthy after that, the rename is undone, so that the file
+//! is byte for byte what it was. Copies live in `last-good/` of the memory
+//! directory, 0600, the last `KEEP` distinct versions of each file.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use crate::ctx::{Ctx, Mode};
+use crate::error::{Error, Result};
+use crate::sys::clock::local_now;
+use crate::sys::files;
+use crate::sys::log::file_stamp;
+
+pub const DIR: &str = "last-good";
+const KEEP: usize = 5;
+/// A config file larger than this is not copied.
+const MAX: u64 = 1 << 20;
+
+/// `last-good/openclaw.json-1f2e3d4c`: the file's name and a hash of its
+/// whole path, so that two watched files of the same name never mix.
+fn store(memory: &Path, file: &Path) -> PathBuf {
+    let name = file
+        .file_name()
+        .map_or("file".into(), |n| n.to_string_lossy());
+    let hash = fnv(file.as_os_str().as_encoded_bytes()) as u32;
+    memory.join(DIR).join(format!("{name}-{hash:08x}"))
+}
+
+/// FNV-1a: stable across versions and platforms (std's hasher is not).
+pub fn fnv(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The kept versions of `file`, newest first.
+pub fn versions(memory: &Path, file: &Path) -> Vec<PathBuf> {
+    let mut all: Vec<PathBuf> = fs::read_dir(store(memory, file))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .is_none_or(|n| n.as_encoded_bytes().first() != Some(&b'.'))
+        })
+        .collect();
+    all.sort();
+    all.reverse();
+    all
+}
+
+/// The healthy path: keeps each watched file that changed since its last
+/// kept version. Costs a `stat` per file when nothing changed (the copy
+/// carries the file's mtime).
+pub fn keep_good(ctx: &mut Ctx) {
+    let c = ctx.config;
+    if c.rollback == crate::config::Switch::Off || ctx.mode == Mode::DryRun {
+        return;
+    }
+    for file in &c.watch_files {
+        let Ok(meta) = fs::metadata(file) else {
+            continue;
+        };
+        if !meta.is_file() || meta.len() > MAX {
+            continue;
+        }
+        let newest = versions(&c.memory_dir, file).into_iter().next();
+        let same_stamp = newest
+            .as_ref()
+            .and_then(|n| fs::metadata(n).ok())
+            .is_some_and(|m| {
+                m.len() == meta.len()
+                    && m.mtime() == meta.mtime()
+                    && m.mtime_nsec() == meta.mtime_nsec()
+            });
+        if same_stamp {
+            continue;
+        }
+        let Ok(bytes) = fs::read(file) else {
+            continue;
+        };
+        if let Some(n) = &newest {
+            if fs::read(n).is_ok_and(|b| b == bytes) {
+                let _ = stamp(n, &meta);
+                continue;
+            }
+        }
+        // A gateway keeps running on the config it loaded: a file edited
+        // since may be broken. OpenClaw can say so; other services cannot.
+        if c.is_openclaw() {
+            if let Some(problem) = super::evidence::openclaw_config_check(c) {
+                ctx.log.info(format!(
+                    "{} changed but is not kept as the last working version: {problem}",
+                    file.display()
+                ));
+                continue;
+            }
+        }
+        match save(&c.memory_dir, file, &bytes, &meta) {
+            Ok(path) => ctx.log.info(format!(
+                "kept {} as its last working version ({})",
+                file.display(),
+                path.display()
+            )),
+            Err(e) => ctx.log.warn(format!("last working version not kept: {e}")),
+        }
+    }
+}
+
+fn save(memory: &Path, file: &Path, bytes: &[u8], meta: &fs::Metadata) -> Result<PathBuf> {
+    let dir = store(memory, file);
+    files::ensure_dir(&dir)?;
+    let path = dir.join(file_stamp(local_now()));
+    files::write_atomic(&path, bytes)?;
+    stamp(&path, meta).map_err(|e| Error::io("set the time of", &path, e))?;
+    for old in versions(memory, file).iter().skip(KEEP) {
+        let _ = fs::remove_file(old);
+    }
+    Ok(path)
+}
+
+/// Gives a copy its original's mtime: the healthy path compares stamps.
+fn stamp(copy: &Path, meta: &fs::Metadata) -> std::io::Result<()> {
+    let time = meta.modified()?;
+    fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(copy)?
+        .set_modified(time)
+}
+
+/// A watched file that differs from its last working version.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub file: PathBuf,
+    pub good: PathBuf,
+    /// The user's version (`None`: the file is missing).
+    pub current: Option<Vec<u8>>,
+    pub good_bytes: Vec<u8>,
+}
+
+/// The watched files that differ from their newest kept version.
+pub fn changes(ctx: &Ctx) -> Vec<Change> {
+    let c = ctx.config;
+    c.watch_files
+        .iter()
+        .filter_map(|file| {
+            let good = versions(&c.memory_dir, file).into_iter().next()?;
+            let good_bytes = fs::read(&good).ok()?;
+            let current = match fs::symlink_metadata(file) {
+                Ok(m) if m.is_file() => Some(fs::read(file).ok()?),
+                Ok(_) => return None,
+                Err(_) => None,
+            };
+            (current.as_deref() != Some(&good_bytes[..])).then(|| Change {
+                file: file.clone(),
+                good,
+                current,
+                good_bytes,
+            })
+        })
+        .collect()
+}
+
+/// What was done to one file, to keep or undo.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    pub change: Change,
+    /// Where the user's version was moved (`None`: there was none).
+    pub aside: Option<PathBuf>,
+}
+
+/// Moves each changed file aside and writes its last working version in
+/// its place. Stops at the first failure, undoing what it did.
+pub fn restore(changes: Vec<Change>) -> Result<Vec<Restored>> {
+    let mut done = Vec::new();
+    for change in changes {
+        match restore_one(&change) {
+            Ok(aside) => done.push(Restored { change, aside }),
+            Err(e) => {
+                undo(&done);
+                return Err(e);
+            }
+        }
+    }
+    Ok(done)
+}
+
+fn restore_one(change: &Change) -> Result<Option<PathBuf>> {
+    let file = &change.file;
+    let meta = fs::symlink_metadata(file).ok();
+    let aside = meta.as_ref().map(|_| {
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        file.with_file_name(format!("{name}.selfheal-{}", file_stamp(local_now())))
+    });
+    let tmp = file.with_file_name(format!(
+        ".{}.selfheal-tmp",
+        file.file_name().unwrap_or_default().to_string_lossy()
+    ));
+    let _ = fs::remove_file(&tmp);
+    let mode = meta.as_ref().map_or(0o600, |m| m.mode() & 0o7777);
+    let write = || -> std::io::Result<()> {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(&tmp)?;
+        f.write_all(&change.good_bytes)?;
+        if let Some(m) = &meta {
+            // As its owner had it; refused unless we are root or the owner.
+            let _ = std::os::unix::fs::fchown(&f, Some(m.uid()), Some(m.gid()));
+        }
+        f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))?;
+        f.sync_all()
+    };
+    if let Err(e) = write() {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io("write", &tmp, e));
+    }
+    if let Some(aside) = &aside {
+        if let Err(e) = fs::rename(file, aside) {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io("move aside", file, e));
+        }
+    }
+    if let Err(e) = fs::rename(&tmp, file) {
+        if let Some(aside) = &aside {
+            let _ = fs::rename(aside, file);
+        }
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io("restore", file, e));
+    }
+    Ok(aside)
+}
+
+/// Puts the user's files back exactly as they were (the same inodes).
+pub fn undo(restored: &[Restored]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for r in restored.iter().rev() {
+        let file = &r.change.file;
+        let result = match &r.aside {
+            Some(aside) => fs::rename(aside, file),
+            None => fs::remove_file(file),
+        };
+        if let Err(e) = result {
+            problems.push(format!("{}: {e}", file.display()));
+        }
+    }
+    problems
+}
+
+/// "what differed": the lines between the common start and end of both
+/// versions, `-` the user's and `+` the restored, secrets masked, at most
+/// `max` of each.
+pub fn diff(user: Option<&[u8]>, good: &[u8], max: usize) -> Vec<String> {
+    let Some(user) = user else {
+        return vec!["(your file was missing; the last working version was put back)".into()];
+    };
+    let (a, b) = (String::from_utf8_lossy(user), String::from_utf8_lossy(good));
+    let (a, b): (Vec<&str>, Vec<&str>) = (a.lines().collect(), b.lines().collect());
+    let head = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let tail = a[head..]
+        .iter()
+        .rev()
+        .zip(b[head..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let mut out = Vec::new();
+    for (sign, lines) in [
+        ("-", &a[head..a.len() - tail]),
+        ("+", &b[head..b.len() - tail]),
+    ] {
+        for line in lines.iter().take(max) {
+            let line: String = line.trim().chars().take(160).collect();
+            out.push(format!(
+                "{sign} {}",
+                crate::sys::redact::mask_secrets(&line)
+            ));
+        }
+        if lines.len() > max {
+            out.push(format!("{sign} … {} more line(s)", lines.len() - max));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_diff_shows_what_changed_with_secrets_masked() {
+        let user = b"{\n  gateway: { port: 18789, bogusKey: 1 },\n  token: \"abcdef123456\",\n}\n";
+        let good = b"{\n  gateway: { port: 18789 },\n  token: \"abcdef123456\",\n}\n";
+        assert_eq!(
+            diff(Some(user), good, 10),
+            vec![
+                "- gateway: { port: 18789, bogusKey: 1 },",
+                "+ gateway: { port: 18789 },"
+            ]
+        );
+        let d = diff(
+            Some(b"apiKey: \"sk-old-0123456789\"\n"),
+            b"apiKey: \"x\"\n",
+            10,
+        );
+        assert!(!d.join("\n").contains("sk-old"), "{d:?}");
+        assert_eq!(diff(None, b"x", 1).len(), 1);
+    }
+}

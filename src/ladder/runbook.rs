@@ -1,0 +1,248 @@
+//! Fixes learned from the agent: when level 3 healed the service (by
+//! selfheal's own probe), the fix script the agent wrote is kept under the
+//! incident's signature; the next incident with the same signature replays
+//! it after the first failed restart, before any agent is started.
+//!
+//! An entry is `runbook/<id>.sh` (the script, run as `/bin/sh <file>`, never
+//! through a command line) and `runbook/<id>.json` (signature, when it was
+//! learned, the root cause, replays and failures), both 0600. An entry that
+//! failed `RETIRE_AFTER` times is no longer replayed. Nothing here decides
+//! when to replay: that is `level2`'s.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use super::evidence::Evidence;
+use crate::ctx::Ctx;
+use crate::error::{Error, Result};
+use crate::sys::clock::unix_now;
+use crate::sys::files;
+
+pub const DIR: &str = "runbook";
+/// A fix that did not work this many times is retired.
+pub const RETIRE_AFTER: u64 = 2;
+/// A fix script larger than this is not kept (it is not a few commands).
+const SCRIPT_MAX: u64 = 64 * 1024;
+
+/// The incident's signature: what the probe saw and the most telling error,
+/// with numbers, hex ids, times and paths made general, so that the same
+/// fault gives the same signature on another day.
+pub fn signature(ev: &Evidence) -> String {
+    let first = ev
+        .config_error
+        .as_deref()
+        .or_else(|| ev.telling_error())
+        .or(ev.exit_code.as_deref())
+        .unwrap_or("");
+    let text = format!("{} | {}", general(&ev.probe), general(first));
+    text.chars().take(240).collect()
+}
+
+fn general(text: &str) -> String {
+    let words = text.split_whitespace().map(|w| {
+        if w.contains('/') {
+            return "<path>".to_string();
+        }
+        let hexy = w.len() >= 8 && w.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        if hexy && w.chars().any(|c| c.is_ascii_digit()) {
+            return "<id>".to_string();
+        }
+        let mut out = String::new();
+        for c in w.chars() {
+            let c = if c.is_ascii_digit() { '#' } else { c };
+            if !(c == '#' && out.ends_with('#')) {
+                out.push(c);
+            }
+        }
+        out
+    });
+    words.collect::<Vec<_>>().join(" ")
+}
+
+/// The entry's id: a hash of its signature.
+pub fn id(signature: &str) -> String {
+    format!("{:012x}", super::rollback::fnv(signature.as_bytes()) >> 16)
+}
+
+/// One learned fix.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: String,
+    pub script: PathBuf,
+    pub meta: Value,
+}
+
+impl Entry {
+    pub fn failures(&self) -> u64 {
+        self.meta["failures"].as_u64().unwrap_or(0)
+    }
+
+    pub fn retired(&self) -> bool {
+        self.failures() >= RETIRE_AFTER
+    }
+
+    pub fn text(&self, key: &str) -> &str {
+        self.meta[key].as_str().unwrap_or("")
+    }
+
+    /// "2026-11-24" (local) of when it was learned.
+    pub fn learned_on(&self) -> String {
+        let at = self.meta["learned"].as_i64().unwrap_or(0);
+        let t = crate::sys::clock::local_at(at);
+        format!("{}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+    }
+
+    fn save(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(format!("{}.json", self.id));
+        files::write_atomic(&path, format!("{:#}\n", self.meta).as_bytes())
+    }
+}
+
+fn dir(ctx: &Ctx) -> PathBuf {
+    ctx.config.memory_dir.join(DIR)
+}
+
+/// The entry of `id`, if there is a readable one.
+pub fn load(memory: &Path, id: &str) -> Option<Entry> {
+    let valid = id.len() == 12 && id.bytes().all(|b| b.is_ascii_hexdigit());
+    if !valid {
+        return None;
+    }
+    let dir = memory.join(DIR);
+    let file = files::open_read(&dir.join(format!("{id}.json"))).ok()?;
+    let meta: Value = serde_json::from_slice(&files::tail(file, SCRIPT_MAX)).ok()?;
+    let script = dir.join(format!("{id}.sh"));
+    (meta.is_object() && script.is_file()).then(|| Entry {
+        id: id.to_string(),
+        script,
+        meta,
+    })
+}
+
+/// Every entry, oldest first.
+pub fn all(memory: &Path) -> Vec<Entry> {
+    let mut ids: Vec<String> = std::fs::read_dir(memory.join(DIR))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".json")
+                .map(String::from)
+        })
+        .collect();
+    ids.sort();
+    let mut entries: Vec<Entry> = ids.iter().filter_map(|id| load(memory, id)).collect();
+    entries.sort_by_key(|e| e.meta["learned"].as_i64().unwrap_or(0));
+    entries
+}
+
+/// The fix to replay for this incident, if one was learned and not retired.
+pub fn usable(ctx: &Ctx, signature: &str) -> Option<Entry> {
+    if ctx.config.runbook == crate::config::Switch::Off || signature.is_empty() {
+        return None;
+    }
+    load(&ctx.config.memory_dir, &id(signature)).filter(|e| !e.retired())
+}
+
+/// Keeps the agent's fix script under the incident's signature (replacing
+/// an older entry of the same signature).
+pub fn learn(ctx: &mut Ctx, signature: &str, script: &Path, root_cause: Option<&str>) {
+    if ctx.config.runbook == crate::config::Switch::Off || signature.is_empty() {
+        return;
+    }
+    let result = (|| -> Result<PathBuf> {
+        let file = files::open_read(script)?;
+        let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+        if len == 0 || len > SCRIPT_MAX {
+            return Err(Error::Unsafe {
+                path: script.into(),
+                reason: format!("empty or larger than {SCRIPT_MAX} bytes"),
+            });
+        }
+        let text = files::tail(file, SCRIPT_MAX);
+        let dir = dir(ctx);
+        files::ensure_dir(&dir)?;
+        let id = id(signature);
+        let path = dir.join(format!("{id}.sh"));
+        files::write_atomic(&path, &text)?;
+        let entry = Entry {
+            id,
+            script: path.clone(),
+            meta: json!({
+                "signature": signature,
+                "learned": unix_now(),
+                "root_cause": root_cause.unwrap_or("unknown"),
+                "from": script.display().to_string(),
+                "replays": 0,
+                "failures": 0,
+            }),
+        };
+        entry.save(&dir)?;
+        Ok(path)
+    })();
+    match result {
+        Ok(path) => ctx.log.act(format!(
+            "learned the agent's fix for this kind of incident: {} (replayed before any agent \
+             next time; `selfheal runbook` lists it)",
+            path.display()
+        )),
+        Err(e) => ctx.log.warn(format!("the agent's fix was not kept: {e}")),
+    }
+}
+
+/// Counts a replay, and a failure when it did not heal.
+pub fn replayed(ctx: &mut Ctx, entry: &mut Entry, healed: bool) {
+    let bump = |v: &mut Value, key: &str| v[key] = json!(v[key].as_u64().unwrap_or(0) + 1);
+    bump(&mut entry.meta, "replays");
+    if !healed {
+        bump(&mut entry.meta, "failures");
+        if entry.retired() {
+            ctx.log.warn(format!(
+                "the learned fix {} failed {RETIRE_AFTER} times and is retired",
+                entry.id
+            ));
+        }
+    }
+    if let Err(e) = entry.save(&dir(ctx)) {
+        ctx.log.warn(format!("runbook entry not updated: {e}"));
+    }
+}
+
+/// `selfheal runbook forget ID`.
+pub fn forget(memory: &Path, id: &str) -> bool {
+    let Some(entry) = load(memory, id) else {
+        return false;
+    };
+    let _ = std::fs::remove_file(&entry.script);
+    std::fs::remove_file(memory.join(DIR).join(format!("{id}.json"))).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_ignore_numbers_paths_times_and_ids() {
+        let ev = |line: &str| Evidence {
+            probe: "connection refused (status 000)".into(),
+            log_errors: vec![("/tmp/x.log".into(), line.into())],
+            ..Evidence::default()
+        };
+        let a = signature(&ev(
+            "2026-11-24T03:04:05Z error: lock /home/u/.openclaw/tmp/a.lock held by pid 4242 \
+             (deadbeef01)",
+        ));
+        let b = signature(&ev(
+            "2026-11-25T13:14:15Z error: lock /home/v/.openclaw/tmp/b.lock held by pid 77 \
+             (0badc0de99)",
+        ));
+        assert_eq!(a, b);
+        assert!(a.starts_with("connection refused (status #) | "), "{a}");
+        let c = signature(&ev("error: Unrecognized key: \"bogusKey\""));
+        assert_ne!(a, c);
+        assert_eq!(id(&a).len(), 12);
+    }
+}
