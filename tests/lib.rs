@@ -12,5 +12,6 @@ mod evidence;
 mod faults;
 mod fuzz_smoke;
 mod install;
+mod learn;
 mod ops;
 mod tls;

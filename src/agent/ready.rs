@@ -156,7 +156,12 @@ pub fn ask(config: &Config, agent: &[String], clock: &dyn Clock) -> Result<Ready
     let _ = std::fs::remove_file(dir.join(".agent-check-output"));
     let done = done?;
     let said = crate::sys::redact::scrub(&done.output, &config.secrets());
-    let lower = said.to_lowercase();
+    // The answer is a line that says OK (not "ok" inside other words).
+    let answered = said.lines().any(|l| {
+        l.trim()
+            .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+            .eq_ignore_ascii_case("ok")
+    });
     let line = |phrases: &[&str]| {
         said.lines()
             .find(|l| {
@@ -175,7 +180,7 @@ pub fn ask(config: &Config, agent: &[String], clock: &dyn Clock) -> Result<Ready
         match &done.outcome {
             Outcome::NotStarted(e) => Ready::NotFound(e.to_string()),
             Outcome::TimedOut => Ready::Silent,
-            _ if done.success() && lower.contains("ok") => Ready::Works(done.elapsed),
+            _ if done.success() && answered => Ready::Works(done.elapsed),
             _ => Ready::Failed(match done.last_line() {
                 Some(l) => format!("{}: {l}", done.describe()),
                 None => done.describe(),

@@ -84,8 +84,10 @@ pub fn watch(ctx: &mut Ctx, l3: &L3Log, server: &tmux::Server, s: &Session) -> t
         let now = ctx.clock.now();
         let report = s.paths.report.is_file();
         if probe.healthy {
+            // Healthy: done once it wrote the report and the fix script
+            // (kept for next time), or after the grace.
             let since = *seen.healthy_at.get_or_insert(now);
-            if report || now - since >= grace {
+            if (report && s.paths.fix.is_file()) || now - since >= grace {
                 return Ok(End::Healthy);
             }
         } else {

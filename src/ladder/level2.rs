@@ -197,6 +197,13 @@ pub fn run(ctx: &mut Ctx, ev: &mut Evidence) -> Result<Level2> {
             }
         }
     }
+    if summary.brake.is_some() && attempt == 0 {
+        // A crash loop: no blind restart, but a changed config or a known
+        // fault is not blind (a bad config is what loops most).
+        if let Some((how, probe)) = learned(ctx, 1, &boot, &mut summary, ev)? {
+            return recovered(ctx, how, attempt, started, probe, &summary);
+        }
+    }
     if summary.brake.is_some() && !repaired && !c.repair_cmd.is_empty() {
         // A crash loop: straight to the repair steps.
         if let Some(probe) = repair(ctx, &mut summary, ev)? {

@@ -44,9 +44,10 @@ fn general(text: &str) -> String {
         if w.contains('/') {
             return "<path>".to_string();
         }
-        let hexy = w.len() >= 8 && w.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-        if hexy && w.chars().any(|c| c.is_ascii_digit()) {
-            return "<id>".to_string();
+        let core = w.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        let hexy = core.len() >= 8 && core.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        if hexy && core.chars().any(|c| c.is_ascii_digit()) {
+            return w.replace(core, "<id>");
         }
         let mut out = String::new();
         for c in w.chars() {

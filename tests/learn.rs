@@ -1,0 +1,442 @@
+//! What a restart cannot fix: the last working config (rollback), fixes
+//! learned from the agent (runbook), and an agent checked before it is
+//! needed. A small HTTP service (tests/fixtures/conf-service.sh) refuses to
+//! start, like the OpenClaw gateway, when its config has an unknown key.
+
+use crate::common::*;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+const LIMIT: Duration = Duration::from_secs(60);
+const GOOD: &str = "{\n  gateway: { mode: \"local\" },\n  token: \"abcdef123456\",\n}\n";
+/// The user's edit: an unknown key, and a new secret that must not leak.
+const BROKEN: &str =
+    "{\n  gateway: { mode: \"local\", bogusKey: 1 },\n  token: \"NEWSECRET7777777\",\n}\n";
+
+struct Svc {
+    sb: Sandbox,
+    port: u16,
+    config: PathBuf,
+    pidfile: PathBuf,
+    marker: PathBuf,
+    sink: Sink,
+}
+
+impl Svc {
+    fn new(name: &str) -> Svc {
+        require_tool(
+            "python3",
+            "apt-get install python3 (the test service is Python's http.server)",
+        );
+        let sb = Sandbox::new(name);
+        let dir = sb.root.join("svc");
+        std::fs::create_dir_all(&dir).expect("svc dir");
+        let config = dir.join("app.json");
+        std::fs::write(&config, GOOD).expect("config");
+        Svc {
+            port: free_port(),
+            pidfile: dir.join("pid"),
+            marker: dir.join("broken"),
+            config,
+            sb,
+            sink: Sink::start(vec![Answer::ok()]),
+        }
+    }
+
+    fn restart_argv(&self) -> Vec<String> {
+        vec![
+            "sh".into(),
+            fixture("conf-service.sh"),
+            self.config.display().to_string(),
+            self.port.to_string(),
+            self.pidfile.display().to_string(),
+            self.marker.display().to_string(),
+        ]
+    }
+
+    /// Starts (or restarts) the service as its restart command would.
+    fn start(&self) -> bool {
+        let ok = Command::new(&self.restart_argv()[0])
+            .args(&self.restart_argv()[1..])
+            .status()
+            .is_ok_and(|s| s.success());
+        ok && wait_for(Duration::from_secs(10), || self.healthy())
+    }
+
+    fn healthy(&self) -> bool {
+        std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+    }
+
+    fn stop(&self) {
+        for pid in read_pids(&self.pidfile) {
+            kill(pid);
+        }
+        assert!(
+            wait_for(Duration::from_secs(5), || !self.healthy()),
+            "still up"
+        );
+    }
+
+    /// `selfheal ARGS` with one key set.
+    fn with(&self, args: &[&str], key: &str, value: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut cmd = self.sb.cmd(args);
+        cmd.env(key, value);
+        cmd
+    }
+
+    fn check(&self) -> Command {
+        let mut cmd = self.sb.cmd(&["check"]);
+        let restart = self
+            .restart_argv()
+            .iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        cmd.env(
+            "OPENCLAW_GATEWAY_URL",
+            format!("http://127.0.0.1:{}/", self.port),
+        )
+        .env("HEALTH_CHECK_HTTP_TIMEOUT", "1")
+        .env("HEALTH_CHECK_MAX_RETRIES", "2")
+        .env("HEALTH_CHECK_RETRY_DELAY", "3")
+        .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
+        .env("SELFHEAL_POLL_INTERVAL", "0.1")
+        .env("SELFHEAL_CONFIRM_PROBES", "1")
+        .env("SELFHEAL_RESTART_CMD", restart)
+        .env("SELFHEAL_WATCH_FILES", &self.config)
+        .env("SELFHEAL_SERVICE_LOGS", "")
+        .env("SELFHEAL_ALERT_TIMEOUT", "2")
+        .env("SELFHEAL_WEBHOOK_URL", self.sink.url("/hook"))
+        .env("SELFHEAL_AGENT_CMD", "");
+        cmd
+    }
+
+    fn kinds(&self) -> Vec<String> {
+        self.sink
+            .received()
+            .iter()
+            .map(|r| r.json()["kind"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+
+    /// Files beside the config (the aside copies, temp files).
+    fn beside(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.config.parent().expect("dir"))
+            .expect("read dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("app.json") || n.starts_with(".app.json"))
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Svc {
+    fn drop(&mut self) {
+        for pid in read_pids(&self.pidfile) {
+            kill(pid);
+        }
+    }
+}
+
+#[test]
+fn an_invalid_config_is_healed_by_the_last_working_one_and_the_users_file_is_kept() {
+    let s = Svc::new("rollback-heals");
+    assert!(s.start(), "the test service did not start");
+    // A healthy check keeps the working config.
+    let first = run(s.check(), LIMIT);
+    assert_eq!(first.code, Some(0), "{}", first.all());
+    let list = run(
+        s.with(&["rollback", "--list"], "SELFHEAL_WATCH_FILES", &s.config),
+        LIMIT,
+    );
+    assert!(
+        list.stdout.contains("is its last working version"),
+        "{}",
+        list.all()
+    );
+    let kept = std::fs::read_dir(s.sb.memory().join("last-good"))
+        .expect("last-good")
+        .count();
+    assert_eq!(kept, 1);
+
+    // The user edits it; the next restart of the service fails.
+    std::fs::write(&s.config, BROKEN).expect("edit");
+    s.stop();
+    let dry = run(
+        s.with(
+            &["rollback", "--dry-run"],
+            "SELFHEAL_WATCH_FILES",
+            &s.config,
+        ),
+        LIMIT,
+    );
+    assert!(
+        dry.stdout.contains("would restore") && dry.stdout.contains("bogusKey"),
+        "{}",
+        dry.all()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&s.config).ok().as_deref(),
+        Some(BROKEN),
+        "dry run changed it"
+    );
+
+    let healed = run(s.check(), LIMIT);
+    assert_eq!(healed.code, Some(0), "{}\n{}", healed.all(), s.sb.log());
+    assert!(s.healthy());
+    assert_eq!(
+        std::fs::read_to_string(&s.config).ok().as_deref(),
+        Some(GOOD)
+    );
+    let beside = s.beside();
+    assert_eq!(beside.len(), 2, "{beside:?}");
+    let aside = s.config.with_file_name(&beside[1]);
+    assert!(beside[1].starts_with("app.json.selfheal-"), "{beside:?}");
+    assert_eq!(
+        std::fs::read_to_string(&aside).ok().as_deref(),
+        Some(BROKEN),
+        "the user's version"
+    );
+
+    let pairs = s.sb.metric_pairs();
+    assert!(
+        pairs.contains(&("rollback".into(), "success".into())),
+        "{pairs:?}"
+    );
+    assert!(
+        pairs.contains(&("recovery".into(), "self_healed".into())),
+        "{pairs:?}"
+    );
+    assert_eq!(s.kinds(), vec!["rolled_back"], "one warning, nothing else");
+    let alert = s.sink.received()[0].json();
+    let text = alert.to_string();
+    assert_eq!(alert["severity"], "warning");
+    for needle in [
+        "Restored the last working app.json",
+        "app.json.selfheal-",
+        "bogusKey",
+        "<redacted>",
+    ] {
+        assert!(text.contains(needle), "{needle} missing: {text}");
+    }
+    assert!(
+        !text.contains("NEWSECRET7777777"),
+        "a secret of the user's file leaked: {text}"
+    );
+    assert!(!s.sb.log().contains("NEWSECRET7777777"));
+}
+
+#[test]
+fn a_rollback_that_does_not_help_leaves_the_users_file_exactly_as_it_was() {
+    let s = Svc::new("rollback-undone");
+    assert!(s.start());
+    assert_eq!(run(s.check(), LIMIT).code, Some(0));
+    // An edit that is fine, and a fault the config has nothing to do with.
+    let edited = GOOD.replace("local", "remote");
+    std::fs::write(&s.config, &edited).expect("edit");
+    let inode = std::fs::metadata(&s.config).expect("meta").ino();
+    std::fs::write(&s.marker, "x").expect("marker");
+    s.stop();
+
+    let failed = run(s.check(), LIMIT);
+    assert_eq!(failed.code, Some(1), "{}", failed.all());
+    let log = s.sb.log();
+    assert!(
+        log.contains("the user's version is back, byte for byte"),
+        "{log}"
+    );
+    assert_eq!(std::fs::read_to_string(&s.config).ok(), Some(edited));
+    assert_eq!(
+        std::fs::metadata(&s.config).expect("meta").ino(),
+        inode,
+        "not the same file"
+    );
+    assert_eq!(s.beside(), vec!["app.json"], "something was left behind");
+    let pairs = s.sb.metric_pairs();
+    assert!(
+        pairs.contains(&("rollback".into(), "failed".into())),
+        "{pairs:?}"
+    );
+    assert!(!s.kinds().contains(&"rolled_back".to_string()));
+}
+
+#[test]
+fn a_fix_learned_from_the_agent_heals_the_next_identical_incident_without_an_agent() {
+    require_tool("tmux", "apt-get install tmux / brew install tmux");
+    let s = Svc::new("runbook");
+    assert!(s.start());
+    let trace = s.sb.root.join("trace");
+    let restart = s
+        .restart_argv()
+        .iter()
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let fix = format!("rm -f '{}'\n{restart}\n", s.marker.display());
+    let fix_file = s.sb.root.join("fix.sh");
+    // As an agent would, it checks that the service is up before it ends.
+    std::fs::write(&fix_file, format!("{fix}sleep 1\n")).expect("fix");
+    let agent = format!("python3 {} --batch -p {{prompt}}", fixture("fake-agent.py"));
+    let with_agent = |cmd: &mut Command| {
+        cmd.env("SELFHEAL_AGENT_CMD", &agent)
+            .env("SELFHEAL_AGENT_WORKDIR", &s.sb.root)
+            .env("EMERGENCY_RECOVERY_TIMEOUT", "60")
+            .env("CLAUDE_STARTUP_WAIT", "0")
+            .env("FAKE_FIX", format!("sh {}", fix_file.display()))
+            .env("FAKE_FIX_SCRIPT", &fix)
+            .env("FAKE_TRACE", &trace);
+    };
+    std::fs::write(&s.marker, "x").expect("break it");
+    s.stop();
+
+    // The first time the agent fixes it and its script is kept.
+    let mut cmd = s.check();
+    with_agent(&mut cmd);
+    let first = run(cmd, LIMIT);
+    assert_eq!(first.code, Some(0), "{}\n{}", first.all(), s.sb.log());
+    assert!(
+        s.sb.log().contains("learned the agent's fix"),
+        "{}",
+        s.sb.log()
+    );
+    let list = run(s.sb.cmd(&["runbook", "list"]), LIMIT);
+    assert!(
+        list.stdout.contains("replays 0  failures 0"),
+        "{}",
+        list.all()
+    );
+    assert!(
+        list.stdout.contains("A stale \"pid\" file"),
+        "root cause: {}",
+        list.all()
+    );
+    let prompts = || {
+        std::fs::read_to_string(&trace)
+            .unwrap_or_default()
+            .matches("prompt received")
+            .count()
+    };
+    assert_eq!(prompts(), 1);
+
+    // The same fault again: the learned fix heals it, no agent starts.
+    std::fs::write(&s.marker, "x").expect("break it again");
+    s.stop();
+    let mut cmd = s.check();
+    with_agent(&mut cmd);
+    let second = run(cmd, LIMIT);
+    assert_eq!(second.code, Some(0), "{}\n{}", second.all(), s.sb.log());
+    assert_eq!(prompts(), 1, "an agent was started");
+    assert!(
+        s.kinds().contains(&"learned_fix".to_string()),
+        "{:?}",
+        s.kinds()
+    );
+    let pairs = s.sb.metric_pairs();
+    assert!(
+        pairs.contains(&("runbook".into(), "success".into())),
+        "{pairs:?}"
+    );
+
+    // A fault the fix cannot remove (the marker is now a directory): two
+    // failed replays retire it.
+    s.stop();
+    std::fs::create_dir_all(s.marker.join("d")).expect("marker dir");
+    for _ in 0..2 {
+        let r = run(s.check(), LIMIT);
+        assert_eq!(r.code, Some(1), "{}", r.all());
+    }
+    let list = run(s.sb.cmd(&["runbook"]), LIMIT);
+    assert!(
+        list.stdout.contains("retired after 2 failures"),
+        "{}",
+        list.all()
+    );
+    let before = s.sb.log().matches("replaying the fix").count();
+    assert_eq!(run(s.check(), LIMIT).code, Some(1));
+    assert_eq!(
+        s.sb.log().matches("replaying the fix").count(),
+        before,
+        "a retired fix ran"
+    );
+    let id = list
+        .stdout
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    assert_eq!(
+        run(s.sb.cmd(&["runbook", "forget", &id]), LIMIT).code,
+        Some(0)
+    );
+    assert!(run(s.sb.cmd(&["runbook", "list"]), LIMIT)
+        .stdout
+        .contains("no fixes learned yet"));
+}
+
+#[test]
+fn an_agent_that_cannot_work_is_found_while_the_service_is_healthy() {
+    let s = Svc::new("agent-ready");
+    assert!(s.start());
+    let agent = |behave: &str| format!("python3 {} --behave {behave}", fixture("fake-agent.py"));
+    for (behave, says) in [
+        ("login", "not logged in"),
+        ("quota", "usage limit"),
+        ("noconnect", "no network"),
+    ] {
+        let d = run(
+            s.with(&["doctor", "--agent"], "SELFHEAL_AGENT_CMD", agent(behave)),
+            LIMIT,
+        );
+        assert_eq!(d.code, Some(1), "{}", d.all());
+        assert!(d.stdout.contains(says), "{behave}: {}", d.stdout);
+    }
+    let d = run(
+        s.with(&["doctor", "--agent"], "SELFHEAL_AGENT_CMD", agent("fix")),
+        LIMIT,
+    );
+    assert!(
+        d.stdout.contains("agent answer") && d.stdout.contains("works (answered in"),
+        "{}",
+        d.stdout
+    );
+    let d = run(
+        s.with(&["doctor", "--agent"], "SELFHEAL_AGENT_CMD", "claude"),
+        LIMIT,
+    );
+    assert!(
+        d.stdout.contains("stops at its first prompt"),
+        "{}",
+        d.stdout
+    );
+
+    let check = |behave: &str, every: &str| {
+        let mut cmd = s.check();
+        cmd.env("SELFHEAL_AGENT_CMD", agent(behave))
+            .env("SELFHEAL_AGENT_CHECK_INTERVAL", every);
+        run(cmd, LIMIT)
+    };
+    assert_eq!(check("login", "1h").code, Some(0));
+    assert_eq!(s.kinds(), vec!["agent_broken"]);
+    let text = s.sink.received()[0].json().to_string();
+    assert!(
+        text.contains("not logged in") && text.contains("/login"),
+        "{text}"
+    );
+    // Within the interval: not asked again; after it, still broken: no new alert.
+    assert_eq!(check("login", "1h").code, Some(0));
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(check("login", "1s").code, Some(0));
+    assert_eq!(s.kinds(), vec!["agent_broken"]);
+    let asked = std::fs::read_to_string(s.sb.memory().join(".emergency-recovery-metrics.json"))
+        .unwrap_or_default()
+        .matches("\"agent_check\"")
+        .count();
+    assert_eq!(asked, 2, "asked on the first and the third check only");
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(check("fix", "1s").code, Some(0));
+    assert_eq!(s.kinds(), vec!["agent_broken", "agent_ready"]);
+}
