@@ -5,7 +5,7 @@ STATIC := target/$(MUSL)/release/selfheal
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: build release static dist dist-repro test demo lint bench fuzz clean
+.PHONY: build release static dist dist-repro test demo lint bench fuzz real clean
 
 build:
 	$(CARGO) build
@@ -49,6 +49,11 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	shellcheck install.sh .ci/run tests/*.sh tests/fixtures/*.sh
+
+# The real OpenClaw gateway, made unstartable by a bad key, healed by one
+# check (tests/real.sh; installs it from the npm registry; about a minute).
+real: release
+	bash tests/real.sh target/release/selfheal
 
 bench: static
 	bash tests/bench.sh $(STATIC)
