@@ -90,6 +90,7 @@ pub fn checks(c: &Config) -> Vec<Check> {
     ));
     checks.push(ladder_bounds(c));
     checks.push(evidence(c));
+    checks.push(rollback(c));
     level3(c, &mut checks);
     alerting(c, &mut checks);
     checks.push(scheduler());
@@ -233,6 +234,26 @@ fn level3(c: &Config, checks: &mut Vec<Check>) {
 const UNATTENDED_HINT: &str = "claude will ask before running commands and nobody answers at \
 night; consider --permission-mode acceptEdits and --allowedTools in SELFHEAL_AGENT_CMD \
 (README: AI recovery)";
+
+/// The watched config files and how many working versions of each are kept.
+fn rollback(c: &Config) -> Check {
+    if c.watch_files.is_empty() || c.rollback == crate::config::Switch::Off {
+        return info(
+            "rollback",
+            "off (no SELFHEAL_WATCH_FILES, or SELFHEAL_ROLLBACK=off)",
+        );
+    }
+    let each: Vec<String> = c
+        .watch_files
+        .iter()
+        .map(|f| {
+            let kept = crate::ladder::rollback::versions(&c.memory_dir, f).len();
+            let missing = if f.is_file() { "" } else { ", missing" };
+            format!("{} ({kept} working version(s) kept{missing})", f.display())
+        })
+        .collect();
+    info("rollback", each.join("; "))
+}
 
 /// `doctor --agent`: one tiny request through each agent, as level 3 would
 /// run it (its PATH, its API key), bounded to `ready::TIMEOUT`.
