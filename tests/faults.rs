@@ -484,3 +484,39 @@ fn credentials_in_the_service_url_never_leave() {
         assert!(!all.contains(secret), "{secret} leaked:\n{all}");
     }
 }
+
+#[test]
+fn secret_values_never_appear_in_error_messages_or_warnings() {
+    let sb = Sandbox::new("secret-errors");
+    // A malformed line of ours (exit 2), and one of OpenClaw's own (a warning
+    // on every run): neither prints the value.
+    for (text, secret) in [
+        (
+            "DISCORD_WEBHOOK_URL=\"https://discord.com/api/webhooks/1/TOKENAAAA111\"x\n",
+            "TOKENAAAA111",
+        ),
+        (
+            "ANTHROPIC_AUTH_TOKEN=\"sk-ant-oat01-SECRETBBBB222\"x\nSELFHEAL_AGENT_CMD=\n",
+            "SECRETBBBB222",
+        ),
+    ] {
+        sb.env_file(text);
+        let r = run(sb.cmd(&["probe"]), Duration::from_secs(20));
+        assert!(!r.all().contains(secret), "{secret} shown: {}", r.all());
+        assert!(
+            r.all().contains("closing"),
+            "the problem is still named: {}",
+            r.all()
+        );
+    }
+    let _ = std::fs::remove_file(sb.home.join(".openclaw/.env"));
+    let mut cmd = sb.cmd(&["probe"]);
+    cmd.env(
+        "OPENCLAW_GATEWAY_URL",
+        "http://admin:PASSW0RDCCC@127.0.0.1:99999/",
+    );
+    let r = run(cmd, Duration::from_secs(20));
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(!r.all().contains("PASSW0RDCCC"), "{}", r.all());
+    assert!(r.all().contains("port out of range"), "{}", r.all());
+}

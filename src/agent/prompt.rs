@@ -215,29 +215,37 @@ pub fn agent_lines<'a>(screen: &'a str, prompt: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// What the agent says when it cannot work at all: quota, credentials,
-/// network to its API. Specific phrases of the CLI, never bare numbers
-/// (`429` is in `14:29`) or words the agent may use about the service.
+/// What the agent CLI itself says when it cannot work at all: quota,
+/// credentials, network to its API. Specific phrases of the CLI, never bare
+/// numbers (`429` is in `14:29`) or words the agent may use about the service.
 const CANNOT_WORK: &[&str] = &[
+    "claude usage limit reached",
     "usage limit reached",
-    "claude usage limit",
-    "rate_limit_error",
     "api error: 429",
+    "api error (429",
     "credit balance is too low",
     "invalid api key",
     "please run /login",
-    "authentication_error",
     "oauth token has expired",
     "unable to connect to anthropic services",
     "failed to connect to api.anthropic.com",
 ];
 
+/// A status line of the CLI's own that says it cannot work. Only a line that
+/// *starts* with one of the phrases counts (after the TUI's frame and its
+/// `⎿`/`●` marks): text the agent shows from elsewhere — a gateway log line
+/// with `rate_limit_error` in its JSON, a `cat` of a file — starts with a
+/// timestamp or a brace, so whoever can write into the service's log cannot
+/// switch level 3 off.
 pub fn cannot_work(lines: &[&str]) -> Option<String> {
     lines.iter().find_map(|line| {
-        let lower = line.to_lowercase();
+        let core = line
+            .trim()
+            .trim_start_matches(['│', '|', '⎿', '●', '⏺', '✗', '>', ' '])
+            .to_lowercase();
         CANNOT_WORK
             .iter()
-            .any(|p| lower.contains(p))
+            .any(|p| core.starts_with(p))
             .then(|| line.trim().chars().take(160).collect())
     })
 }
@@ -341,5 +349,15 @@ mod tests {
             prompt,
         );
         assert!(cannot_work(&lines).is_some());
+        assert!(cannot_work(&["  ⎿  API Error: 429 {\"type\":\"rate_limit_error\"}"]).is_some());
+        // What the agent shows of the gateway's own log never counts.
+        for quoted in [
+            "{\"time\":\"2026-11-24T03:00:00Z\",\"msg\":\"provider: rate_limit_error\"}",
+            "     2026-11-24 03:00:01 error: Claude usage limit reached for key #2",
+            "  ⎿  {\"level\":50,\"err\":\"authentication_error: invalid api key\"}",
+            "● The gateway log says \"usage limit reached\" for the provider",
+        ] {
+            assert_eq!(cannot_work(&[quoted]), None, "{quoted}");
+        }
     }
 }

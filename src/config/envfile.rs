@@ -106,10 +106,11 @@ fn parse_value(rest: &str) -> Result<String, String> {
                 return Ok(value);
             }
             let other = if quote == '"' { '\'' } else { '"' };
+            // No part of the value: it may be a secret, and the message
+            // goes to stderr (cron mails it) and the log.
             return Err(format!(
                 "unexpected text after the closing {quote} (to keep the quotes in the value, \
-                 wrap all of it in {other}: {other}{}{other})",
-                rest.trim_end()
+                 wrap the whole value in {other} quotes)"
             ));
         }
         if c == '\\' && quote == '"' {

@@ -60,3 +60,24 @@ pub const SECRET_KEYS: &[&str] = &[
     "SELFHEAL_WEBHOOK_URL",
     "SELFHEAL_HEARTBEAT_URL",
 ];
+
+/// Whether a key's value may be shown in a message: not for selfheal's
+/// secret keys, not for any key whose name looks secret, and not for keys
+/// selfheal does not know (the env file is OpenClaw's too).
+pub fn looks_secret(key: &str) -> bool {
+    let upper = key.to_ascii_uppercase();
+    SECRET_KEYS.contains(&key)
+        || !KEYS.iter().any(|(k, _)| *k == key)
+        || [
+            "TOKEN",
+            "KEY",
+            "SECRET",
+            "PASSWORD",
+            "PASSWD",
+            "WEBHOOK",
+            "AUTH",
+            "CREDENTIAL",
+        ]
+        .iter()
+        .any(|w| upper.contains(w))
+}

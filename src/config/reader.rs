@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::keys::SECRET_KEYS;
 use super::{expand_home, shellwords, Raw, Secret};
 use crate::error::{Error, Result};
 use crate::fmt::{fmt_secs, parse_duration};
@@ -108,8 +107,11 @@ impl<'a> Reader<'a> {
 
     pub fn fail(&self, key: &str, reason: impl Into<String>) -> Error {
         let (value, source) = self.get(key);
-        let shown = if SECRET_KEYS.contains(&key) {
+        let shown = if super::keys::looks_secret(key) {
             "<redacted>".to_string()
+        } else if value.contains("://") {
+            // A URL may carry a password or a token in its user info or query.
+            crate::sys::redact::url(value)
         } else {
             value.to_string()
         };
