@@ -346,17 +346,7 @@ fn run_one(ctx: &mut Ctx, l3: &L3Log, s: &Session, agent: &[String]) -> Result<E
             "agent `{program}` (looked on {SEARCHED})"
         )));
     };
-    let batch = agent
-        .iter()
-        .any(|a| a.contains("{prompt}") || a.contains("{prompt_file}"));
-    let mut argv: Vec<String> = agent
-        .iter()
-        .map(|a| {
-            a.replace("{prompt_file}", &s.paths.prompt.display().to_string())
-                .replace("{prompt}", s.prompt)
-        })
-        .collect();
-    argv[0] = program_path.display().to_string();
+    let (argv, batch) = fill_argv(agent, &program_path, &s.paths.prompt, s.prompt);
     let mut server = tmux::Server::new(
         s.tmux_bin.to_path_buf(),
         format!("selfheal-{}-{}", std::process::id(), s.index),
@@ -409,6 +399,30 @@ fn drive(
         }
     }
     watch::watch(ctx, l3, server, s)
+}
+
+/// The agent's argv with `{prompt_file}` and `{prompt}` filled in and its
+/// program resolved; `true` when it had one of them (a batch agent).
+fn fill_argv(
+    agent: &[String],
+    program: &Path,
+    prompt_file: &Path,
+    prompt: &str,
+) -> (Vec<String>, bool) {
+    let batch = agent
+        .iter()
+        .any(|a| a.contains("{prompt}") || a.contains("{prompt_file}"));
+    let mut argv: Vec<String> = agent
+        .iter()
+        .map(|a| {
+            a.replace("{prompt_file}", &prompt_file.display().to_string())
+                .replace("{prompt}", prompt)
+        })
+        .collect();
+    if let Some(first) = argv.first_mut() {
+        *first = program.display().to_string();
+    }
+    (argv, batch)
 }
 
 /// Appends the session's whole scrollback, scrubbed, to the session log —

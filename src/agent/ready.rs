@@ -115,20 +115,10 @@ const NO_NETWORK: &[&str] = &[
 /// The argv of the question: `{prompt}` / `{prompt_file}` filled in where
 /// the command has them, else the command with `-p <question>` appended.
 fn argv(agent: &[String], program: &Path, question_file: &Path) -> Vec<String> {
-    let batch = agent
-        .iter()
-        .any(|a| a.contains("{prompt}") || a.contains("{prompt_file}"));
-    let mut argv: Vec<String> = agent
-        .iter()
-        .map(|a| {
-            a.replace("{prompt_file}", &question_file.display().to_string())
-                .replace("{prompt}", QUESTION)
-        })
-        .collect();
+    let (mut argv, batch) = super::fill_argv(agent, program, question_file, QUESTION);
     if !batch {
         argv.extend(["-p".to_string(), QUESTION.to_string()]);
     }
-    argv[0] = program.display().to_string();
     argv
 }
 

@@ -6,9 +6,9 @@ use super::Verdict;
 use crate::config::Config;
 use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
-use crate::ladder::{level2, rollback};
+use crate::ladder::level2::{self, RolledBack};
+use crate::ladder::rollback;
 use crate::sys::log;
-use crate::sys::metrics::{Metric, HEALTH_FILE};
 
 /// `rollback --list`: each watched file and its kept versions, newest first.
 pub fn list(c: &Config) -> Verdict {
@@ -63,33 +63,21 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     if ctx.mode == Mode::DryRun {
         return Ok(Verdict::Ok);
     }
-    let restored = rollback::restore(changes)?;
-    let at = ctx.clock.now();
-    let probe = level2::restart_once(ctx, "rollback")?;
-    let took = (ctx.clock.now() - at).as_secs_f64();
-    if probe.healthy {
-        ctx.record(HEALTH_FILE, Metric::new("rollback", "success", took));
-        for r in &restored {
-            let aside = r
-                .aside
-                .as_ref()
-                .map_or("(there was none)".into(), |a| a.display().to_string());
-            log::print(&format!(
-                "healthy: kept the last working {}; your version is at {aside}\n",
-                r.change.file.display()
-            ));
+    match level2::roll_back_now(ctx, changes)? {
+        RolledBack::NotPossible(e) => Err(e),
+        RolledBack::Kept(_, restored) => {
+            for r in &restored {
+                let aside = r
+                    .aside
+                    .as_ref()
+                    .map_or("(there was none)".into(), |a| a.display().to_string());
+                log::print(&format!(
+                    "healthy: kept the last working {}; your version is at {aside}\n",
+                    r.change.file.display()
+                ));
+            }
+            Ok(Verdict::Ok)
         }
-        return Ok(Verdict::Ok);
+        RolledBack::Undone(_) => Ok(Verdict::Unhealthy),
     }
-    ctx.record(HEALTH_FILE, Metric::new("rollback", "failed", took));
-    let problems = rollback::undo(&restored);
-    let said = match problems.is_empty() {
-        true => "your version is back, byte for byte".to_string(),
-        false => format!("COULD NOT PUT BACK: {}", problems.join("; ")),
-    };
-    ctx.log.warn(format!(
-        "still unhealthy with the last working config ({}); {said}",
-        probe.reason
-    ));
-    Ok(Verdict::Unhealthy)
 }

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use super::boot::{self, BootWait};
 use super::brake::{self, Gate};
 use super::evidence::Evidence;
+use super::rollback::{Change, Restored};
 use super::{rollback, runbook};
 use crate::config::{shellwords, Switch};
 use crate::ctx::Ctx;
@@ -261,47 +262,15 @@ fn learned(
         Switch::Off => Vec::new(),
     };
     if !changes.is_empty() {
-        let names: Vec<String> = changes
-            .iter()
-            .map(|c| c.file.display().to_string())
-            .collect();
-        let at = ctx.clock.now();
-        match rollback::restore(changes) {
-            Err(e) => ctx.log.warn(format!("level 2: rollback not possible: {e}")),
-            Ok(restored) => {
-                ctx.log.act(format!(
-                    "level 2: {} differ(s) from the last working version: restored it, the \
-                     user's version moved aside",
-                    names.join(", ")
-                ));
-                let label = "after restoring the last working config";
-                let probe = restart(ctx, attempt, label, boot, summary, ev)?;
-                brake::restarted(ctx, &Gate::Open);
-                let took = (ctx.clock.now() - at).as_secs_f64();
-                if probe.healthy {
-                    ctx.record(HEALTH_FILE, Metric::new("rollback", "success", took));
-                    super::level4::rolled_back(ctx, &probe, &restored)?;
-                    return Ok(Some((Healed::ByRollback, probe)));
-                }
-                ctx.record(HEALTH_FILE, Metric::new("rollback", "failed", took));
-                let problems = rollback::undo(&restored);
-                let said = if problems.is_empty() {
-                    "the user's version is back, byte for byte".to_string()
-                } else {
-                    format!("COULD NOT PUT BACK: {}", problems.join("; "))
-                };
-                ctx.log.warn(format!(
-                    "level 2: still unhealthy with the last working config ({}); {said}",
-                    probe.reason
-                ));
-                ev.step(
-                    format!(
-                        "restored the last working {}: did not help; {said}",
-                        names.join(", ")
-                    ),
-                    &[],
-                );
+        match roll_back(ctx, changes, attempt, boot, summary, ev)? {
+            RolledBack::NotPossible(e) => {
+                ctx.log.warn(format!("level 2: rollback not possible: {e}"))
             }
+            RolledBack::Kept(probe, restored) => {
+                super::level4::rolled_back(ctx, &probe, &restored)?;
+                return Ok(Some((Healed::ByRollback, probe)));
+            }
+            RolledBack::Undone(_) => {}
         }
     }
     let Some(mut entry) = runbook::usable(ctx, &ev.signature) else {
@@ -350,11 +319,72 @@ fn learned(
     Ok(None)
 }
 
-/// One restart and its boot wait, outside a climb (`selfheal rollback`).
-pub fn restart_once(ctx: &mut Ctx, label: &str) -> Result<Probe> {
+/// How a rollback ended.
+pub enum RolledBack {
+    /// Healthy with the last working versions: they stay.
+    Kept(Probe, Vec<Restored>),
+    /// Not healthy: the user's files are back (or the log says which are not).
+    Undone(Probe),
+    /// Nothing was restored (the files could not be written or moved).
+    NotPossible(crate::error::Error),
+}
+
+/// Restores the last working versions of `changes`, restarts and waits for
+/// the boot; keeps them when healthy, else puts the user's files back. The
+/// `rollback` metric either way.
+fn roll_back(
+    ctx: &mut Ctx,
+    changes: Vec<Change>,
+    attempt: u32,
+    boot: &BootWait,
+    summary: &mut Summary,
+    ev: &mut Evidence,
+) -> Result<RolledBack> {
+    let names: Vec<String> = changes
+        .iter()
+        .map(|c| c.file.display().to_string())
+        .collect();
+    let names = names.join(", ");
+    let at = ctx.clock.now();
+    let restored = match rollback::restore(changes) {
+        Ok(restored) => restored,
+        Err(e) => return Ok(RolledBack::NotPossible(e)),
+    };
+    ctx.log.act(format!(
+        "level 2: {names} differ(s) from the last working version: restored it, the user's \
+         version moved aside"
+    ));
+    let label = "after restoring the last working config";
+    let probe = restart(ctx, attempt, label, boot, summary, ev)?;
+    brake::restarted(ctx, &Gate::Open);
+    let took = (ctx.clock.now() - at).as_secs_f64();
+    if probe.healthy {
+        ctx.record(HEALTH_FILE, Metric::new("rollback", "success", took));
+        return Ok(RolledBack::Kept(probe, restored));
+    }
+    ctx.record(HEALTH_FILE, Metric::new("rollback", "failed", took));
+    let problems = rollback::undo(&restored);
+    let said = if problems.is_empty() {
+        "the user's version is back, byte for byte".to_string()
+    } else {
+        format!("COULD NOT PUT BACK: {}", problems.join("; "))
+    };
+    ctx.log.warn(format!(
+        "level 2: still unhealthy with the last working config ({}); {said}",
+        probe.reason
+    ));
+    ev.step(
+        format!("restored the last working {names}: did not help; {said}"),
+        &[],
+    );
+    Ok(RolledBack::Undone(probe))
+}
+
+/// `selfheal rollback`: the same, outside a climb.
+pub fn roll_back_now(ctx: &mut Ctx, changes: Vec<Change>) -> Result<RolledBack> {
     let boot = boot::wait(ctx.config);
     let (mut summary, mut ev) = (Summary::default(), Evidence::default());
-    restart(ctx, 1, label, &boot, &mut summary, &mut ev)
+    roll_back(ctx, changes, 1, &boot, &mut summary, &mut ev)
 }
 
 /// One attempt: the restart command, then the boot-aware wait.
