@@ -33,6 +33,9 @@ SELFHEAL_RESTART_CMD=$restart
 SELFHEAL_POLL_INTERVAL=0.5
 HEALTH_CHECK_RETRY_DELAY=15
 HEALTH_CHECK_ESCALATION_WAIT=5
+# No daily agent check in a demo: with Claude Code installed it would spend
+# tokens (and up to a minute) on the first healthy check.
+SELFHEAL_AGENT_CHECK_INTERVAL=0
 ENV
 chmod 600 "$HOME/.openclaw/.env"
 
