@@ -105,16 +105,18 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Loads the state file (real runs only); a corrupt one is reported.
-    pub fn load_state(&mut self) {
+    /// Loads the state file (real runs only); a corrupt one is reported, a
+    /// forged one refused.
+    pub fn load_state(&mut self) -> crate::error::Result<()> {
         if self.mode == Mode::Real {
-            let (state, warning) = state::load(&self.config.memory_dir);
+            let (state, warning) = state::load(&self.config.memory_dir)?;
             self.state = state;
             self.state_loaded = true;
             if let Some(w) = warning {
                 self.log.warn(format!("warning: {w}"));
             }
         }
+        Ok(())
     }
 
     /// Writes the state atomically (never in a dry run).

@@ -17,7 +17,7 @@ pub mod state;
 pub mod sys;
 
 use cli::{Cli, Command, Special};
-use commands::{with_tool_dir, Locking, Verdict};
+use commands::{cannot_run, with_tool_dir, Locking, Verdict};
 use config::Sources;
 use error::Result;
 
@@ -54,15 +54,42 @@ pub fn special(s: Special) -> Verdict {
     Verdict::Ok
 }
 
-/// Loads the configuration and runs the command.
+/// Loads the configuration and runs the command. A `check` that cannot run
+/// (bad configuration, refused directory) still logs, pings the heartbeat's
+/// `/fail` and alerts what it can (`commands::cannot_run`).
 pub fn run(cli: Cli) -> Result<Verdict> {
     let g = &cli.global;
-    let config = config::load(&Sources::from_process(
-        g.config.clone(),
-        g.overrides.clone(),
-    ))?;
-    let c = &config;
-    match cli.command {
+    let sources = Sources::from_process(g.config.clone(), g.overrides.clone());
+    let check = matches!(cli.command, Command::Check);
+    let config = match config::load(&sources) {
+        Ok(c) => c,
+        Err(e) => {
+            let salvaged = cannot_run::is_ours(&e)
+                .then(|| config::salvage(&sources))
+                .flatten();
+            match (salvaged, cli.command) {
+                (Some(s), Command::Check) => cannot_run::report(g, &s, &sources.home, &e),
+                (Some(s), Command::Doctor { format, agent }) => {
+                    let _ = commands::doctor::run_broken(&s, &e, format, agent);
+                }
+                _ => {}
+            }
+            return Err(e);
+        }
+    };
+    let result = dispatch(cli.command, g, &config);
+    if check {
+        match &result {
+            Ok(_) => cannot_run::cleared(g, &config, &sources.home),
+            Err(e) if cannot_run::is_ours(e) => cannot_run::report(g, &config, &sources.home, e),
+            Err(_) => {}
+        }
+    }
+    result
+}
+
+fn dispatch(command: Command, g: &cli::Global, c: &config::Config) -> Result<Verdict> {
+    match command {
         Command::Check => with_tool_dir(g, c, Locking::Exclusive, &mut commands::check::run),
         Command::Probe { format } => commands::probe::run(c, format),
         Command::Recover => with_tool_dir(g, c, Locking::Exclusive, &mut commands::recover::run),

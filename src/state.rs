@@ -194,24 +194,27 @@ pub fn path(dir: &Path) -> PathBuf {
 }
 
 /// Loads the state; a missing file is an empty state. A corrupt one is moved
-/// aside and reported in the returned warning.
-pub fn load(dir: &Path) -> (State, Option<String>) {
+/// aside and reported in the returned warning. A state file someone else
+/// wrote or can write is refused (it could be forged: a fake outbox would be
+/// delivered to the team's channels in selfheal's name).
+pub fn load(dir: &Path) -> Result<(State, Option<String>)> {
     let path = path(dir);
     let bytes = match read_capped(&path) {
         Ok(Some(b)) => b,
-        Ok(None) => return (State::default(), None),
-        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
-            return (
+        Ok(None) => return Ok((State::default(), None)),
+        Err(Read::Refused(e)) => return Err(e),
+        Err(Read::Io(e)) if e.raw_os_error() == Some(libc::ELOOP) => {
+            return Ok((
                 State::default(),
                 Some(format!(
                     "{} is a symlink: not followed; it will be replaced by a file of selfheal's",
                     path.display()
                 )),
-            )
+            ))
         }
-        Err(e) => return (State::default(), Some(format!("state not read: {e}"))),
+        Err(Read::Io(e)) => return Ok((State::default(), Some(format!("state not read: {e}")))),
     };
-    match serde_json::from_slice::<State>(&bytes) {
+    Ok(match serde_json::from_slice::<State>(&bytes) {
         Ok(s) => (s, None),
         Err(e) => {
             let aside = dir.join(format!(
@@ -227,11 +230,17 @@ pub fn load(dir: &Path) -> (State, Option<String>) {
                 )),
             )
         }
-    }
+    })
 }
 
-fn read_capped(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
-    use std::io::Read;
+enum Read {
+    Io(std::io::Error),
+    /// Someone else's file, or one others can write.
+    Refused(crate::error::Error),
+}
+
+fn read_capped(path: &Path) -> Result<Option<Vec<u8>>, Read> {
+    use std::io::Read as _;
     use std::os::unix::fs::OpenOptionsExt;
     // O_NONBLOCK: a FIFO here must not hang the run.
     let file = std::fs::OpenOptions::new()
@@ -241,13 +250,17 @@ fn read_capped(path: &Path) -> std::io::Result<Option<Vec<u8>>> {
     let file = match file {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
+        Err(e) => return Err(Read::Io(e)),
     };
-    if !file.metadata()?.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
+    let meta = file.metadata().map_err(Read::Io)?;
+    if !meta.is_file() {
+        return Err(Read::Io(std::io::Error::other("not a regular file")));
     }
+    files::check_owned(&meta, path).map_err(Read::Refused)?;
     let mut bytes = Vec::new();
-    file.take(4 << 20).read_to_end(&mut bytes)?;
+    file.take(4 << 20)
+        .read_to_end(&mut bytes)
+        .map_err(Read::Io)?;
     Ok(Some(bytes))
 }
 
@@ -303,7 +316,7 @@ mod tests {
     #[test]
     fn round_trip_and_missing_file() {
         let dir = scratch("rt");
-        assert_eq!(load(&dir), (State::default(), None));
+        assert_eq!(load(&dir).expect("load"), (State::default(), None));
         let s = State {
             incident: Some(Incident {
                 started: 5,
@@ -312,7 +325,7 @@ mod tests {
             ..State::default()
         };
         save(&dir, &s).expect("save");
-        assert_eq!(load(&dir).0, s);
+        assert_eq!(load(&dir).expect("load").0, s);
     }
 
     #[test]
@@ -324,7 +337,7 @@ mod tests {
         ] {
             let dir = scratch(name);
             std::fs::write(path(&dir), bytes).expect("write");
-            let (s, warning) = load(&dir);
+            let (s, warning) = load(&dir).expect("load");
             assert_eq!(s, State::default());
             assert!(warning.is_some_and(|w| w.contains("corrupt")), "{name}");
             assert!(!path(&dir).exists());
@@ -337,7 +350,7 @@ mod tests {
         let text = br#"{"running": {"step": "level 3 (AI agent)", "pid": 1, "since": 2},
             "incident": {"started": 3, "alerted": ["escalating", "from_a_newer_version"]}}"#;
         std::fs::write(path(&dir), text).expect("write");
-        let (s, warning) = load(&dir);
+        let (s, warning) = load(&dir).expect("load");
         assert_eq!(warning, None);
         assert_eq!(s.running.map(|r| r.step), Some(Step::Level3));
         let incident = s.incident.expect("incident");
@@ -352,7 +365,10 @@ mod tests {
             br#"{"running": {"step": "x", "pid": 1, "since": 2}}"#,
         )
         .expect("write");
-        assert_eq!(load(&dir).0.running.map(|r| r.step), Some(Step::Unknown));
+        assert_eq!(
+            load(&dir).expect("load").0.running.map(|r| r.step),
+            Some(Step::Unknown)
+        );
     }
 
     #[test]
@@ -360,19 +376,19 @@ mod tests {
         let dir = scratch("brake");
         let text = br#"{"brake": {"restarts": [1, "x", 3], "level": "high", "last_failure": 9}}"#;
         std::fs::write(path(&dir), text).expect("write");
-        let (s, warning) = load(&dir);
+        let (s, warning) = load(&dir).expect("load");
         assert_eq!(warning, None);
         assert_eq!(s.brake.restarts, [1, 3]);
         assert_eq!(s.brake.level, 0);
         assert_eq!(s.brake.last_failure, Some(9));
         save(&dir, &s).expect("save");
-        assert_eq!(load(&dir).0.brake, s.brake);
+        assert_eq!(load(&dir).expect("load").0.brake, s.brake);
     }
 
     #[test]
     fn unknown_and_missing_fields_are_tolerated() {
         let dir = scratch("fields");
         std::fs::write(path(&dir), br#"{"future_field": 1, "outbox": []}"#).expect("write");
-        assert_eq!(load(&dir), (State::default(), None));
+        assert_eq!(load(&dir).expect("load"), (State::default(), None));
     }
 }

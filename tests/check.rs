@@ -2,6 +2,7 @@
 //! real binary with scaled-down timeouts.
 
 use crate::common::*;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::thread;
 use std::time::Duration;
@@ -508,7 +509,7 @@ fn dry_run_runs_nothing_and_writes_nothing() {
 }
 
 #[test]
-fn nothing_goes_to_tmp_and_tmp_is_refused_as_the_tool_directory() {
+fn nothing_goes_to_tmp_and_a_private_directory_there_is_fine() {
     let sb = Sandbox::new("tmp");
     let url = down_url();
     let r = run(with_sets(&sb, &fast(&url), &[], &["check"]), LIMIT);
@@ -518,18 +519,73 @@ fn nothing_goes_to_tmp_and_tmp_is_refused_as_the_tool_directory() {
         .flatten()
         .collect();
     assert!(tmp.is_empty(), "files in TMPDIR: {tmp:?}");
-    let r = run(
-        with_sets(
-            &sb,
-            &fast(&url),
-            &["OPENCLAW_MEMORY_DIR=/tmp/selfheal-test"],
-            &["check"],
-        ),
-        LIMIT,
-    );
-    assert_eq!(r.code, Some(2));
-    assert!(r.stderr.contains("OPENCLAW_MEMORY_DIR"), "{}", r.stderr);
-    assert!(!Path::new("/tmp/selfheal-test").exists());
+    // Under a sticky world-writable parent, a directory of one's own (0700)
+    // is as safe as anywhere.
+    let private = format!("/tmp/selfheal-test-{}", std::process::id());
+    let _ = std::fs::remove_dir_all(&private);
+    let set = format!("OPENCLAW_MEMORY_DIR={private}/memory");
+    let r = run(with_sets(&sb, &fast(&url), &[&set], &["check"]), LIMIT);
+    let mode = std::fs::metadata(&private).map(|m| m.permissions().mode() & 0o777);
+    let _ = std::fs::remove_dir_all(&private);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    assert_eq!(mode.ok(), Some(0o700));
+}
+
+#[test]
+fn a_tool_directory_or_file_that_others_can_write_is_refused() {
+    let sb = Sandbox::new("strict");
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let check = || {
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", srv.url());
+        run(cmd, LIMIT)
+    };
+    assert_eq!(check().code, Some(0));
+    let memory = sb.memory();
+    let chmod = |p: &Path, mode| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    // The directory itself.
+    chmod(&memory, 0o777);
+    let r = check();
+    assert_eq!(r.code, Some(3), "{}", r.all());
+    assert!(r.stderr.contains("chmod 700"), "{}", r.stderr);
+    chmod(&memory, 0o700);
+    // A parent that others can write (not sticky): they could swap the directory.
+    let parent = memory.parent().expect("parent").to_path_buf();
+    let before = std::fs::metadata(&parent)
+        .expect("meta")
+        .permissions()
+        .mode()
+        & 0o777;
+    chmod(&parent, 0o777);
+    let r = check();
+    chmod(&parent, before);
+    assert_eq!(r.code, Some(3), "{}", r.all());
+    assert!(r.stderr.contains("chmod go-w"), "{}", r.stderr);
+    assert_eq!(check().code, Some(0));
+    // A file of it that others can write, or with a second name.
+    let metrics = memory.join(".healthcheck-metrics.json");
+    chmod(&metrics, 0o666);
+    let r = check();
+    assert_eq!(r.code, Some(3), "{}", r.all());
+    assert!(r.stderr.contains("writable by others"), "{}", r.stderr);
+    chmod(&metrics, 0o600);
+    let elsewhere = sb.root.join("elsewhere");
+    std::fs::hard_link(&metrics, &elsewhere).expect("link");
+    let r = check();
+    assert_eq!(r.code, Some(3), "{}", r.all());
+    assert!(r.stderr.contains("hard links"), "{}", r.stderr);
+    std::fs::remove_file(&elsewhere).expect("rm");
+    // A state file of another user (only root can make one here).
+    let state = memory.join(".selfheal-state.json");
+    std::fs::write(&state, "{}").expect("state");
+    chmod(&state, 0o600);
+    if std::os::unix::fs::chown(&state, Some(65534), None).is_ok() {
+        let r = check();
+        assert_eq!(r.code, Some(3), "{}", r.all());
+        assert!(r.stderr.contains("owned by uid 65534"), "{}", r.stderr);
+    }
 }
 
 #[test]

@@ -520,3 +520,101 @@ fn secret_values_never_appear_in_error_messages_or_warnings() {
     assert!(!r.all().contains("PASSW0RDCCC"), "{}", r.all());
     assert!(r.all().contains("port out of range"), "{}", r.all());
 }
+
+fn kinds_at(sink: &Sink, path: &str) -> Vec<String> {
+    sink.received()
+        .iter()
+        .filter(|r| r.path == path)
+        .map(|r| r.json()["kind"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+fn count_at(sink: &Sink, path: &str) -> usize {
+    sink.received().iter().filter(|r| r.path == path).count()
+}
+
+#[test]
+fn a_bad_env_line_still_logs_pings_fail_and_alerts_once() {
+    let sb = Sandbox::new("f-bad-env");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let good = format!(
+        "OPENCLAW_GATEWAY_URL={}\nSELFHEAL_WEBHOOK_URL={}\nSELFHEAL_HEARTBEAT_URL={}\n",
+        srv.url(),
+        sink.url("/hook"),
+        sink.url("/ping")
+    );
+    sb.env_file(&format!("{good}HEALTH_CHECK_HTTP_TIMEOUT=abc\n"));
+    for _ in 0..2 {
+        let r = run(sb.cmd(&["check"]), LIMIT);
+        assert_eq!(r.code, Some(2), "{}", r.all());
+        assert!(
+            r.stderr.contains("HEALTH_CHECK_HTTP_TIMEOUT"),
+            "{}",
+            r.stderr
+        );
+    }
+    assert_eq!(kinds_at(&sink, "/hook"), ["cannot_run"], "once per cause");
+    assert_eq!(count_at(&sink, "/ping/fail"), 2, "every run pings /fail");
+    let alert = sink.received().into_iter().find(|r| r.path == "/hook");
+    let text = alert.map(|r| r.text()).unwrap_or_default();
+    assert!(
+        text.contains("HEALTH_CHECK_HTTP_TIMEOUT") && text.contains(".env:4"),
+        "{text}"
+    );
+    assert!(sb.log().contains("selfheal cannot run"), "{}", sb.log());
+    let r = run(sb.cmd(&["doctor"]), LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("✗ configuration: invalid HEALTH_CHECK_HTTP_TIMEOUT"),
+        "{}",
+        r.stdout
+    );
+    // Another cause is told too; then the fixed file runs again.
+    sb.env_file(&format!("{good}HEALTH_CHECK_MAX_RETRIES=many\n"));
+    assert_eq!(run(sb.cmd(&["check"]), LIMIT).code, Some(2));
+    sb.env_file(&good);
+    let r = run(sb.cmd(&["check"]), LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert_eq!(
+        kinds_at(&sink, "/hook"),
+        ["cannot_run", "cannot_run", "runs_again"]
+    );
+    assert_eq!(count_at(&sink, "/ping"), 1);
+    assert_eq!(run(sb.cmd(&["check"]), LIMIT).code, Some(0));
+    assert_eq!(kinds_at(&sink, "/hook").len(), 3, "runs_again once");
+}
+
+#[test]
+fn a_check_that_cannot_use_its_directory_still_tells_once() {
+    let sb = Sandbox::new("f-exit3");
+    let sink = Sink::start(vec![Answer::ok()]);
+    std::fs::create_dir_all(sb.memory()).expect("mkdir");
+    let today = String::from_utf8(
+        Command::new("date")
+            .args(["-u", "+%F"])
+            .output()
+            .expect("date")
+            .stdout,
+    )
+    .expect("utf8");
+    let log = sb
+        .memory()
+        .join(format!("healthcheck-{}.log", today.trim()));
+    std::os::unix::fs::symlink(sb.root.join("elsewhere"), &log).expect("symlink");
+    for _ in 0..3 {
+        let mut cmd = sb.failing_check();
+        cmd.env("TZ", "UTC")
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"))
+            .env("SELFHEAL_HEARTBEAT_URL", sink.url("/ping"));
+        let r = run(cmd, LIMIT);
+        assert_eq!(r.code, Some(3), "{}", r.all());
+    }
+    assert_eq!(kinds_at(&sink, "/hook"), ["cannot_run"]);
+    assert_eq!(count_at(&sink, "/ping/fail"), 3);
+    assert!(
+        !sb.root.join("elsewhere").exists(),
+        "the symlink was followed"
+    );
+}

@@ -35,6 +35,11 @@ pub enum Kind {
     AgentBroken,
     /// The agent works again (info).
     AgentReady,
+    /// selfheal itself cannot run: bad configuration, an unusable directory
+    /// (error: nothing watches the service until it is fixed).
+    CannotRun,
+    /// selfheal runs again after `CannotRun` (info).
+    RunsAgain,
     /// `selfheal notify MESSAGE`.
     Custom(Severity),
 }
@@ -79,7 +84,7 @@ impl FromStr for Severity {
 
 impl Kind {
     /// Every kind the ladder sends (not `Custom`).
-    pub const LADDER: [Kind; 14] = [
+    pub const LADDER: [Kind; 16] = [
         Kind::Recovered,
         Kind::Escalating,
         Kind::AgentRecovered,
@@ -94,6 +99,8 @@ impl Kind {
         Kind::LearnedFix,
         Kind::AgentBroken,
         Kind::AgentReady,
+        Kind::CannotRun,
+        Kind::RunsAgain,
     ];
 
     /// The name kept in the incident state and the metrics.
@@ -113,6 +120,8 @@ impl Kind {
             Kind::LearnedFix => "learned_fix",
             Kind::AgentBroken => "agent_broken",
             Kind::AgentReady => "agent_ready",
+            Kind::CannotRun => "cannot_run",
+            Kind::RunsAgain => "runs_again",
             Kind::Custom(_) => "custom",
         }
     }
@@ -133,13 +142,14 @@ impl Kind {
             | Kind::Resolved
             | Kind::Stable
             | Kind::LearnedFix
-            | Kind::AgentReady => Severity::Info,
+            | Kind::AgentReady
+            | Kind::RunsAgain => Severity::Info,
             Kind::Escalating
             | Kind::RunDied
             | Kind::Flapping
             | Kind::RolledBack
             | Kind::AgentBroken => Severity::Warning,
-            Kind::Failed | Kind::Reminder | Kind::Level3Failed => Severity::Error,
+            Kind::Failed | Kind::Reminder | Kind::Level3Failed | Kind::CannotRun => Severity::Error,
             Kind::Custom(s) => s,
         }
     }

@@ -19,7 +19,7 @@ use crate::sys::prom::Gauges;
 
 pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     rotate::rotate_logs(ctx);
-    ctx.load_state();
+    ctx.load_state()?;
     if let Some(until) = pause::in_force(ctx) {
         return paused(ctx, until);
     }

@@ -14,6 +14,7 @@ use crate::agent::which::find_program;
 use crate::alert::channels;
 use crate::cli::{AskAgent, Format};
 use crate::config::{shellwords, Config};
+use crate::error::Error;
 use crate::fmt::fmt_secs;
 use crate::sys::{log, process, tls};
 
@@ -62,7 +63,24 @@ fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -
 const QUERY_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub fn run(config: &Config, format: Format, agent: AskAgent) -> Verdict {
-    let mut checks = checks(config);
+    report(config, checks(config), format, agent)
+}
+
+/// The configuration does not load (`error`): that is the first ✗, and the
+/// rest is checked with what could be salvaged, each bad value at its default.
+pub fn run_broken(salvaged: &Config, error: &Error, format: Format, agent: AskAgent) -> Verdict {
+    let mut checks = vec![fail(
+        "configuration",
+        format!(
+            "{error}; every `check` exits 2 and only says so (log, heartbeat /fail, one alert)"
+        ),
+        "fix that value (the rest below is checked with its default)",
+    )];
+    checks.extend(self::checks(salvaged).into_iter().skip(1));
+    report(salvaged, checks, format, agent)
+}
+
+fn report(config: &Config, mut checks: Vec<Check>, format: Format, agent: AskAgent) -> Verdict {
     if agent == AskAgent::Yes {
         ask_agents(config, &mut checks);
     }
@@ -353,12 +371,10 @@ fn tool_dir(c: &Config) -> Check {
             "set OPENCLAW_MEMORY_DIR to a directory of your own",
         );
     }
-    if mode & 0o022 != 0 {
-        return fail(
-            "tool directory",
-            format!("{} is writable by others ({mode:o})", dir.display()),
-            format!("chmod 700 {}", dir.display()),
-        );
+    if let Err(e) = crate::sys::files::check_dir(dir) {
+        let text = e.to_string();
+        let (problem, fix) = text.split_once("; fix: ").unwrap_or((&text, ""));
+        return fail("tool directory", problem.to_string(), fix.to_string());
     }
     let loose: Vec<String> = std::fs::read_dir(dir)
         .into_iter()

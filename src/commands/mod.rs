@@ -5,6 +5,7 @@
 //! `with_tool_dir` is the frame of every command that writes: the tool
 //! directory, the run lock, the log, and the line an interruption leaves.
 
+pub mod cannot_run;
 pub mod check;
 pub mod doctor;
 pub mod monitor;
@@ -24,9 +25,12 @@ use crate::config::Config;
 use crate::ctx::{Ctx, Mode};
 use crate::error::{Error, Result};
 use crate::ladder::Health;
+use crate::state::{PAUSE_FILE, STATE_FILE};
 use crate::sys::clock::SystemClock;
 use crate::sys::log::Log;
+use crate::sys::metrics::{EMERGENCY_FILE, HEALTH_FILE};
 use crate::sys::{files, lock};
+use monitor::ALERT_SENT_FILE;
 
 /// How a run that did its job ended (errors are `Error`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,9 +85,25 @@ pub fn with_tool_dir(
 ) -> Result<Verdict> {
     let clock = SystemClock;
     let real = global.mode == Mode::Real;
-    let mut dir_warning = None;
     if real {
-        dir_warning = files::ensure_dir(&config.memory_dir)?;
+        files::ensure_dir(&config.memory_dir)?;
+        // Refused before anything is read or appended: a state, pause or
+        // metrics file that another user wrote or can write (or a hard link
+        // to somewhere else) is how a forged alert or pause gets in.
+        for name in [
+            STATE_FILE,
+            PAUSE_FILE,
+            HEALTH_FILE,
+            EMERGENCY_FILE,
+            ALERT_SENT_FILE,
+        ] {
+            let path = config.memory_dir.join(name);
+            if let Ok(meta) = std::fs::symlink_metadata(&path) {
+                if meta.is_file() {
+                    files::check_owned(&meta, &path)?;
+                }
+            }
+        }
     }
     let _lock = if real && locking == Locking::Exclusive {
         match lock::acquire(&config.memory_dir)? {
@@ -105,7 +125,7 @@ pub fn with_tool_dir(
     )
     .scrubbing(&config.secrets());
     log.open_now()?;
-    for w in config.warnings.iter().chain(dir_warning.iter()) {
+    for w in &config.warnings {
         log.warn(format!("warning: {w}"));
     }
     if let Some(path) = &config.env_file {

@@ -19,7 +19,7 @@ pub const ALERT_SENT_FILE: &str = ".emergency-alert-sent";
 const MARKER: &str = "MANUAL INTERVENTION REQUIRED";
 
 pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
-    ctx.load_state();
+    ctx.load_state()?;
     outbox::flush(ctx)?;
     abandoned::report(ctx)?;
     let dir = ctx.config.memory_dir.clone();

@@ -11,7 +11,7 @@ use crate::ladder;
 use crate::sys::log;
 
 pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
-    ctx.load_state();
+    ctx.load_state()?;
     outbox::flush(ctx)?;
     let probe = ctx.probe();
     if probe.healthy {

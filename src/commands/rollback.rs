@@ -41,7 +41,7 @@ pub fn list(c: &Config) -> Verdict {
 
 /// `rollback`: restore, restart, keep if healthy, else put the user's back.
 pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
-    ctx.load_state();
+    ctx.load_state()?;
     let changes = rollback::changes(ctx);
     if changes.is_empty() {
         log::print("nothing to restore: every watched file is its last working version (or none is kept)\n");

@@ -310,16 +310,36 @@ fn home_from_passwd() -> Option<PathBuf> {
     Some(PathBuf::from(std::ffi::OsStr::from_bytes(dir.to_bytes())))
 }
 
+#[derive(Clone)]
 pub struct Raw {
     pub value: String,
     pub source: String,
 }
 
+/// How `load` treats a value it cannot use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leniency {
+    /// The first bad value is the error: nothing runs on a guess.
+    Strict,
+    /// Every bad value is replaced by its default (for `salvage`).
+    Salvage,
+}
+
 /// Reads, merges and validates the configuration.
 pub fn load(sources: &Sources) -> Result<Config> {
-    let mut warnings = Vec::new();
-    let mut raw: BTreeMap<&'static str, Raw> = KEYS
-        .iter()
+    load_with(sources, Leniency::Strict)
+}
+
+/// What can still be used of a configuration that `load` refused: every bad
+/// line, value or file is skipped and its keys keep their defaults. Only for
+/// saying that selfheal cannot run (its log, heartbeat `/fail` and alert);
+/// never for healing. An env file that others can write is not read at all.
+pub fn salvage(sources: &Sources) -> Option<Config> {
+    load_with(sources, Leniency::Salvage).ok()
+}
+
+fn defaults() -> BTreeMap<&'static str, Raw> {
+    KEYS.iter()
         .map(|&(k, d)| {
             (
                 k,
@@ -329,23 +349,40 @@ pub fn load(sources: &Sources) -> Result<Config> {
                 },
             )
         })
-        .collect();
+        .collect()
+}
 
-    let env_file = find_env_file(sources)?;
+fn load_with(sources: &Sources, leniency: Leniency) -> Result<Config> {
+    let strict = leniency == Leniency::Strict;
+    let mut warnings = Vec::new();
+    let mut raw = defaults();
+
+    let env_file = match find_env_file(sources) {
+        Err(e) if strict => return Err(e),
+        found => found.ok().flatten(),
+    };
     if let Some(path) = &env_file {
-        read_env_file(path, &mut raw, &mut warnings)?;
+        let mut read = raw.clone();
+        match read_env_file(path, &mut read, &mut warnings, leniency) {
+            Ok(()) => raw = read,
+            Err(e) if strict => return Err(e),
+            Err(_) => {}
+        }
     }
 
     for (&key, slot) in raw.iter_mut() {
         if let Some(value) = sources.env.get(key) {
-            let value = value.to_str().ok_or_else(|| {
-                Error::config(
-                    key,
-                    "<not UTF-8>",
-                    "environment",
-                    "the value is not valid UTF-8",
-                )
-            })?;
+            let Some(value) = value.to_str() else {
+                if strict {
+                    return Err(Error::config(
+                        key,
+                        "<not UTF-8>",
+                        "environment",
+                        "the value is not valid UTF-8",
+                    ));
+                }
+                continue;
+            };
             *slot = Raw {
                 value: value.to_string(),
                 source: "environment".into(),
@@ -360,7 +397,10 @@ pub fn load(sources: &Sources) -> Result<Config> {
 
     for (key, value) in &sources.overrides {
         let Some(slot) = raw.get_mut(key.as_str()) else {
-            return Err(Error::Usage(format!("--set: unknown key {key:?}")));
+            if strict {
+                return Err(Error::Usage(format!("--set: unknown key {key:?}")));
+            }
+            continue;
         };
         *slot = Raw {
             value: value.clone(),
@@ -368,7 +408,25 @@ pub fn load(sources: &Sources) -> Result<Config> {
         };
     }
 
-    let mut config = build(&raw, &sources.home)?;
+    let mut config = loop {
+        match build(&raw, &sources.home) {
+            Err(Error::Config { key, .. }) if !strict => {
+                // Back to its default; a key that already has it cannot be
+                // salvaged.
+                let default = KEYS.iter().find(|(k, _)| *k == key).map(|(_, d)| *d);
+                match (raw.get_mut(key.as_str()), default) {
+                    (Some(slot), Some(d)) if slot.source != "default" => {
+                        *slot = Raw {
+                            value: d.to_string(),
+                            source: "default".into(),
+                        };
+                    }
+                    _ => return Err(Error::Setup(format!("{key} cannot be salvaged"))),
+                }
+            }
+            built => break built?,
+        }
+    };
     config.env_file = env_file;
     config.warnings = warnings;
     Ok(config)
@@ -441,6 +499,7 @@ fn read_env_file(
     path: &Path,
     raw: &mut BTreeMap<&'static str, Raw>,
     warnings: &mut Vec<String>,
+    leniency: Leniency,
 ) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
     if !meta.is_file() {
@@ -485,7 +544,7 @@ fn read_env_file(
             .key
             .as_deref()
             .is_some_and(|k| is_known(k) || k.starts_with("SELFHEAL_"));
-        if ours {
+        if ours && leniency == Leniency::Strict {
             return Err(Error::EnvFile {
                 path: path.into(),
                 line: problem.line,
@@ -625,25 +684,6 @@ fn watch_files(r: &Reader, openclaw: bool) -> Vec<PathBuf> {
         .collect()
 }
 
-/// `OPENCLAW_MEMORY_DIR`: not in a shared temporary directory.
-fn memory_dir(r: &Reader) -> PathBuf {
-    let key = "OPENCLAW_MEMORY_DIR";
-    let memory_dir = r.path(key);
-    let shared = ["/tmp", "/var/tmp", "/dev/shm"]
-        .iter()
-        .any(|t| memory_dir.starts_with(t));
-    r.check(
-        key,
-        !shared,
-        format!(
-            "{} is in a shared temporary directory, where other users could take the lock; \
-             choose a directory of your own",
-            memory_dir.display()
-        ),
-    );
-    memory_dir
-}
-
 /// Telegram's token and chat id: both or neither, and a token that fits in a URL path.
 fn telegram(r: &Reader) -> (Option<Secret>, Option<String>) {
     let telegram_token = r.optional("TELEGRAM_BOT_TOKEN").map(Secret);
@@ -672,7 +712,9 @@ fn telegram(r: &Reader) -> (Option<Secret>, Option<String>) {
 fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
     let r = Reader::new(raw, home);
     let day = secs(86400);
-    let memory_dir = memory_dir(&r);
+    // Where it is does not matter, who can write to it does: checked (like
+    // OpenSSH's StrictModes) when the directory is used, `files::ensure_dir`.
+    let memory_dir = r.path("OPENCLAW_MEMORY_DIR");
     let url = r.url("OPENCLAW_GATEWAY_URL");
     let (telegram_token, telegram_chat_id) = telegram(&r);
     let restart_cmd = r.words("SELFHEAL_RESTART_CMD");
@@ -808,7 +850,6 @@ mod tests {
             ("SELFHEAL_RESTART_CMD", "restart | tee"),
             ("SELFHEAL_LANG", "fr"),
             ("OPENCLAW_MEMORY_DIR", "relative/dir"),
-            ("OPENCLAW_MEMORY_DIR", "/tmp/memory"),
             ("SELFHEAL_LOG_RETENTION_DAYS", "0"),
         ] {
             match load(&sources(&[(key, value)], &[])) {

@@ -13,37 +13,162 @@ use std::path::Path;
 
 use crate::error::{Error, Result};
 
-/// Creates `dir` (and its parents) with mode 0700 if missing, and checks that
-/// it is a directory we own. Returns a warning when others may write to it.
-pub fn ensure_dir(dir: &Path) -> Result<Option<String>> {
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| Error::io("create directory", dir, e))?;
-    let meta = std::fs::metadata(dir).map_err(|e| Error::io("read", dir, e))?;
-    if !meta.is_dir() {
-        return Err(Error::Unsafe {
-            path: dir.into(),
-            reason: "not a directory".into(),
-        });
-    }
+/// This process's user.
+pub fn uid() -> u32 {
     // SAFETY: getuid cannot fail.
-    let uid = unsafe { libc::getuid() };
+    unsafe { libc::getuid() }
+}
+
+/// Creates `dir` 0700 (with any missing parents, also 0700) and checks it the
+/// way OpenSSH's StrictModes checks `~/.ssh`: see [`check_dir`]. The existing
+/// ancestors are checked before anything is created under them.
+pub fn ensure_dir(dir: &Path) -> Result<()> {
+    if std::fs::symlink_metadata(dir).is_err() {
+        if let Some(existing) = dir.ancestors().skip(1).find(|a| a.exists()) {
+            check_chain(existing)?;
+        }
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| Error::io("create directory", dir, e))?;
+    }
+    check_dir(dir)
+}
+
+/// Whether `dir` is safe to keep selfheal's lock, state and alerts in: a
+/// directory of this user that nobody else can write, under parents that
+/// only root or this user can change (a sticky world-writable parent such as
+/// /tmp is fine: nobody else can rename or remove what is ours in it). Where
+/// the directory is does not matter, who can write to it does.
+pub fn check_dir(dir: &Path) -> Result<()> {
+    let real = dir.canonicalize().map_err(|e| Error::io("read", dir, e))?;
+    let meta = std::fs::metadata(&real).map_err(|e| Error::io("read", dir, e))?;
+    let unsafe_dir = |reason: String| Error::Unsafe {
+        path: dir.into(),
+        reason,
+    };
+    if !meta.is_dir() {
+        return Err(unsafe_dir("not a directory".into()));
+    }
+    let uid = uid();
     if meta.uid() != uid {
+        return Err(unsafe_dir(format!(
+            "owned by uid {}, not by this user (uid {uid}); fix: choose a directory of your own \
+             (OPENCLAW_MEMORY_DIR), or `sudo chown -R {uid} {}`",
+            meta.uid(),
+            real.display()
+        )));
+    }
+    let mode = meta.permissions().mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(unsafe_dir(format!(
+            "writable by others (mode {:o}), who could forge its state or pause it; \
+             fix: chmod 700 {}",
+            mode & 0o777,
+            real.display()
+        )));
+    }
+    match real.parent() {
+        Some(parent) => check_chain(parent),
+        None => Ok(()),
+    }
+}
+
+/// `dir` and each of its parents: owned by root or this user, and not
+/// writable by anyone else unless sticky (or the group is this user's own).
+fn check_chain(dir: &Path) -> Result<()> {
+    let real = dir.canonicalize().map_err(|e| Error::io("read", dir, e))?;
+    let uid = uid();
+    for d in real.ancestors() {
+        let meta = std::fs::metadata(d).map_err(|e| Error::io("read", d, e))?;
+        let mode = meta.permissions().mode() & 0o7777;
+        let sticky = mode & 0o1000 != 0;
+        let reason = if meta.uid() != 0 && meta.uid() != uid {
+            format!(
+                "a parent of the tool directory is owned by uid {}, who could replace it; \
+                 fix: choose a directory of your own (OPENCLAW_MEMORY_DIR)",
+                meta.uid()
+            )
+        } else if !sticky
+            && (mode & 0o002 != 0 || (mode & 0o020 != 0 && !private_group(meta.gid())))
+        {
+            format!(
+                "a parent of the tool directory is writable by others (mode {:o}), who could \
+                 replace it; fix: chmod go-w {} (or choose another OPENCLAW_MEMORY_DIR)",
+                mode & 0o777,
+                d.display()
+            )
+        } else {
+            continue;
+        };
         return Err(Error::Unsafe {
-            path: dir.into(),
-            reason: format!("owned by uid {}, not by this user (uid {uid})", meta.uid()),
+            path: d.into(),
+            reason,
         });
     }
+    Ok(())
+}
+
+/// A user-private group (named like the user, no other members): a
+/// group-writable directory of that group is writable by the user alone.
+fn private_group(gid: u32) -> bool {
+    // SAFETY: getpwuid/getgrgid return null or a pointer to static data that
+    // stays valid until the next such call; this process has no other thread
+    // calling them, and both are copied out before the next call.
+    unsafe {
+        let pw = libc::getpwuid(uid());
+        if pw.is_null() || (*pw).pw_gid != gid {
+            return false;
+        }
+        let user = std::ffi::CStr::from_ptr((*pw).pw_name).to_owned();
+        let gr = libc::getgrgid(gid);
+        if gr.is_null() || std::ffi::CStr::from_ptr((*gr).gr_name) != user.as_c_str() {
+            return false;
+        }
+        let mut member = (*gr).gr_mem;
+        while !member.is_null() && !(*member).is_null() {
+            if std::ffi::CStr::from_ptr(*member) != user.as_c_str() {
+                return false;
+            }
+            member = member.add(1);
+        }
+        true
+    }
+}
+
+/// A file of the tool directory that someone else wrote or can write, or
+/// that has a second name elsewhere (a hard link planted so that selfheal's
+/// writes go through to another file), is refused.
+pub fn check_owned(meta: &std::fs::Metadata, path: &Path) -> Result<()> {
+    let uid = uid();
     let mode = meta.permissions().mode() & 0o777;
-    Ok((mode & 0o022 != 0).then(|| {
+    let reason = if meta.uid() != uid {
         format!(
-            "{} is writable by others (mode {mode:o}); fix: chmod 700 {}",
-            dir.display(),
-            dir.display()
+            "owned by uid {}, not by this user (uid {uid}); fix: check who wrote it, then \
+             `sudo rm {}`",
+            meta.uid(),
+            path.display()
         )
-    }))
+    } else if mode & 0o022 != 0 {
+        format!(
+            "writable by others (mode {mode:o}); fix: check its contents, then chmod 600 {}",
+            path.display()
+        )
+    } else if meta.nlink() > 1 {
+        format!(
+            "it has {} hard links (selfheal's writes would change another file too); \
+             fix: rm {}",
+            meta.nlink(),
+            path.display()
+        )
+    } else {
+        return Ok(());
+    };
+    Err(Error::Unsafe {
+        path: path.into(),
+        reason,
+    })
 }
 
 /// `O_NONBLOCK`: a FIFO planted at one of our files must not hang the run
@@ -136,7 +261,7 @@ fn check_regular(file: &File, path: &Path) -> Result<()> {
             reason: "not a regular file".into(),
         });
     }
-    Ok(())
+    check_owned(&meta, path)
 }
 
 /// Replaces `path` with `bytes` atomically: temp file in the same directory,

@@ -104,19 +104,29 @@ impl Log {
         self.line(Kind::Warn, msg.as_ref());
     }
 
-    fn line(&mut self, kind: Kind, msg: &str) {
-        if kind == Kind::Debug && self.verbosity < Verbosity::Verbose {
-            return;
-        }
+    /// A line for the file only (the caller has told the terminal already).
+    pub fn record(&mut self, msg: &str) {
         let now = clock::local_now();
+        let line = self.format(now, msg);
+        self.append_to_file(now.date(), line.as_bytes());
+    }
+
+    fn format(&self, now: OffsetDateTime, msg: &str) -> String {
         // One event, one line: a newline in a message would forge a new entry.
         let msg: String = msg
             .chars()
             .map(|c| if c.is_control() { ' ' } else { c })
             .collect();
         let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
-        let msg = redact::scrub(&msg, &secrets);
-        let line = format!("[{}] {msg}\n", stamp(now));
+        format!("[{}] {}\n", stamp(now), redact::scrub(&msg, &secrets))
+    }
+
+    fn line(&mut self, kind: Kind, msg: &str) {
+        if kind == Kind::Debug && self.verbosity < Verbosity::Verbose {
+            return;
+        }
+        let now = clock::local_now();
+        let line = self.format(now, msg);
         match (self.terminal, kind) {
             (Terminal::Normal, _) => {
                 let _ = std::io::stdout().write_all(line.as_bytes());
