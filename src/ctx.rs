@@ -119,13 +119,17 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
-    /// Writes the state atomically (never in a dry run).
-    pub fn save_state(&mut self) {
+    /// Writes the state atomically (never in a dry run). False when it
+    /// could not be written (a full disk): the caller must not claim that
+    /// anything it holds was kept.
+    pub fn save_state(&mut self) -> bool {
         if self.mode == Mode::Real && self.state_loaded {
             if let Err(e) = state::save(&self.config.memory_dir, &self.state) {
                 self.log.warn(format!("state not saved: {e}"));
+                return false;
             }
         }
+        true
     }
 
     pub fn capture_path(&self) -> PathBuf {

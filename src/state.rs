@@ -20,8 +20,9 @@ use crate::sys::files;
 
 pub const STATE_FILE: &str = ".selfheal-state.json";
 
-#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
+/// Read by `from_value`, field by field (an outbox entry by entry): one bad
+/// field costs that field, never the open incident or the queued alerts.
+#[derive(Debug, Default, Clone, Serialize, PartialEq)]
 pub struct State {
     pub incident: Option<Incident>,
     pub outbox: Vec<Queued>,
@@ -214,9 +215,23 @@ pub fn load(dir: &Path) -> Result<(State, Option<String>)> {
         }
         Err(Read::Io(e)) => return Ok((State::default(), Some(format!("state not read: {e}")))),
     };
-    Ok(match serde_json::from_slice::<State>(&bytes) {
-        Ok(s) => (s, None),
-        Err(e) => {
+    Ok(match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(v @ serde_json::Value::Object(_)) => {
+            let mut dropped = Vec::new();
+            let state = from_value(v, &mut dropped);
+            let warning = (!dropped.is_empty()).then(|| {
+                format!(
+                    "state file: dropped what could not be read ({}); kept the rest",
+                    dropped.join("; ")
+                )
+            });
+            (state, warning)
+        }
+        other => {
+            let e = match other {
+                Err(e) => e.to_string(),
+                Ok(_) => "not a JSON object".into(),
+            };
             let aside = dir.join(format!(
                 "{STATE_FILE}.corrupt-{}",
                 crate::sys::clock::unix_now()
@@ -290,7 +305,46 @@ pub fn clear_pause(dir: &Path) -> std::io::Result<bool> {
 /// The state as it is, for reading only (`status`): nothing is moved aside.
 pub fn peek(dir: &Path) -> Option<State> {
     let bytes = read_capped(&path(dir)).ok().flatten()?;
-    serde_json::from_slice(&bytes).ok()
+    match serde_json::from_slice(&bytes).ok()? {
+        v @ serde_json::Value::Object(_) => Some(from_value(v, &mut Vec::new())),
+        _ => None,
+    }
+}
+
+/// The state in `v`, each field on its own; what cannot be read is named in
+/// `dropped` and left at its default.
+fn from_value(mut v: serde_json::Value, dropped: &mut Vec<String>) -> State {
+    fn field<T: serde::de::DeserializeOwned + Default>(
+        v: &mut serde_json::Value,
+        key: &str,
+        dropped: &mut Vec<String>,
+    ) -> T {
+        match v.get_mut(key).map(serde_json::Value::take) {
+            None | Some(serde_json::Value::Null) => T::default(),
+            Some(x) => serde_json::from_value(x).unwrap_or_else(|e| {
+                dropped.push(format!("{key}: {e}"));
+                T::default()
+            }),
+        }
+    }
+    let entries: Vec<serde_json::Value> = field(&mut v, "outbox", dropped);
+    let outbox = entries
+        .into_iter()
+        .filter_map(|e| {
+            serde_json::from_value(e)
+                .map_err(|e| dropped.push(format!("a queued alert: {e}")))
+                .ok()
+        })
+        .collect();
+    State {
+        incident: field(&mut v, "incident", dropped),
+        outbox,
+        running: field(&mut v, "running", dropped),
+        agent_cooldown_until: field(&mut v, "agent_cooldown_until", dropped),
+        counters: field(&mut v, "counters", dropped),
+        brake: field(&mut v, "brake", dropped),
+        agent_check: field(&mut v, "agent_check", dropped),
+    }
 }
 
 pub fn save(dir: &Path, state: &State) -> Result<()> {
@@ -383,6 +437,31 @@ mod tests {
         assert_eq!(s.brake.last_failure, Some(9));
         save(&dir, &s).expect("save");
         assert_eq!(load(&dir).expect("load").0.brake, s.brake);
+    }
+
+    #[test]
+    fn one_bad_field_or_entry_costs_only_itself() {
+        let dir = scratch("one-bad");
+        let text = br#"{"incident": {"started": "yesterday"},
+            "outbox": [
+                {"created": 1, "channel": "slack", "kind": "failed", "severity": "error",
+                 "title": "t", "text": "x"},
+                {"created": "x"},
+                {"created": 2, "channel": "ntfy", "kind": "failed", "severity": "error",
+                 "title": "t", "text": "y"}],
+            "agent_cooldown_until": 5}"#;
+        std::fs::write(path(&dir), text).expect("write");
+        let (s, warning) = load(&dir).expect("load");
+        let channels: Vec<&str> = s.outbox.iter().map(|q| q.channel.as_str()).collect();
+        assert_eq!(channels, ["slack", "ntfy"]);
+        assert_eq!(s.incident, None);
+        assert_eq!(s.agent_cooldown_until, Some(5));
+        let warning = warning.expect("warning");
+        assert!(
+            warning.contains("incident") && warning.contains("a queued alert"),
+            "{warning}"
+        );
+        assert!(path(&dir).exists(), "a readable file is not set aside");
     }
 
     #[test]

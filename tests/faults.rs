@@ -618,3 +618,207 @@ fn a_check_that_cannot_use_its_directory_still_tells_once() {
         "the symlink was followed"
     );
 }
+
+#[test]
+fn one_bad_field_in_the_state_keeps_the_queued_alerts() {
+    let sb = Sandbox::new("f-state-field");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    std::fs::create_dir_all(sb.memory()).expect("mkdir");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let entry = |title: &str| {
+        format!(
+            r#"{{"created": {now}, "channel": "webhook", "kind": "failed", "severity": "error",
+                "title": "{title}", "text": "x"}}"#
+        )
+    };
+    let state = format!(
+        r#"{{"incident": {{"started": "not a time"}}, "outbox": [{}, {{"created": []}}, {}]}}"#,
+        entry("first"),
+        entry("second")
+    );
+    let path = sb.memory().join(".selfheal-state.json");
+    std::fs::write(&path, state).expect("state");
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let titles: Vec<String> = sink
+        .received()
+        .iter()
+        .map(|r| r.json()["title"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(titles[0].contains("first") && titles[1].contains("second"));
+    assert!(
+        r.stdout.contains("dropped what could not be read"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// A run stopped while delivering (in the retry backoff of its first
+/// channel) leaves the page queued for every channel: the next run delivers
+/// it to each, once.
+#[test]
+fn a_run_stopped_while_delivering_leaves_the_page_for_the_next_run() {
+    for signal in ["-TERM", "-KILL"] {
+        let sb = Sandbox::new("f-stop-delivery");
+        let refusing = Sink::start(vec![Answer::status(503)]);
+        let ok = Sink::start(vec![Answer::ok()]);
+        let mut cmd = failing(&sb, &fixture("fail.sh"));
+        cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+            .env("SELFHEAL_ALERT_TIMEOUT", "5")
+            .env("SELFHEAL_WEBHOOK_URL", refusing.url("/hook"))
+            .env("NTFY_URL", refusing.url("/topic"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = cmd.spawn().expect("spawn");
+        assert!(wait_for(Duration::from_secs(10), || !refusing
+            .received()
+            .is_empty()));
+        Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill");
+        let status = child.wait().expect("wait");
+        assert_ne!(status.code(), Some(1), "{signal}: the run was not stopped");
+        let mut again = failing(&sb, &fixture("fail.sh"));
+        again
+            .env("SELFHEAL_CONFIRM_PROBES", "0")
+            .env("SELFHEAL_WEBHOOK_URL", ok.url("/hook"))
+            .env("NTFY_URL", ok.url("/topic"));
+        assert_eq!(run(again, LIMIT).code, Some(1));
+        let got = ok.received();
+        let failed_to = |path: &str| {
+            got.iter()
+                .filter(|r| r.path == path && r.text().contains("Manual intervention required"))
+                .count()
+        };
+        assert_eq!(failed_to("/hook"), 1, "{signal}: webhook");
+        assert_eq!(failed_to("/topic"), 1, "{signal}: ntfy");
+    }
+}
+
+/// kill -9 in the middle of an outbox flush: what was acknowledged before
+/// is not sent again.
+#[test]
+fn a_flush_killed_midway_does_not_send_acknowledged_alerts_again() {
+    let sb = Sandbox::new("f-flush-kill");
+    let sink = Sink::start(vec![Answer::ok(), Answer::Hang, Answer::ok()]);
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    std::fs::create_dir_all(sb.memory()).expect("mkdir");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let entry = |title: &str| {
+        format!(
+            r#"{{"created": {now}, "channel": "webhook", "kind": "failed", "severity": "error",
+                "title": "{title}", "text": "x"}}"#
+        )
+    };
+    let state = format!(r#"{{"outbox": [{}, {}]}}"#, entry("first"), entry("second"));
+    std::fs::write(sb.memory().join(".selfheal-state.json"), state).expect("state");
+    let check = || {
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+            .env("SELFHEAL_ALERT_TIMEOUT", "5")
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"))
+            .stdout(std::process::Stdio::null());
+        cmd
+    };
+    let mut child = check().spawn().expect("spawn");
+    assert!(wait_for(Duration::from_secs(10), || sink.received().len() == 2));
+    kill(child.id() as i32);
+    let _ = child.wait();
+    assert_eq!(run(check(), LIMIT).code, Some(0));
+    let titles: Vec<String> = sink
+        .received()
+        .iter()
+        .map(|r| r.json()["title"].as_str().unwrap_or("").to_string())
+        .collect();
+    let firsts = titles.iter().filter(|t| t.contains("first")).count();
+    assert_eq!(firsts, 1, "{titles:?}");
+    assert!(
+        titles.last().is_some_and(|t| t.contains("second")),
+        "{titles:?}"
+    );
+}
+
+/// A stop request is obeyed within about a second even while the run is
+/// blocked in a network call with a long timeout, and the next run knows the
+/// run was stopped, not lost: no "run died" page, the queued page delivered.
+#[test]
+fn sigterm_ends_a_run_blocked_in_a_network_call_within_a_second() {
+    // In the probe (nothing to clean up).
+    let sb = Sandbox::new("f-term-probe");
+    let srv = Server::start(Behaviour::Hang);
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+        .env("HEALTH_CHECK_HTTP_TIMEOUT", "60")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("spawn");
+    std::thread::sleep(Duration::from_millis(500));
+    let sent = std::time::Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(143));
+    assert!(
+        sent.elapsed() < Duration::from_millis(1800),
+        "{:?}",
+        sent.elapsed()
+    );
+
+    // In a webhook POST while healing.
+    let sb = Sandbox::new("f-term-post");
+    let hanging = Sink::start(vec![Answer::Hang]);
+    let ok = Sink::start(vec![Answer::ok()]);
+    let mut cmd = failing(&sb, &fixture("fail.sh"));
+    cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_ALERT_TIMEOUT", "60")
+        .env("SELFHEAL_WEBHOOK_URL", hanging.url("/hook"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("spawn");
+    assert!(wait_for(Duration::from_secs(10), || !hanging
+        .received()
+        .is_empty()));
+    let sent = std::time::Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(143));
+    assert!(
+        sent.elapsed() < Duration::from_millis(1800),
+        "{:?}",
+        sent.elapsed()
+    );
+    let mut again = failing(&sb, &fixture("fail.sh"));
+    again
+        .env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_WEBHOOK_URL", ok.url("/hook"));
+    let r = run(again, LIMIT);
+    assert_eq!(r.code, Some(1));
+    assert!(
+        r.stdout.contains("was stopped by signal 15"),
+        "{}",
+        r.stdout
+    );
+    let kinds: Vec<String> = ok
+        .received()
+        .iter()
+        .map(|r| r.json()["kind"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(kinds, ["failed"], "{kinds:?}");
+}

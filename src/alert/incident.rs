@@ -75,7 +75,8 @@ pub fn alert_once(ctx: &mut Ctx, kind: Kind, facts: &Facts) -> Result<bool> {
     }
     incident.alerted.push(kind);
     incident.last_alert = Some(unix_now());
-    ctx.save_state();
+    // Saved by `send` together with the queued message: the mark never
+    // reaches the disk without the message it stands for.
     outbox::send(ctx, kind, facts, Spool::Outbox)?;
     Ok(true)
 }
@@ -103,7 +104,6 @@ pub fn remind(ctx: &mut Ctx, facts: &Facts) -> Result<()> {
         return Ok(());
     }
     incident.last_alert = Some(unix_now());
-    ctx.save_state();
     outbox::send(ctx, Kind::Reminder, facts, Spool::Outbox).map(|_| ())
 }
 

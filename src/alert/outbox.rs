@@ -66,23 +66,68 @@ pub fn send(ctx: &mut Ctx, kind: Kind, facts: &Facts, spool: Spool) -> Result<Su
         }
         return Ok(summary);
     }
-    for channel in channels {
+    // Into the outbox before the first attempt, removed per channel on its
+    // acknowledgement: a run killed at any instant (kill -9 in a retry
+    // backoff, SIGTERM between channels) leaves every unacknowledged message
+    // for the next run — at least once per channel, never zero.
+    let mut pending: Vec<Option<Queued>> = vec![None; channels.len()];
+    let mut kept = true;
+    if spool == Spool::Outbox {
+        for (slot, &channel) in pending.iter_mut().zip(&channels) {
+            let q = queued(channel, &msg);
+            ctx.state.outbox.push(q.clone());
+            *slot = Some(q);
+        }
+        trim(ctx);
+        kept = ctx.save_state();
+    }
+    for (channel, q) in channels.into_iter().zip(pending) {
         let (outcome, took) = deliver_one(ctx, channel, &msg)?;
-        let queue = matches!(outcome, Delivery::Retryable(_)) && spool == Spool::Outbox;
-        account(ctx, channel, &msg, &outcome, queue, took);
+        let retry = matches!(outcome, Delivery::Retryable(_));
+        let queued = if retry && q.is_some() {
+            Queue::Kept(kept)
+        } else {
+            Queue::No
+        };
+        account(ctx, channel, &msg, &outcome, queued, took);
         match outcome {
             Delivery::Sent => summary.sent += 1,
-            Delivery::Retryable(_) if queue => {
-                summary.queued += 1;
-                enqueue(ctx, channel, &msg);
-            }
+            Delivery::Retryable(_) if q.is_some() => summary.queued += 1,
             _ => summary.failed += 1,
         }
-    }
-    if spool == Spool::Outbox {
-        ctx.save_state();
+        if let Some(q) = q {
+            if retry {
+                attempted(ctx, &q);
+            } else {
+                kept = acknowledge(ctx, &q);
+            }
+        }
     }
     Ok(summary)
+}
+
+/// Whether a message that was not delivered now waits in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Queue {
+    No,
+    /// In the outbox; `false` if the state holding it could not be saved.
+    Kept(bool),
+}
+
+/// Done with `q` (delivered, or failed for good): out of the outbox, saved
+/// at once so that a later death cannot send it twice.
+fn acknowledge(ctx: &mut Ctx, q: &Queued) -> bool {
+    if let Some(i) = ctx.state.outbox.iter().position(|x| x == q) {
+        ctx.state.outbox.remove(i);
+        return ctx.save_state();
+    }
+    true
+}
+
+fn attempted(ctx: &mut Ctx, q: &Queued) {
+    if let Some(x) = ctx.state.outbox.iter_mut().find(|x| *x == q) {
+        x.attempts += 1;
+    }
 }
 
 /// One message to one channel (in a dry run: printed), and how long it took.
@@ -108,7 +153,7 @@ fn account(
     channel: Channel,
     msg: &Message,
     outcome: &Delivery,
-    queued: bool,
+    queued: Queue,
     took: Duration,
 ) {
     if ctx.mode == Mode::DryRun {
@@ -127,11 +172,18 @@ fn account(
             ctx.log.act(format!("{head}: delivered"));
             "sent"
         }
-        Delivery::Retryable(why) if queued => {
+        Delivery::Retryable(why) if queued == Queue::Kept(true) => {
             ctx.log.warn(format!(
                 "{head}: not delivered ({why}); queued for the next run"
             ));
             "queued"
+        }
+        Delivery::Retryable(why) if queued == Queue::Kept(false) => {
+            ctx.log.warn(format!(
+                "{head}: not delivered ({why}), and it could not be queued: \
+                 the state file could not be saved"
+            ));
+            "failed"
         }
         Delivery::Retryable(why) => {
             ctx.log.warn(format!("{head}: not delivered ({why})"));
@@ -151,16 +203,20 @@ fn account(
     );
 }
 
-fn enqueue(ctx: &mut Ctx, channel: Channel, msg: &Message) {
-    ctx.state.outbox.push(Queued {
+fn queued(channel: Channel, msg: &Message) -> Queued {
+    Queued {
         created: unix_now(),
         channel: channel.name().into(),
         kind: msg.kind.key().into(),
         severity: msg.severity.name().into(),
         title: msg.title.clone(),
         text: msg.lines.join("\n"),
-        attempts: 1,
-    });
+        attempts: 0,
+    }
+}
+
+/// At most `OUTBOX_MAX` messages: the oldest go (and are logged).
+fn trim(ctx: &mut Ctx) {
     let excess = ctx.state.outbox.len().saturating_sub(OUTBOX_MAX);
     if excess > 0 {
         let dropped: Vec<Queued> = ctx.state.outbox.drain(..excess).collect();
@@ -179,7 +235,9 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
     if ctx.state.outbox.is_empty() || ctx.mode == Mode::DryRun {
         return Ok(());
     }
-    let queued = std::mem::take(&mut ctx.state.outbox);
+    // Entries still in the outbox were never acknowledged: the ones this
+    // run adds come after these and are not part of this flush.
+    let queued = ctx.state.outbox.clone();
     ctx.log.info(format!(
         "outbox: {} queued alert(s) to deliver",
         queued.len()
@@ -188,8 +246,7 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
     let start = ctx.clock.now();
     let configured = channels::configured(ctx.config);
     let mut failing: Vec<String> = Vec::new();
-    let mut keep = Vec::new();
-    for mut q in queued {
+    for q in queued {
         let now = unix_now();
         let age = now.saturating_sub(q.created);
         let Some(channel) = Channel::from_name(&q.channel).filter(|c| configured.contains(c))
@@ -198,6 +255,7 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
                 "outbox: dropped a {} alert for {}, which is no longer configured",
                 q.kind, q.channel
             ));
+            acknowledge(ctx, &q);
             continue;
         };
         if age > OUTBOX_MAX_AGE {
@@ -207,10 +265,10 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
                 q.channel,
                 age / 3600
             ));
+            acknowledge(ctx, &q);
             continue;
         }
         if failing.contains(&q.channel) || ctx.clock.now() - start > budget {
-            keep.push(q);
             continue;
         }
         let severity = q.severity.parse().unwrap_or(Severity::Error);
@@ -228,17 +286,14 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
         };
         let (outcome, took) = deliver_one(ctx, channel, &msg)?;
         let retry = matches!(outcome, Delivery::Retryable(_));
-        account(ctx, channel, &msg, &outcome, retry, took);
-        match outcome {
-            Delivery::Sent | Delivery::Permanent(_) => {}
-            Delivery::Retryable(_) => {
-                q.attempts += 1;
-                failing.push(q.channel.clone());
-                keep.push(q);
-            }
+        account(ctx, channel, &msg, &outcome, Queue::Kept(true), took);
+        if retry {
+            attempted(ctx, &q);
+            failing.push(q.channel.clone());
+        } else {
+            acknowledge(ctx, &q);
         }
     }
-    ctx.state.outbox = keep;
     ctx.save_state();
     Ok(())
 }

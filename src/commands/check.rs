@@ -63,7 +63,9 @@ fn healthy(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
     level3::readiness(ctx, probe)?;
     match brake::healthy(ctx) {
         Calm::Unchanged => {}
-        Calm::Reset => ctx.save_state(),
+        Calm::Reset => {
+            ctx.save_state();
+        }
         Calm::FlapEnded(quiet) => {
             ctx.save_state();
             level4::stable(ctx, probe, quiet)?;

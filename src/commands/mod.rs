@@ -87,6 +87,11 @@ pub fn with_tool_dir(
     let real = global.mode == Mode::Real;
     if real {
         files::ensure_dir(&config.memory_dir)?;
+        crate::sys::clock::set_stop_marker(
+            &config
+                .memory_dir
+                .join(crate::ladder::abandoned::STOPPED_FILE),
+        );
         // Refused before anything is read or appended: a state, pause or
         // metrics file that another user wrote or can write (or a hard link
         // to somewhere else) is how a forged alert or pause gets in.

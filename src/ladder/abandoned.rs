@@ -8,15 +8,47 @@ use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::fmt::{between, fmt_secs};
 use crate::sys::clock::unix_now;
+use crate::sys::files;
+
+/// Left by a run that a stop request ended while it was blocked in a call
+/// (`clock::on_alarm`): the signal's number.
+pub const STOPPED_FILE: &str = ".selfheal-stopped";
+
+/// The signal that ended the run before this one, if it left the marker
+/// (which is removed).
+fn stopped(ctx: &Ctx) -> Option<i32> {
+    use std::io::Read;
+    let path = ctx.config.memory_dir.join(STOPPED_FILE);
+    let mut text = String::new();
+    files::open_read(&path)
+        .ok()?
+        .take(16)
+        .read_to_string(&mut text)
+        .ok()?;
+    let _ = std::fs::remove_file(&path);
+    text.trim().parse().ok()
+}
 
 /// Logs the death of the run before this one, and alerts once if that run
-/// died before anyone was told of its incident.
+/// died before anyone was told of its incident. A run that was stopped on
+/// purpose (a signal, even one it could only obey by exiting at once) is
+/// not a death.
 pub fn report(ctx: &mut Ctx) -> Result<()> {
+    let stopped = stopped(ctx);
     let Some(r) = ctx.state.running.take() else {
         return Ok(());
     };
     let ago = fmt_secs(between(r.since, unix_now()));
     let step = r.step.as_str();
+    if let Some(sig) = stopped {
+        ctx.log.warn(format!(
+            "the run before this one (pid {}) was stopped by signal {sig} during {step} {ago} \
+             ago; this run carries on",
+            r.pid,
+        ));
+        ctx.save_state();
+        return Ok(());
+    }
     ctx.log.warn(format!(
         "the run before this one (pid {}) ended during {step} {ago} ago without finishing",
         r.pid,

@@ -7,7 +7,7 @@
 //! clock that jumps backwards never stretches or shortens a wait. This module
 //! must not decide anything about healing.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicPtr, Ordering};
 use std::time::{Duration, Instant};
 
 use time::{OffsetDateTime, UtcOffset};
@@ -47,29 +47,88 @@ impl Clock for SystemClock {
 
 static SIGNAL: AtomicI32 = AtomicI32::new(0);
 
+/// How long a run may take to notice a stop request before it ends anyway.
+const STOP_GRACE_SECS: libc::c_uint = 1;
+
+/// The NUL-terminated path of the stop marker (`set_stop_marker`), leaked
+/// so that the SIGALRM handler can use it without allocating.
+static STOP_MARKER: AtomicPtr<libc::c_char> = AtomicPtr::new(std::ptr::null_mut());
+
 extern "C" fn on_signal(sig: libc::c_int) {
     SIGNAL.store(sig, Ordering::SeqCst);
+    // A run blocked in a network call (a probe or a POST can wait up to its
+    // timeout, which may be minutes) would notice only when it returns: if
+    // nothing noticed the signal within the grace, `on_alarm` ends the run.
+    // SAFETY: alarm is async-signal-safe.
+    unsafe { libc::alarm(STOP_GRACE_SECS) };
+}
+
+/// The grace after a stop request ran out: writes the stop marker (so that
+/// the next run knows this one was stopped, not lost) and exits 128 + signal.
+/// Only async-signal-safe calls: open, write, close, _exit.
+extern "C" fn on_alarm(_: libc::c_int) {
+    let sig = SIGNAL.load(Ordering::SeqCst);
+    let path = STOP_MARKER.load(Ordering::SeqCst);
+    if !path.is_null() {
+        let mut digits = [b'0', b'0', b'0', b'\n'];
+        let mut n = sig.clamp(0, 999);
+        for d in digits[..3].iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        // SAFETY: `path` is a leaked, NUL-terminated string; the buffer is ours.
+        unsafe {
+            let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC | libc::O_NOFOLLOW;
+            let fd = libc::open(path, flags | libc::O_CLOEXEC, 0o600 as libc::c_uint);
+            if fd >= 0 {
+                libc::write(fd, digits.as_ptr().cast(), digits.len());
+                libc::close(fd);
+            }
+        }
+    }
+    // SAFETY: _exit is async-signal-safe and ends the process at once.
+    unsafe { libc::_exit(128 + sig.clamp(0, 127)) };
 }
 
 /// Installs handlers that only record SIGTERM, SIGINT and SIGHUP; the
-/// program notices at its next sleep or wait and cleans up.
+/// program notices at its next sleep or wait and cleans up — or, blocked
+/// in a call that does not return within a second, is ended by `on_alarm`.
 pub fn install_signal_handlers() {
-    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
-        // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    let handlers: [(libc::c_int, extern "C" fn(libc::c_int)); 4] = [
+        (libc::SIGTERM, on_signal),
+        (libc::SIGINT, on_signal),
+        (libc::SIGHUP, on_signal),
+        (libc::SIGALRM, on_alarm),
+    ];
+    for (sig, handler) in handlers {
+        // SAFETY: the handlers only use async-signal-safe calls.
         unsafe {
             let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_signal as *const () as libc::sighandler_t;
+            action.sa_sigaction = handler as *const () as libc::sighandler_t;
             libc::sigemptyset(&mut action.sa_mask);
             libc::sigaction(sig, &action, std::ptr::null_mut());
         }
     }
 }
 
-/// `Err(Interrupted)` once a termination signal has been received.
+/// Where a run that had to be ended by the grace leaves its signal.
+pub fn set_stop_marker(path: &std::path::Path) {
+    use std::os::unix::ffi::OsStrExt;
+    if let Ok(c) = std::ffi::CString::new(path.as_os_str().as_bytes()) {
+        STOP_MARKER.store(c.into_raw(), Ordering::SeqCst);
+    }
+}
+
+/// `Err(Interrupted)` once a termination signal has been received. The run
+/// has noticed: the grace timer is off, its own clean-up decides.
 pub fn check_signal() -> Result<()> {
     match SIGNAL.load(Ordering::SeqCst) {
         0 => Ok(()),
-        sig => Err(Error::Interrupted(sig)),
+        sig => {
+            // SAFETY: alarm(0) only cancels the timer.
+            unsafe { libc::alarm(0) };
+            Err(Error::Interrupted(sig))
+        }
     }
 }
 

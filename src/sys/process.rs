@@ -124,6 +124,10 @@ pub fn run_with_env(
             group: None,
         });
     };
+    if signals == Signals::Stop {
+        // A stop request that came before the spawn: nothing is started.
+        check_signal()?;
+    }
     let mut out = files::open_truncate(capture)?;
     let err = out.try_clone().map_err(|e| Error::io("open", capture, e))?;
     let spawned = Command::new(program)
