@@ -822,3 +822,79 @@ fn sigterm_ends_a_run_blocked_in_a_network_call_within_a_second() {
         .collect();
     assert_eq!(kinds, ["failed"], "{kinds:?}");
 }
+
+/// "4m05s", "46.7s", "250ms" → seconds.
+fn secs_of(text: &str) -> f64 {
+    let (mut total, mut num) = (0.0, String::new());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            num.push(c);
+            continue;
+        }
+        let n: f64 = num.parse().unwrap_or(0.0);
+        num.clear();
+        total += match c {
+            'h' => n * 3600.0,
+            'm' if chars.peek() == Some(&'s') => {
+                chars.next();
+                n / 1000.0
+            }
+            'm' => n * 60.0,
+            _ => n,
+        };
+    }
+    total
+}
+
+/// Every channel and the heartbeat hang, the outbox is full and the run
+/// before died: the run still ends within the worst case it announced.
+#[test]
+fn a_run_never_outlives_the_worst_case_it_announced() {
+    let sb = Sandbox::new("f-worst");
+    let hang = Sink::start(vec![Answer::Hang]);
+    std::fs::create_dir_all(sb.memory()).expect("mkdir");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let entry = |channel: &str| {
+        format!(
+            r#"{{"created": {now}, "channel": "{channel}", "kind": "failed",
+                "severity": "error", "title": "t", "text": "x"}}"#
+        )
+    };
+    let state = format!(
+        r#"{{"outbox": [{}, {}, {}], "running": {{"step": "level 2", "pid": 1, "since": {now}}},
+            "incident": {{"started": {now}, "url": "{}"}}}}"#,
+        entry("webhook"),
+        entry("ntfy"),
+        entry("webhook"),
+        sb.down
+    );
+    std::fs::write(sb.memory().join(".selfheal-state.json"), state).expect("state");
+    let mut cmd = failing(&sb, &fixture("fail.sh"));
+    cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_ALERT_TIMEOUT", "1")
+        .env("SELFHEAL_WEBHOOK_URL", hang.url("/hook"))
+        .env("NTFY_URL", hang.url("/topic"))
+        .env("SELFHEAL_HEARTBEAT_URL", hang.url("/ping"));
+    let start = std::time::Instant::now();
+    let r = run(cmd, Duration::from_secs(120));
+    let took = start.elapsed().as_secs_f64();
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    let announced = r
+        .stdout
+        .split("worst case for this run ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .map(secs_of)
+        .unwrap_or_else(|| panic!("no worst case: {}", r.stdout));
+    assert!(
+        took <= announced,
+        "took {took:.1}s, announced {announced}s: {}",
+        r.stdout
+    );
+    // Every round did try, and gave up in time.
+    assert!(count_at(&hang, "/hook") >= 3, "{:?}", hang.received().len());
+}

@@ -388,7 +388,9 @@ pub fn deliver(
         };
         let wait = asked.unwrap_or(backoff);
         let now = clock.now();
-        if now + wait >= deadline {
+        // The next attempt may take the whole timeout: it starts only if it
+        // ends by the deadline, so that a channel's bound is what it says.
+        if now + wait + config.alert_timeout > deadline {
             return Ok(Delivery::Retryable(reason.clone()));
         }
         clock.sleep(wait)?;

@@ -229,6 +229,17 @@ fn trim(ctx: &mut Ctx) {
     }
 }
 
+/// The longest one round of alerts can take: every configured channel at its
+/// bound (`channels::deliver`: three attempt-timeouts).
+pub fn round_bound(config: &crate::config::Config) -> Duration {
+    config.alert_timeout * 3 * channels::configured(config).len() as u32
+}
+
+/// The longest an outbox flush can take: a round per configured channel.
+pub fn flush_bound(config: &crate::config::Config) -> Duration {
+    round_bound(config) * channels::configured(config).len().max(1) as u32
+}
+
 /// Sends what earlier runs could not, oldest first. A channel that fails
 /// again is not tried further this run; the whole flush is bounded.
 pub fn flush(ctx: &mut Ctx) -> Result<()> {
@@ -242,9 +253,10 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
         "outbox: {} queued alert(s) to deliver",
         queued.len()
     ));
-    let budget = ctx.config.alert_timeout * 3 * channels::ALL.len() as u32;
-    let start = ctx.clock.now();
     let configured = channels::configured(ctx.config);
+    let one = ctx.config.alert_timeout * 3;
+    let budget = flush_bound(ctx.config);
+    let start = ctx.clock.now();
     let mut failing: Vec<String> = Vec::new();
     for q in queued {
         let now = unix_now();
@@ -268,7 +280,8 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
             acknowledge(ctx, &q);
             continue;
         }
-        if failing.contains(&q.channel) || ctx.clock.now() - start > budget {
+        // A delivery is started only if it ends within the flush's bound.
+        if failing.contains(&q.channel) || ctx.clock.now() - start + one > budget {
             continue;
         }
         let severity = q.severity.parse().unwrap_or(Severity::Error);

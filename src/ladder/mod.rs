@@ -28,7 +28,7 @@ pub mod runbook;
 use std::time::Duration;
 
 use crate::alert::outbox::{self, Spool};
-use crate::alert::{channels, incident, Kind, LevelOutcome};
+use crate::alert::{incident, Kind, LevelOutcome};
 use crate::config::shellwords;
 use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
@@ -203,6 +203,11 @@ pub fn recover_now(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
 }
 
 /// The longest a healing run can take: every step at its bound.
+/// Alert rounds one healing run can send besides the outbox flush: run_died,
+/// flapping, escalating, then failed (or a reminder) — or a recovery message
+/// and resolved — and runs_again after a run that could not run.
+const ALERT_ROUNDS: u32 = 6;
+
 pub fn worst_case(ctx: &Ctx) -> Duration {
     let c = ctx.config;
     let command = c.restart_timeout + KILL_GRACE;
@@ -231,10 +236,9 @@ pub fn worst_case(ctx: &Ctx) -> Duration {
         // The budget, the dialog wait, and slack for tmux calls and the report grace.
         c.recovery_timeout + c.startup_wait + c.trust_timeout + Duration::from_secs(90)
     };
-    // Outbox flush, flapping, escalating and the final alert: each channel at
-    // most three attempts.
-    let channels = channels::configured(c).len() as u32;
-    let alerts = c.alert_timeout * 3 * channels * 4;
+    // The outbox flush, then at most ALERT_ROUNDS rounds of alerts, and the
+    // heartbeat (one request, bounded like an attempt).
+    let alerts = outbox::flush_bound(c) + outbox::round_bound(c) * ALERT_ROUNDS + c.alert_timeout;
     c.http_timeout
         + (c.poll_interval + c.http_timeout) * c.confirm_probes
         + evidence::BOUND
