@@ -132,6 +132,34 @@ impl<'a> Ctx<'a> {
         true
     }
 
+    /// Runs a restart, repair or learned command (`process::run`), with its
+    /// process group in the state while it runs: if this run is killed, the
+    /// next one ends the command instead of leaving it running.
+    pub fn run_command(
+        &mut self,
+        argv: &[String],
+        timeout: std::time::Duration,
+    ) -> crate::error::Result<crate::sys::process::Finished> {
+        let capture = self.capture_path();
+        let secrets = self.config.secrets();
+        let keep = self.mode == Mode::Real && self.state_loaded;
+        let dir = &self.config.memory_dir;
+        let state = &mut self.state;
+        let done =
+            crate::sys::process::run(argv, timeout, &capture, self.clock, &secrets, &mut |g| {
+                if let Some(r) = state.running.as_mut() {
+                    r.child = Some(g.clone());
+                    if keep {
+                        let _ = state::save(dir, state);
+                    }
+                }
+            });
+        if let Some(r) = self.state.running.as_mut() {
+            r.child = None;
+        }
+        done
+    }
+
     pub fn capture_path(&self) -> PathBuf {
         self.config.memory_dir.join(CAPTURE_FILE)
     }

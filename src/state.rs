@@ -148,6 +148,10 @@ pub struct Running {
     pub step: Step,
     pub pid: u32,
     pub since: i64,
+    /// The command it was waiting on, if any: a run that finds this run
+    /// dead ends the command too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child: Option<crate::sys::process::Group>,
 }
 
 /// The step of the ladder a run is in, as the state file spells it.

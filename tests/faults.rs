@@ -898,3 +898,39 @@ fn a_run_never_outlives_the_worst_case_it_announced() {
     // Every round did try, and gave up in time.
     assert!(count_at(&hang, "/hook") >= 3, "{:?}", hang.received().len());
 }
+
+/// kill -9 while the restart command runs: the next run ends the command's
+/// whole group (it knows the group from the state) and says so.
+#[test]
+fn a_restart_command_left_by_a_killed_run_is_ended_by_the_next() {
+    let sb = Sandbox::new("f-orphan");
+    let pids = sb.root.join("pids");
+    let mut cmd = failing(
+        &sb,
+        &format!("{} {}", fixture("hang-with-child.sh"), pids.display()),
+    );
+    cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_RESTART_TIMEOUT", "60")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().expect("spawn");
+    assert!(wait_for(Duration::from_secs(10), || read_pids(&pids).len() == 2));
+    kill(child.id() as i32);
+    let _ = child.wait();
+    let left = read_pids(&pids);
+    assert!(left.iter().all(|&p| alive(p)), "gone before the next run");
+    let mut again = failing(&sb, &fixture("fail.sh"));
+    again.env("SELFHEAL_CONFIRM_PROBES", "0");
+    let r = run(again, LIMIT);
+    let ended = wait_for(Duration::from_secs(3), || left.iter().all(|&p| !alive(p)));
+    for &p in &left {
+        kill(p);
+    }
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    assert!(ended, "the dead run's command is still running");
+    assert!(
+        r.stdout.contains("left its command running"),
+        "{}",
+        r.stdout
+    );
+}

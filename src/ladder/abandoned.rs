@@ -8,7 +8,7 @@ use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::fmt::{between, fmt_secs};
 use crate::sys::clock::unix_now;
-use crate::sys::files;
+use crate::sys::{files, process};
 
 /// Left by a run that a stop request ended while it was blocked in a call
 /// (`clock::on_alarm`): the signal's number.
@@ -40,6 +40,15 @@ pub fn report(ctx: &mut Ctx) -> Result<()> {
     };
     let ago = fmt_secs(between(r.since, unix_now()));
     let step = r.step.as_str();
+    if let Some(g) = &r.child {
+        if process::end_orphan(g) {
+            ctx.log.warn(format!(
+                "the run before this one (pid {}) left its command running (process group {}); \
+                 ended it",
+                r.pid, g.pgid
+            ));
+        }
+    }
     if let Some(sig) = stopped {
         ctx.log.warn(format!(
             "the run before this one (pid {}) was stopped by signal {sig} during {step} {ago} \

@@ -23,7 +23,7 @@ use crate::fmt::fmt_secs;
 use crate::probe::Probe;
 use crate::sys::clock::Clock;
 use crate::sys::metrics::{Metric, HEALTH_FILE};
-use crate::sys::process::{self, Finished, Outcome};
+use crate::sys::process::{Finished, Outcome};
 
 /// How level 2 brought the service back: the `recovery` metric's result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,13 +284,7 @@ fn learned(
         entry.script.display()
     ));
     let argv = ["/bin/sh".to_string(), entry.script.display().to_string()];
-    let done = process::run(
-        &argv,
-        c.restart_timeout,
-        &ctx.capture_path(),
-        ctx.clock,
-        &c.secrets(),
-    )?;
+    let done = ctx.run_command(&argv, c.restart_timeout)?;
     let (probe, _) = wait_boot(ctx, boot.limit, &done)?;
     ctx.record_probe(&probe);
     let result = if probe.healthy { "success" } else { "failed" };
@@ -514,13 +508,7 @@ fn recovered(
 fn run_command(ctx: &mut Ctx, cmd: Cmd) -> Result<Finished> {
     let c = ctx.config;
     let argv = cmd.argv(c);
-    let done = process::run(
-        argv,
-        c.restart_timeout,
-        &ctx.capture_path(),
-        ctx.clock,
-        &c.secrets(),
-    )?;
+    let done = ctx.run_command(argv, c.restart_timeout)?;
     let what = cmd.name();
     let line = format!(
         "level 2: {what} command: {} after {}",

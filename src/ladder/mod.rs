@@ -167,6 +167,7 @@ pub fn start_healing(ctx: &mut Ctx, probe: &Probe, step: Step) {
         step,
         pid: std::process::id(),
         since: unix_now(),
+        child: None,
     });
     ctx.save_state();
 }

@@ -79,7 +79,17 @@ impl Finished {
     }
 }
 
-/// Runs `argv` with `timeout`, its output captured in `capture`.
+/// A command's process group, and the start time of its leader: what a later
+/// run needs to find it (and to tell it from a process that reused the id)
+/// if this run dies while waiting on it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Group {
+    pub pgid: libc::pid_t,
+    pub started: String,
+}
+
+/// Runs `argv` with `timeout`, its output captured in `capture`; `spawned`
+/// is told the command's group before it is waited on.
 /// Returns `Err` only if the capture file cannot be opened, or when a
 /// termination signal arrived (after the group was killed).
 pub fn run(
@@ -88,8 +98,9 @@ pub fn run(
     capture: &Path,
     clock: &dyn Clock,
     secrets: &[&str],
+    spawned: &mut dyn FnMut(&Group),
 ) -> Result<Finished> {
-    let mut done = run_with_env(argv, timeout, capture, clock, &[], Signals::Stop)?;
+    let mut done = spawn_and_wait(argv, timeout, capture, clock, &[], Signals::Stop, spawned)?;
     done.output = crate::sys::redact::scrub(&done.output, secrets);
     // The raw output may echo a credential: only the scrubbed tail is kept
     // (a daemon the command left keeps writing to the unlinked file).
@@ -114,6 +125,18 @@ pub fn run_with_env(
     clock: &dyn Clock,
     env: &[(String, String)],
     signals: Signals,
+) -> Result<Finished> {
+    spawn_and_wait(argv, timeout, capture, clock, env, signals, &mut |_| {})
+}
+
+fn spawn_and_wait(
+    argv: &[String],
+    timeout: Duration,
+    capture: &Path,
+    clock: &dyn Clock,
+    env: &[(String, String)],
+    signals: Signals,
+    on_spawn: &mut dyn FnMut(&Group),
 ) -> Result<Finished> {
     let start = clock.now();
     let Some((program, args)) = argv.split_first() else {
@@ -149,6 +172,11 @@ pub fn run_with_env(
             })
         }
     };
+    if let Ok(pgid) = libc::pid_t::try_from(child.id()) {
+        if let Some(started) = start_stamp(pgid) {
+            on_spawn(&Group { pgid, started });
+        }
+    }
     let deadline = start + timeout;
     let mut nap = Duration::from_millis(5);
     let outcome = loop {
@@ -179,6 +207,40 @@ pub fn run_with_env(
         output: tail(&mut out),
         group: libc::pid_t::try_from(child.id()).ok(),
     })
+}
+
+/// When process `pid` started, as the system tells it: a process that reuses
+/// the id has another. Linux: field 22 of `/proc/PID/stat` (clock ticks
+/// since boot); elsewhere `ps -o lstart=`.
+pub fn start_stamp(pid: libc::pid_t) -> Option<String> {
+    if cfg!(target_os = "linux") {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name, which may hold spaces: 3 (state) on.
+        let rest = stat.rsplit_once(')')?.1;
+        return rest.split_whitespace().nth(19).map(str::to_string);
+    }
+    let pid = pid.to_string();
+    let (ok, out) = output(&["ps", "-o", "lstart=", "-p", &pid], Duration::from_secs(2))?;
+    let out = out.trim();
+    (ok && !out.is_empty()).then(|| out.to_string())
+}
+
+/// Ends a command that a dead run left running: if the leader of `group`
+/// is still the process that run started, SIGTERM to the group, a grace,
+/// SIGKILL. Returns whether it was there. A group whose leader has exited
+/// (a daemon the command started on purpose) is left alone.
+pub fn end_orphan(group: &Group) -> bool {
+    if group.pgid <= 1 || start_stamp(group.pgid).as_deref() != Some(group.started.as_str()) {
+        return false;
+    }
+    // SAFETY: signals to a group whose leader we identified by start time.
+    unsafe { libc::killpg(group.pgid, libc::SIGTERM) };
+    let end = std::time::Instant::now() + KILL_GRACE;
+    while std::time::Instant::now() < end && group_alive(group.pgid) {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    unsafe { libc::killpg(group.pgid, libc::SIGKILL) };
+    true
 }
 
 /// Whether any process is left in the process group `pgid`.
