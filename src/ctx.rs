@@ -30,6 +30,11 @@ pub struct Ctx<'a> {
     /// Whether `state` was loaded (only then is it saved: a command that did
     /// not load it must not overwrite the file with an empty one).
     state_loaded: bool,
+    /// The last save of the state failed (a full disk): what it holds is
+    /// not on disk.
+    unsaved: bool,
+    /// `state::UNSAVED_PAGE_FILE` was found: removed once a save succeeds.
+    page_marker: bool,
     pub host: String,
     webhooks: OnceCell<ureq::Agent>,
 }
@@ -47,6 +52,8 @@ impl<'a> Ctx<'a> {
             http: probe::agent(config),
             state: State::default(),
             state_loaded: false,
+            unsaved: false,
+            page_marker: false,
             host: hostname(),
             webhooks: OnceCell::new(),
         }
@@ -115,6 +122,10 @@ impl<'a> Ctx<'a> {
             if let Some(w) = warning {
                 self.log.warn(format!("warning: {w}"));
             }
+            if let Some(at) = state::unsaved_page(&self.config.memory_dir) {
+                self.page_marker = true;
+                self.recall_page(at);
+            }
         }
         Ok(())
     }
@@ -126,10 +137,55 @@ impl<'a> Ctx<'a> {
         if self.mode == Mode::Real && self.state_loaded {
             if let Err(e) = state::save(&self.config.memory_dir, &self.state) {
                 self.log.warn(format!("state not saved: {e}"));
+                self.unsaved = true;
                 return false;
+            }
+            self.unsaved = false;
+            if self.page_marker {
+                state::clear_unsaved_page(&self.config.memory_dir);
+                self.page_marker = false;
             }
         }
         true
+    }
+
+    /// A page went out that the state file could not record: an empty
+    /// marker (no data block needed) keeps the next run from paging again.
+    pub fn remember_unsaved_page(&mut self) {
+        if self.mode == Mode::Real && self.unsaved {
+            match state::mark_unsaved_page(&self.config.memory_dir) {
+                Ok(()) => {
+                    self.page_marker = true;
+                    self.log.warn(
+                        "the state could not be saved after a page went out; \
+                         the next run will know it paged (marker file)",
+                    );
+                }
+                Err(e) => self.log.warn(format!(
+                    "the state could not be saved after a page went out, nor a marker ({e}): \
+                     the next run may page again"
+                )),
+            }
+        }
+    }
+
+    /// The run before this one paged at `at` but could not save it: the
+    /// incident counts as paged (no new page; a resolved when it ends).
+    fn recall_page(&mut self, at: i64) {
+        let incident = self
+            .state
+            .incident
+            .get_or_insert_with(crate::state::Incident::default);
+        if incident.paged() {
+            return;
+        }
+        incident.started = incident.started.min(at);
+        incident.alerted.push(crate::alert::Kind::Failed);
+        incident.last_alert = Some(incident.last_alert.unwrap_or(at).max(at));
+        self.log.warn(
+            "an earlier run paged but could not save its state (full disk?): \
+             not paging again for this incident",
+        );
     }
 
     /// Runs a restart, repair or learned command (`process::run`), with its

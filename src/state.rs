@@ -283,6 +283,33 @@ fn read_capped(path: &Path) -> Result<Option<Vec<u8>>, Read> {
     Ok(Some(bytes))
 }
 
+/// An empty file whose mtime says when a page went out that the state file
+/// could not record (a full disk). Empty, so that it can be made when no
+/// data block is free; read by the next run so that it does not page again.
+pub const UNSAVED_PAGE_FILE: &str = ".selfheal-paged-unsaved";
+
+/// When the page that the state could not record went out.
+pub fn unsaved_page(dir: &Path) -> Option<i64> {
+    let path = dir.join(UNSAVED_PAGE_FILE);
+    let meta = std::fs::symlink_metadata(&path).ok()?;
+    if !meta.is_file() || files::check_owned(&meta, &path).is_err() {
+        return None;
+    }
+    use std::os::unix::fs::MetadataExt;
+    Some(meta.mtime())
+}
+
+pub fn mark_unsaved_page(dir: &Path) -> Result<()> {
+    let path = dir.join(UNSAVED_PAGE_FILE);
+    let file = files::open_append(&path)?;
+    file.set_modified(std::time::SystemTime::now())
+        .map_err(|e| crate::error::Error::io("touch", &path, e))
+}
+
+pub fn clear_unsaved_page(dir: &Path) {
+    let _ = std::fs::remove_file(dir.join(UNSAVED_PAGE_FILE));
+}
+
 /// The maintenance window lives in a file of its own, so that `pause` works
 /// while a long `check` holds the lock (and that check's save of the state
 /// cannot undo it).

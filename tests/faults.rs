@@ -934,3 +934,46 @@ fn a_restart_command_left_by_a_killed_run_is_ended_by_the_next() {
         r.stdout
     );
 }
+
+/// `cmd` under a file-size limit (`ulimit -f 0`, SIGXFSZ ignored): every
+/// write that grows a file fails, as on a full disk.
+fn size_limited(cmd: &Command) -> Command {
+    let mut limited = Command::new("sh");
+    limited
+        .args(["-c", "ulimit -f 0; trap '' XFSZ; exec \"$0\" \"$@\"", BIN])
+        .args(cmd.get_args())
+        .env_clear()
+        .stdin(std::process::Stdio::null());
+    for (k, v) in cmd.get_envs() {
+        if let Some(v) = v {
+            limited.env(k, v);
+        }
+    }
+    limited
+}
+
+/// A full disk: the page goes out but the state cannot record it. Later runs
+/// neither page again nor claim that anything was queued; once the disk has
+/// room the incident is recorded (and the marker that bridged it removed).
+#[test]
+fn a_full_disk_does_not_make_every_run_page_again() {
+    let sb = Sandbox::new("f-full");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let mut cmd = failing(&sb, &fixture("fail.sh"));
+    cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+    for _ in 0..3 {
+        let r = run(size_limited(&cmd), LIMIT);
+        assert_eq!(r.code, Some(1), "{}", r.all());
+        assert!(!r.all().contains("queued for the next run"), "{}", r.all());
+    }
+    assert!(
+        !sb.memory().join(".selfheal-state.json").exists(),
+        "the limit did not stop the state from being saved"
+    );
+    assert_eq!(kinds_at(&sink, "/hook"), ["failed"], "paged again");
+    // Room again: still down, no page; the state now holds the incident.
+    assert_eq!(run(cmd, LIMIT).code, Some(1));
+    assert_eq!(kinds_at(&sink, "/hook"), ["failed"]);
+    assert!(!sb.memory().join(".selfheal-paged-unsaved").exists());
+}

@@ -103,6 +103,9 @@ pub fn send(ctx: &mut Ctx, kind: Kind, facts: &Facts, spool: Spool) -> Result<Su
             }
         }
     }
+    if spool == Spool::Outbox && msg.kind.pages() && summary.sent > 0 {
+        ctx.remember_unsaved_page();
+    }
     Ok(summary)
 }
 
