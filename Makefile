@@ -63,7 +63,8 @@ bench: static
 fuzz:
 	@if cargo +nightly --version >/dev/null 2>&1 && cargo +nightly fuzz --version >/dev/null 2>&1; then \
 		cd fuzz && cargo +nightly fuzz run envfile -- -max_total_time=$(FUZZ_SECONDS) && \
-		cargo +nightly fuzz run metrics -- -max_total_time=$(FUZZ_SECONDS); \
+		cargo +nightly fuzz run metrics -- -max_total_time=$(FUZZ_SECONDS) && \
+		cargo +nightly fuzz run state -- -max_total_time=$(FUZZ_SECONDS); \
 	else \
 		echo "fuzz: no nightly toolchain with cargo-fuzz here; running tests/fuzz_smoke.rs for $(FUZZ_SECONDS)s each"; \
 		FUZZ_SECONDS=$(FUZZ_SECONDS) $(CARGO) test --release --test integration fuzz_smoke; \

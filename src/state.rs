@@ -219,10 +219,8 @@ pub fn load(dir: &Path) -> Result<(State, Option<String>)> {
         }
         Err(Read::Io(e)) => return Ok((State::default(), Some(format!("state not read: {e}")))),
     };
-    Ok(match serde_json::from_slice::<serde_json::Value>(&bytes) {
-        Ok(v @ serde_json::Value::Object(_)) => {
-            let mut dropped = Vec::new();
-            let state = from_value(v, &mut dropped);
+    Ok(match parse(&bytes) {
+        Ok((state, dropped)) => {
             let warning = (!dropped.is_empty()).then(|| {
                 format!(
                     "state file: dropped what could not be read ({}); kept the rest",
@@ -231,11 +229,7 @@ pub fn load(dir: &Path) -> Result<(State, Option<String>)> {
             });
             (state, warning)
         }
-        other => {
-            let e = match other {
-                Err(e) => e.to_string(),
-                Ok(_) => "not a JSON object".into(),
-            };
+        Err(e) => {
             let aside = dir.join(format!(
                 "{STATE_FILE}.corrupt-{}",
                 crate::sys::clock::unix_now()
@@ -336,9 +330,20 @@ pub fn clear_pause(dir: &Path) -> std::io::Result<bool> {
 /// The state as it is, for reading only (`status`): nothing is moved aside.
 pub fn peek(dir: &Path) -> Option<State> {
     let bytes = read_capped(&path(dir)).ok().flatten()?;
-    match serde_json::from_slice(&bytes).ok()? {
-        v @ serde_json::Value::Object(_) => Some(from_value(v, &mut Vec::new())),
-        _ => None,
+    parse(&bytes).ok().map(|(state, _)| state)
+}
+
+/// The state in a file's bytes, and what of it could not be read; `Err` when
+/// they are not a JSON object at all. Never panics (fuzzed: `make fuzz`).
+pub fn parse(bytes: &[u8]) -> std::result::Result<(State, Vec<String>), String> {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(v @ serde_json::Value::Object(_)) => {
+            let mut dropped = Vec::new();
+            let state = from_value(v, &mut dropped);
+            Ok((state, dropped))
+        }
+        Ok(_) => Err("not a JSON object".into()),
+        Err(e) => Err(e.to_string()),
     }
 }
 

@@ -1,6 +1,6 @@
 //! Stable-toolchain stand-in for the cargo-fuzz targets in fuzz/: random and
-//! mutated inputs through the env-file parser, the shell-word splitter and
-//! the metrics reader, which must never panic. `make fuzz` runs it longer
+//! mutated inputs through the env-file parser, the shell-word splitter, the
+//! metrics reader and the state file parser, which must never panic. `make fuzz` runs it longer
 //! (FUZZ_SECONDS); `make test` runs it briefly.
 
 use std::time::{Duration, Instant};
@@ -66,6 +66,53 @@ fn input(rng: &mut Rng) -> Vec<u8> {
     v
 }
 
+/// What the state parser accepts, it writes back and reads again unchanged.
+fn state_round_trips(data: &[u8]) {
+    if let Ok((state, _)) = selfheal::state::parse(data) {
+        let bytes = serde_json::to_vec(&state).expect("serialize");
+        let again = selfheal::state::parse(&bytes).map(|(s, _)| s);
+        assert_eq!(again.as_ref().ok(), Some(&state), "{data:?}");
+    }
+}
+
+/// State files: valid ones with fields of the wrong type, cut or mutated.
+#[test]
+fn the_state_parser_never_panics_and_round_trips() {
+    const SEED: &str = r#"{"incident":{"started":1,"alerted":["failed","x"],"last_alert":2,
+        "reason":"r","status":"000","url":"u"},"outbox":[{"created":1,"channel":"slack",
+        "kind":"failed","severity":"error","title":"t","text":"x","attempts":1}],
+        "running":{"step":"level 2","pid":1,"since":3,"child":{"pgid":9,"started":"1"}},
+        "agent_cooldown_until":4,"counters":{"a:b":1},"brake":{"restarts":[1],"level":1,
+        "heals":[2],"last_failure":3,"flapping_since":null},"agent_check":{"at":5,"problem":"p"}}"#;
+    let start = Instant::now();
+    let mut rng = Rng(0x5eed_1234_abcd_0002);
+    let mut runs = 0u64;
+    while start.elapsed() < budget() {
+        let mut data = SEED.as_bytes().to_vec();
+        for _ in 0..1 + rng.below(4) {
+            if data.is_empty() {
+                break;
+            }
+            let at = rng.below(data.len());
+            match rng.below(4) {
+                0 => data.truncate(at),
+                1 => data[at] = rng.next() as u8,
+                2 => {
+                    let piece = PIECES[rng.below(PIECES.len())];
+                    data.splice(at..at, piece.iter().copied());
+                }
+                _ => {
+                    let end = (at + rng.below(20)).min(data.len());
+                    data.drain(at..end);
+                }
+            }
+        }
+        state_round_trips(&data);
+        runs += 1;
+    }
+    assert!(runs > 1000, "only {runs} inputs in the time given");
+}
+
 fn budget() -> Duration {
     let secs = std::env::var("FUZZ_SECONDS")
         .ok()
@@ -97,6 +144,7 @@ fn parsers_never_panic_on_random_input() {
         }
         let s = selfheal::commands::stats::summarize_from([&data[..]], 0, 1_800_000_000);
         assert!(s.malformed <= s.lines);
+        state_round_trips(&data);
         runs += 1;
     }
     assert!(runs > 1000, "only {runs} inputs in the time given");

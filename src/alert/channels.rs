@@ -388,9 +388,10 @@ pub fn deliver(
         };
         let wait = asked.unwrap_or(backoff);
         let now = clock.now();
-        // The next attempt may take the whole timeout: it starts only if it
-        // ends by the deadline, so that a channel's bound is what it says.
-        if now + wait + config.alert_timeout > deadline {
+        // An attempt starts before the deadline and may take a whole
+        // timeout: a channel's bound is four attempt-timeouts
+        // (`outbox::round_bound`).
+        if now + wait >= deadline {
             return Ok(Delivery::Retryable(reason.clone()));
         }
         clock.sleep(wait)?;

@@ -232,15 +232,22 @@ fn trim(ctx: &mut Ctx) {
     }
 }
 
-/// The longest one round of alerts can take: every configured channel at its
-/// bound (`channels::deliver`: three attempt-timeouts).
-pub fn round_bound(config: &crate::config::Config) -> Duration {
-    config.alert_timeout * 3 * channels::configured(config).len() as u32
+/// The longest one delivery to one channel can take: attempts start within
+/// three attempt-timeouts, and the last may take a whole one.
+pub fn channel_bound(config: &crate::config::Config) -> Duration {
+    config.alert_timeout * 4
 }
 
-/// The longest an outbox flush can take: a round per configured channel.
+/// The longest one round of alerts can take: every configured channel at its
+/// bound.
+pub fn round_bound(config: &crate::config::Config) -> Duration {
+    channel_bound(config) * channels::configured(config).len() as u32
+}
+
+/// The longest an outbox flush can take: two rounds' worth, so that many
+/// quick deliveries fit and a hanging channel cannot hold it longer.
 pub fn flush_bound(config: &crate::config::Config) -> Duration {
-    round_bound(config) * channels::configured(config).len().max(1) as u32
+    round_bound(config) * 2
 }
 
 /// Sends what earlier runs could not, oldest first. A channel that fails
@@ -257,7 +264,7 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
         queued.len()
     ));
     let configured = channels::configured(ctx.config);
-    let one = ctx.config.alert_timeout * 3;
+    let one = channel_bound(ctx.config);
     let budget = flush_bound(ctx.config);
     let start = ctx.clock.now();
     let mut failing: Vec<String> = Vec::new();
