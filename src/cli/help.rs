@@ -93,8 +93,16 @@ at most once per SELFHEAL_AGENT_CHECK_INTERVAL makes sure the agent can work
 (one warning when it cannot). Pings SELFHEAL_HEARTBEAT_URL and writes
 SELFHEAL_PROM_FILE at the end. Every
 step is bounded; the log names the run's worst case when healing starts.
+Alerts are queued before they are sent and leave the queue per channel when
+delivered: at least once per channel, whenever the run dies.
 
-Exit status: 0 healthy or recovered, 1 still unhealthy.
+When it cannot run (exit 2: a bad configuration value; exit 3: its directory
+or a file of it refused), it still logs the error, pings the heartbeat's
+/fail and sends one `cannot_run` alert per cause to every channel it could
+read; `runs_again` follows once it works.
+
+Exit status: 0 healthy or recovered, 1 still unhealthy, 2 configuration,
+3 selfheal itself could not work, 128+N stopped by signal N (within 1 s).
 ";
 
 pub const HELP_PROBE: &str = "\
