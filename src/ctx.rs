@@ -221,6 +221,47 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// A line at most once a minute during a long wait (with `-v`), so that
+/// someone watching knows the run is alive and what it waits for.
+pub struct Progress {
+    start: std::time::Instant,
+    last: std::time::Instant,
+    limit: std::time::Duration,
+}
+
+impl Progress {
+    pub const EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+    pub fn new(now: std::time::Instant, limit: std::time::Duration) -> Progress {
+        Progress {
+            start: now,
+            last: now,
+            limit,
+        }
+    }
+
+    /// Whether a line is due at `now` (and from then on, the next minute).
+    pub fn due(&mut self, now: std::time::Instant) -> bool {
+        if now.saturating_duration_since(self.last) < Self::EVERY {
+            return false;
+        }
+        self.last = now;
+        true
+    }
+
+    pub fn report(&mut self, ctx: &mut Ctx, what: &str, probe: &crate::probe::Probe) {
+        if ctx.log.is_verbose() && self.due(ctx.clock.now()) {
+            let waited = ctx.clock.now().saturating_duration_since(self.start);
+            ctx.log.debug(format!(
+                "{what}: {} of up to {}; last probe: {}",
+                crate::fmt::fmt_secs(waited),
+                crate::fmt::fmt_secs(self.limit),
+                probe.reason
+            ));
+        }
+    }
+}
+
 pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most buf.len() bytes into buf.
@@ -234,5 +275,24 @@ pub fn hostname() -> String {
         "this host".into()
     } else {
         name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::clock::{Clock, FakeClock};
+
+    #[test]
+    fn progress_is_due_at_most_once_a_minute() {
+        let clock = FakeClock::default();
+        let mut progress = Progress::new(clock.now(), std::time::Duration::from_secs(600));
+        let mut lines = 0;
+        // Five minutes of polls every 2 s.
+        for _ in 0..150 {
+            let _ = clock.sleep(std::time::Duration::from_secs(2));
+            lines += usize::from(progress.due(clock.now()));
+        }
+        assert_eq!(lines, 5);
     }
 }

@@ -102,6 +102,10 @@ pub struct Incident {
     /// The (shown) URL of the service it is about: an incident of another
     /// service is not this one's to resolve.
     pub url: String,
+    /// The channels a page of this incident went to (or is queued for): a
+    /// channel configured later gets the page on the next run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub told: Vec<String>,
 }
 
 impl Default for Incident {
@@ -113,6 +117,7 @@ impl Default for Incident {
             reason: String::new(),
             status: "000".into(),
             url: String::new(),
+            told: Vec::new(),
         }
     }
 }

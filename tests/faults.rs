@@ -977,3 +977,26 @@ fn a_full_disk_does_not_make_every_run_page_again() {
     assert_eq!(kinds_at(&sink, "/hook"), ["failed"]);
     assert!(!sb.memory().join(".selfheal-paged-unsaved").exists());
 }
+
+/// A channel configured while an incident is open gets its page on the next
+/// run; the channels that had it get nothing new.
+#[test]
+fn a_channel_added_mid_incident_gets_the_page_on_the_next_run() {
+    let sb = Sandbox::new("f-mid-channel");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let mut first = failing(&sb, &fixture("fail.sh"));
+    first
+        .env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+    assert_eq!(run(first, LIMIT).code, Some(1));
+    assert_eq!(kinds_at(&sink, "/hook"), ["failed"]);
+    for _ in 0..2 {
+        let mut more = failing(&sb, &fixture("fail.sh"));
+        more.env("SELFHEAL_CONFIRM_PROBES", "0")
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"))
+            .env("NTFY_URL", sink.url("/topic"));
+        assert_eq!(run(more, LIMIT).code, Some(1));
+    }
+    assert_eq!(kinds_at(&sink, "/hook"), ["failed"], "paged twice");
+    assert_eq!(count_at(&sink, "/topic"), 1, "the added channel");
+}

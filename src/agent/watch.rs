@@ -63,6 +63,8 @@ pub fn watch(ctx: &mut Ctx, l3: &L3Log, server: &tmux::Server, s: &Session) -> t
         healthy_at: None,
         report_at: None,
     };
+    let mut progress =
+        crate::ctx::Progress::new(start, s.deadline.saturating_duration_since(start));
     loop {
         let now = ctx.clock.now();
         if now >= s.deadline {
@@ -70,6 +72,7 @@ pub fn watch(ctx: &mut Ctx, l3: &L3Log, server: &tmux::Server, s: &Session) -> t
         }
         ctx.clock.sleep(c.poll_interval.min(s.deadline - now))?;
         let probe = ctx.probe();
+        progress.report(ctx, "level 3: the agent is working", &probe);
         let Some(screen) = server.capture(History::Screen)? else {
             return Ok(End::Exited(None));
         };

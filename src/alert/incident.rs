@@ -8,8 +8,9 @@
 
 use std::time::Duration;
 
+use super::channels::{self, Channel};
 use super::outbox::{self, Spool};
-use super::{channels, Facts, Kind};
+use super::{Facts, Kind};
 use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
 use crate::fmt::between;
@@ -59,15 +60,38 @@ pub fn downtime(ctx: &Ctx) -> Option<Duration> {
 
 /// Sends `kind` unless this incident already had it. Returns whether it went.
 pub fn alert_once(ctx: &mut Ctx, kind: Kind, facts: &Facts) -> Result<bool> {
+    let configured = channels::configured(ctx.config);
+    let names: Vec<String> = configured.iter().map(|c| c.name().to_string()).collect();
     let incident = ctx.state.incident.get_or_insert_with(Incident::default);
     if incident.was_alerted(kind) {
-        ctx.log.debug(format!(
-            "alert {}: already sent for this incident",
-            kind.key()
-        ));
-        return Ok(false);
+        if incident.told.is_empty() {
+            // A state from before channels were remembered: as it is now.
+            incident.told = names;
+        }
+        let missing: Vec<Channel> = configured
+            .into_iter()
+            .filter(|c| kind.pages() && !incident.told.iter().any(|t| t == c.name()))
+            .collect();
+        if missing.is_empty() {
+            ctx.log.debug(format!(
+                "alert {}: already sent for this incident",
+                kind.key()
+            ));
+            return Ok(false);
+        }
+        // Configured after the page went out: this incident's page is theirs too.
+        incident
+            .told
+            .extend(missing.iter().map(|c| c.name().to_string()));
+        outbox::send_to(ctx, &missing, kind, facts, Spool::Outbox)?;
+        return Ok(true);
     }
-    if channels::configured(ctx.config).is_empty() {
+    for name in names {
+        if !incident.told.contains(&name) {
+            incident.told.push(name);
+        }
+    }
+    if configured.is_empty() {
         // Nobody can be told: not marked, so that the page goes out on the
         // first run after a channel is configured.
         outbox::send(ctx, kind, facts, Spool::Outbox)?;

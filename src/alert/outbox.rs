@@ -42,6 +42,18 @@ pub enum Spool {
 /// Sends a message to every configured channel; what fails for a reason
 /// that may pass goes to the outbox when `spool` says so.
 pub fn send(ctx: &mut Ctx, kind: Kind, facts: &Facts, spool: Spool) -> Result<Summary> {
+    let all = channels::configured(ctx.config);
+    send_to(ctx, &all, kind, facts, spool)
+}
+
+/// `send`, to the given channels only (a channel added mid-incident).
+pub fn send_to(
+    ctx: &mut Ctx,
+    channels: &[Channel],
+    kind: Kind,
+    facts: &Facts,
+    spool: Spool,
+) -> Result<Summary> {
     let mut msg = render(kind, facts, ctx.config.lang);
     // Whatever the facts carry (a command line, an output), no configured
     // secret leaves in a message, the outbox or the log.
@@ -50,7 +62,7 @@ pub fn send(ctx: &mut Ctx, kind: Kind, facts: &Facts, spool: Spool) -> Result<Su
     scrub(&mut msg.title);
     msg.lines.iter_mut().for_each(scrub);
     msg.commands.iter_mut().for_each(scrub);
-    let channels = channels::configured(ctx.config);
+    let channels = channels.to_vec();
     let mut summary = Summary::default();
     if channels.is_empty() {
         let line = format!(

@@ -545,11 +545,16 @@ fn wait_boot(ctx: &mut Ctx, limit: Duration, done: &Finished) -> Result<(Probe, 
     let (clock, poll) = (ctx.clock, ctx.config.poll_interval);
     let started_one = done.left_running();
     let mut failed = None;
+    let mut progress = crate::ctx::Progress::new(clock.now(), limit);
     let probe = poll_until(
         clock,
         limit,
         poll,
-        || ctx.probe(),
+        || {
+            let p = ctx.probe();
+            progress.report(ctx, "waiting for it to boot", &p);
+            p
+        },
         |p| {
             let gone = started_one && !done.left_running() && p.reason.contains("refused");
             if gone {
@@ -570,13 +575,16 @@ fn wait_boot(ctx: &mut Ctx, limit: Duration, done: &Finished) -> Result<(Probe, 
 pub fn wait_healthy(ctx: &mut Ctx, limit: Duration) -> Result<Probe> {
     let (clock, poll) = (ctx.clock, ctx.config.poll_interval);
     let mut polls = 0u32;
+    let mut progress = crate::ctx::Progress::new(clock.now(), limit);
     let probe = poll_until(
         clock,
         limit,
         poll,
         || {
             polls += 1;
-            ctx.probe()
+            let p = ctx.probe();
+            progress.report(ctx, "waiting for it to be healthy", &p);
+            p
         },
         |_| false,
     )?;
