@@ -8,7 +8,8 @@
 #
 # Never reads stdin (so `curl … | bash` works); a second run changes nothing;
 # --dry-run prints every file and command and changes nothing; --uninstall
-# removes what it installed and keeps .env and the logs. --from installs a
+# removes every scheduler entry of selfheal it finds (whichever was chosen)
+# and the binary, and keeps .env and the logs. --from installs a
 # release tarball after checking it against the SHA256SUMS beside it; --url
 # downloads one (and its SHA256SUMS) with curl first. Nothing else downloads.
 set -euo pipefail
@@ -65,6 +66,9 @@ env_file="$env_dir/.env"
 plist="$HOME/Library/LaunchAgents/com.openclaw.healthcheck.plist"
 unit_dir="${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user"
 cron_tag="# selfheal"
+# What was installed, for `selfheal doctor` (and nothing else reads it).
+record_dir="${XDG_CONFIG_HOME:-$HOME/.config}/selfheal"
+record="$record_dir/installed"
 
 if [ "$scheduler" = auto ]; then
   case "$(uname -s)" in
@@ -74,6 +78,17 @@ if [ "$scheduler" = auto ]; then
 fi
 
 say() { printf '%s\n' "$*"; }
+
+# Checked before anything is written: a cron install without crontab(1)
+# would otherwise leave a binary that nothing runs.
+if [ "$uninstall" = 0 ] && [ "$scheduler" = cron ] && ! command -v crontab >/dev/null 2>&1; then
+  die "no crontab command here (install cron, e.g. \`sudo apt install cron\`), or use --scheduler none and run \`selfheal --quiet check\` yourself"
+fi
+
+# "removed: X", or in a dry run "would remove: X".
+removed() {
+  if [ "$dry" = 1 ]; then say "would remove: $*"; else say "removed: $*"; fi
+}
 
 # Runs a command, or in a dry run says that it would.
 run() {
@@ -184,14 +199,18 @@ find_binary() {
     say "$here/selfheal"
   elif [ -f "$here/Cargo.toml" ]; then
     command -v cargo >/dev/null 2>&1 || die "no selfheal binary next to install.sh and no cargo to build one: install a release tarball with --from FILE (or --url URL), or Rust from https://rustup.rs"
+    local target=() out="$here/target/release/selfheal"
     if [ "$(uname -s)" = Linux ] && [ "$(uname -m)" = x86_64 ] && command -v musl-gcc >/dev/null 2>&1 &&
       rustup target list --installed 2>/dev/null | grep -q x86_64-unknown-linux-musl; then
-      (cd "$here" && cargo build --quiet --release --target x86_64-unknown-linux-musl) >&2
-      say "$here/target/x86_64-unknown-linux-musl/release/selfheal"
-    else
-      (cd "$here" && cargo build --quiet --release) >&2
-      say "$here/target/release/selfheal"
+      target=(--target x86_64-unknown-linux-musl)
+      out="$here/target/x86_64-unknown-linux-musl/release/selfheal"
     fi
+    echo "building selfheal with cargo (about a minute the first time)..." >&2
+    if ! (cd "$here" && cargo build --quiet --release ${target[@]+"${target[@]}"}) >"$scratch/build.log" 2>&1; then
+      tail -n 20 "$scratch/build.log" >&2
+      die "the build failed (its last lines are above); nothing was installed"
+    fi
+    say "$out"
   else
     die "no selfheal binary next to install.sh; pass --binary FILE"
   fi
@@ -202,7 +221,7 @@ do_install() {
   if [ "$dry" = 1 ] && [ -z "$binary" ] && [ ! -x "$here/selfheal" ]; then
     say "would build selfheal and install it as $bin"
   else
-    src=$(find_binary)
+    src=$(find_binary) || exit 2
     install_file "$src" "$bin" 755 || true
   fi
 
@@ -220,6 +239,12 @@ do_install() {
     systemd) install_systemd ;;
     cron) install_cron ;;
     none) say "no scheduler installed (--scheduler none): run \`$bin --quiet check\` every few minutes yourself" ;;
+  esac
+  printf 'scheduler=%s\nbinary=%s\n' "$scheduler" "$bin" >"$scratch/installed"
+  install_file "$scratch/installed" "$record" 644 || true
+  case ":$PATH:" in
+    *":$bin_dir:"*) ;;
+    *) say "note: $bin_dir is not on your PATH: the scheduler uses the full path, but to type \`selfheal\` add it (e.g. export PATH=\"$bin_dir:\$PATH\" in ~/.profile)" ;;
   esac
 
   if [ "$dry" = 1 ]; then
@@ -297,40 +322,35 @@ without_ours() {
 }
 
 do_uninstall() {
-  case "$scheduler" in
-    launchd)
-      if [ -f "$plist" ]; then
-        run launchctl bootout "gui/$(id -u)" "$plist" 2>/dev/null || run launchctl unload "$plist" 2>/dev/null || true
-        run rm -f "$plist"
-        say "removed: $plist"
-      fi
-      ;;
-    systemd)
-      if [ -f "$unit_dir/selfheal.timer" ] || [ -f "$unit_dir/selfheal.service" ]; then
-        if user_manager; then run systemctl --user disable --now selfheal.timer 2>/dev/null || true; fi
-        run rm -f "$unit_dir/selfheal.timer" "$unit_dir/selfheal.service"
-        if user_manager; then run systemctl --user daemon-reload; fi
-        say "removed: $unit_dir/selfheal.timer, selfheal.service"
-      fi
-      ;;
-    cron)
-      local current=""
-      if command -v crontab >/dev/null 2>&1; then current=$(crontab -l 2>/dev/null || true); fi
-      case "$current" in
-        *"$cron_tag"*)
-          if [ "$dry" = 1 ]; then
-            say "would remove the selfheal line from the crontab"
-          else
-            without_ours "$current" | crontab -
-            say "removed the selfheal line from the crontab"
-          fi
-          ;;
-      esac
+  # Every scheduler's entry, whichever was chosen at install time.
+  if [ -f "$plist" ]; then
+    if command -v launchctl >/dev/null 2>&1; then
+      run launchctl bootout "gui/$(id -u)" "$plist" 2>/dev/null || run launchctl unload "$plist" 2>/dev/null || true
+    fi
+    run rm -f "$plist"
+    removed "$plist"
+  fi
+  if [ -f "$unit_dir/selfheal.timer" ] || [ -f "$unit_dir/selfheal.service" ]; then
+    if user_manager; then run systemctl --user disable --now selfheal.timer 2>/dev/null || true; fi
+    run rm -f "$unit_dir/selfheal.timer" "$unit_dir/selfheal.service"
+    if user_manager; then run systemctl --user daemon-reload; fi
+    removed "$unit_dir/selfheal.timer, selfheal.service"
+  fi
+  local current=""
+  if command -v crontab >/dev/null 2>&1; then current=$(crontab -l 2>/dev/null || true); fi
+  case "$current" in
+    *"$cron_tag"*)
+      if [ "$dry" = 0 ]; then without_ours "$current" | crontab -; fi
+      removed "the selfheal line of the crontab"
       ;;
   esac
   if [ -f "$bin" ]; then
     run rm -f "$bin"
-    say "removed: $bin"
+    removed "$bin"
+  fi
+  if [ -f "$record" ]; then
+    run rm -f "$record"
+    removed "$record"
   fi
   say "kept: $env_file and the logs and metrics in ~/openclaw/memory (remove them yourself if you want)"
 }
@@ -338,9 +358,10 @@ do_uninstall() {
 if [ "$dry" = 1 ]; then
   say "dry run: nothing is changed"
 fi
-say "scheduler: $scheduler, interval ${interval}s, binary $bin"
 if [ "$uninstall" = 1 ]; then
+  say "uninstalling: every scheduler entry of selfheal, and $bin"
   do_uninstall
 else
+  say "scheduler: $scheduler, interval ${interval}s, binary $bin"
   do_install
 fi

@@ -165,20 +165,7 @@ fn an_existing_env_file_is_never_rewritten() {
 #[test]
 fn cron_line_installed_once_and_removed() {
     let sb = Sandbox::new("install-cron");
-    let fakebin = sb.root.join("fakebin");
-    std::fs::create_dir_all(&fakebin).expect("fakebin");
-    let store = sb.root.join("crontab.txt");
-    std::fs::write(&store, "0 3 * * * /usr/bin/backup\n").expect("crontab");
-    let fake = format!(
-        "#!/bin/sh\n# A stand-in for crontab(1) that keeps the table in a file.\ncase \"$1\" in\n  -l) cat '{0}' ;;\n  -) cat > '{0}' ;;\n  *) exit 1 ;;\nesac\n",
-        store.display()
-    );
-    std::fs::write(fakebin.join("crontab"), fake).expect("fake");
-    std::fs::set_permissions(
-        fakebin.join("crontab"),
-        std::fs::Permissions::from_mode(0o755),
-    )
-    .expect("chmod");
+    let store = fake_crontab(&sb, "0 3 * * * /usr/bin/backup\n");
     for _ in 0..2 {
         let r = install(&sb, &["--scheduler", "cron"]);
         assert_eq!(r.code, Some(0), "{}", r.all());
@@ -387,4 +374,136 @@ fn url_without_network_is_a_clear_error() {
     assert_eq!(r.code, Some(2), "{}", r.all());
     assert!(r.stderr.contains("cannot download"), "{}", r.stderr);
     r.stdout.clear();
+}
+
+/// A fake `crontab` that keeps the table in `store`, in `sb`'s fakebin.
+fn fake_crontab(sb: &Sandbox, table: &str) -> std::path::PathBuf {
+    let fakebin = sb.root.join("fakebin");
+    std::fs::create_dir_all(&fakebin).expect("fakebin");
+    let store = sb.root.join("crontab.txt");
+    std::fs::write(&store, table).expect("crontab");
+    let fake = format!(
+        "#!/bin/sh\ncase \"$1\" in\n  -l) cat '{0}' ;;\n  -) cat > '{0}' ;;\n  *) exit 1 ;;\nesac\n",
+        store.display()
+    );
+    std::fs::write(fakebin.join("crontab"), fake).expect("fake");
+    std::fs::set_permissions(
+        fakebin.join("crontab"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    store
+}
+
+/// Uninstalling removes what was installed whichever scheduler the second
+/// run would pick, and a dry run only says what it would remove.
+#[test]
+fn uninstall_removes_the_cron_line_whatever_scheduler_it_would_pick() {
+    let sb = Sandbox::new("install-uncron");
+    let store = fake_crontab(&sb, "0 3 * * * /usr/bin/backup\n");
+    let r = install(&sb, &["--scheduler", "cron"]);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let bin = sb.home.join(".local/bin/selfheal");
+    assert!(bin.exists());
+    let dry = install(&sb, &["--uninstall", "--dry-run"]);
+    assert_eq!(dry.code, Some(0), "{}", dry.all());
+    assert!(
+        dry.stdout
+            .contains("would remove: the selfheal line of the crontab")
+            && !dry.stdout.contains("removed:"),
+        "{}",
+        dry.stdout
+    );
+    assert!(std::fs::read_to_string(&store)
+        .unwrap_or_default()
+        .contains("# selfheal"));
+    let gone = install(&sb, &["--uninstall"]);
+    assert_eq!(gone.code, Some(0), "{}", gone.all());
+    assert_eq!(
+        std::fs::read_to_string(&store).ok().as_deref(),
+        Some("0 3 * * * /usr/bin/backup\n")
+    );
+    assert!(!bin.exists());
+    assert!(!sb.home.join(".config/selfheal/installed").exists());
+}
+
+/// A build that fails stops the install with its last lines; an older
+/// binary lying in target/ is not installed instead.
+#[test]
+fn a_failed_build_stops_the_install() {
+    let sb = Sandbox::new("install-badbuild");
+    let fakebin = sb.root.join("fakebin");
+    std::fs::create_dir_all(&fakebin).expect("fakebin");
+    std::fs::write(
+        fakebin.join("cargo"),
+        "#!/bin/sh\necho 'error[E0425]: cannot find value `boom`' >&2\nexit 101\n",
+    )
+    .expect("fake cargo");
+    std::fs::set_permissions(
+        fakebin.join("cargo"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    let mut cmd = Command::new("bash");
+    cmd.arg(format!("{}/install.sh", env!("CARGO_MANIFEST_DIR")))
+        .args(["--scheduler", "none", "--prefix"])
+        .arg(sb.home.join(".local"))
+        .env_clear()
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                fakebin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("HOME", &sb.home)
+        .env("TMPDIR", sb.root.join("tmp"));
+    std::fs::create_dir_all(sb.root.join("tmp")).expect("tmp");
+    let r = run(cmd, LIMIT);
+    assert_ne!(r.code, Some(0), "{}", r.all());
+    assert!(r.stderr.contains("building selfheal"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot find value `boom`") && r.stderr.contains("build failed"),
+        "{}",
+        r.stderr
+    );
+    assert!(!sb.home.join(".local/bin/selfheal").exists());
+}
+
+/// `--scheduler cron` on a host without crontab(1) stops before writing
+/// anything (only checkable where the machine has no crontab).
+#[test]
+fn cron_without_crontab_writes_nothing() {
+    let has_crontab = Command::new("sh")
+        .args(["-c", "command -v crontab"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if has_crontab {
+        eprintln!("skipped: this machine has crontab(1)");
+        return;
+    }
+    let sb = Sandbox::new("install-nocron");
+    let r = install(&sb, &["--scheduler", "cron"]);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(r.stderr.contains("no crontab"), "{}", r.stderr);
+    assert!(!sb.home.join(".local").exists(), "something was written");
+    assert!(!sb.home.join(".openclaw").exists(), "something was written");
+}
+
+/// With `--scheduler none`: a note when the binary is not on PATH, and a
+/// doctor that does not send the user back to the installer.
+#[test]
+fn scheduler_none_is_remembered_and_path_is_checked() {
+    let sb = Sandbox::new("install-none");
+    let r = install(&sb, &["--scheduler", "none"]);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(r.stdout.contains("is not on your PATH"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("you chose `./install.sh --scheduler none`")
+            && !r.stdout.contains("(it picks launchd"),
+        "{}",
+        r.stdout
+    );
 }

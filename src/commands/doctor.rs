@@ -428,6 +428,7 @@ pub fn scheduler() -> Check {
     if cfg!(target_os = "macos") {
         return match process::output(&["launchctl", "list", LAUNCH_AGENT], QUERY_TIMEOUT) {
             Some((true, _)) => ok(name, format!("launchd: {LAUNCH_AGENT} is loaded")),
+            _ if chose_none(&config_home()) => info(name, CHOSE_NONE),
             _ => fail(
                 name,
                 format!("the LaunchAgent {LAUNCH_AGENT} is not loaded"),
@@ -451,11 +452,57 @@ pub fn scheduler() -> Check {
             return ok(name, "cron: a `selfheal check` line is in the crontab");
         }
     }
+    let config_home = config_home();
+    if chose_none(&config_home) {
+        return info(name, CHOSE_NONE);
+    }
+    let timer = config_home.join("systemd/user/selfheal.timer");
+    let user_manager = process::output(&["systemctl", "--user", "show-environment"], QUERY_TIMEOUT)
+        .is_some_and(|(ok, _)| ok);
+    if timer.is_file() && !user_manager {
+        return fail(
+            name,
+            format!(
+                "{} is installed, but no systemd user manager is reachable from here",
+                timer.display()
+            ),
+            "from a login session: systemctl --user daemon-reload && systemctl --user enable \
+             --now selfheal.timer; and, to run while logged out: loginctl enable-linger $USER",
+        );
+    }
+    if !user_manager {
+        return fail(
+            name,
+            NO_SCHEDULER,
+            "no systemd user manager here: ./install.sh --scheduler cron (needs crontab), or \
+             run `selfheal --quiet check` every few minutes from your own scheduler",
+        );
+    }
     fail(
         name,
-        "no systemd timer, LaunchAgent or cron line runs `selfheal check`",
+        NO_SCHEDULER,
         "./install.sh (it picks launchd, systemd or cron)",
     )
+}
+
+const NO_SCHEDULER: &str = "no systemd timer, LaunchAgent or cron line runs `selfheal check`";
+const CHOSE_NONE: &str = "none installed (you chose `./install.sh --scheduler none`): make sure \
+    your own scheduler runs `selfheal --quiet check` every few minutes";
+
+/// `$XDG_CONFIG_HOME`, else `~/.config` (where install.sh records its choice).
+fn config_home() -> std::path::PathBuf {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".config")
+        })
+}
+
+/// The user told install.sh not to install a scheduler: sending them back to
+/// it would be circular. (Still not a ✓: nothing of ours runs `check`.)
+fn chose_none(config_home: &std::path::Path) -> bool {
+    std::fs::read_to_string(config_home.join("selfheal/installed"))
+        .is_ok_and(|t| t.lines().any(|l| l.trim() == "scheduler=none"))
 }
 
 /// The OpenClaw gateway's own service: launchd label and systemd user unit.
