@@ -406,3 +406,63 @@ fn status_says_what_is_going_on_and_doctor_flags_a_long_pause() {
         r.stdout
     );
 }
+
+/// `daily HH:MM-HH:MM` around the current UTC minute: `from` minutes ago to
+/// `to` minutes ahead.
+fn daily_window(from: i64, to: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+        / 60;
+    let hm = |m: i64| {
+        let m = m.rem_euclid(24 * 60);
+        format!("{:02}:{:02}", m / 60, m % 60)
+    };
+    format!("daily {}-{}", hm(now + from), hm(now + to))
+}
+
+#[test]
+fn a_recurring_maintenance_window_pauses_healing_and_doctor_names_the_next() {
+    let sb = Sandbox::new("ops-window");
+    let restarts = sb.root.join("restarts");
+    let window = daily_window(-1, 3);
+    let mut cmd = sb.failing_check();
+    cmd.env("TZ", "UTC")
+        .env("SELFHEAL_MAINTENANCE", &window)
+        .env(
+            "SELFHEAL_RESTART_CMD",
+            format!("{} {}", fixture("touch.sh"), restarts.display()),
+        );
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(
+        r.stdout.contains(&format!("(maintenance window {window})")),
+        "{}",
+        r.stdout
+    );
+    assert!(!restarts.exists(), "healed inside a maintenance window");
+    let mut status = sb.cmd(&["status"]);
+    status.env("TZ", "UTC").env("SELFHEAL_MAINTENANCE", &window);
+    let r = run(status, LIMIT);
+    assert!(
+        r.stdout.contains("maintenance window daily"),
+        "{}",
+        r.stdout
+    );
+    // Outside it: healing as usual, and doctor says when the next one is.
+    let later = daily_window(60, 90);
+    let mut doctor = sb.cmd(&["doctor"]);
+    doctor.env("TZ", "UTC").env("SELFHEAL_MAINTENANCE", &later);
+    let r = run(doctor, LIMIT);
+    assert!(
+        r.stdout.contains("maintenance windows: ") && r.stdout.contains("next: daily"),
+        "{}",
+        r.stdout
+    );
+    let mut bad = sb.cmd(&["check"]);
+    bad.env("SELFHEAL_MAINTENANCE", "Funday 03:00-04:00");
+    let r = run(bad, LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(r.stderr.contains("is not a day"), "{}", r.stderr);
+}

@@ -183,6 +183,11 @@ DURATION: 30m, 2h, 1d, or seconds (at most 7 days). During the window
 `check` probes and records but neither heals nor alerts, and exits 0. An
 incident still open when the window ends is handled normally by the next
 check. The window is kept in .selfheal-pause in OPENCLAW_MEMORY_DIR.
+
+Recurring windows (nightly updates, backups) go in SELFHEAL_MAINTENANCE:
+`Sun 03:00-04:00`, `daily 02:30-02:45`, `Mon-Fri 12:00-12:10`, several
+separated by commas; local time; a window may cross midnight. Inside one a
+check behaves as during `pause`; `doctor` and `check -v` name the next one.
 ";
 
 pub const HELP_DOCTOR: &str = "\

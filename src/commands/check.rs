@@ -20,8 +20,16 @@ use crate::sys::prom::Gauges;
 pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     rotate::rotate_logs(ctx);
     ctx.load_state()?;
-    if let Some(until) = pause::in_force(ctx) {
-        return paused(ctx, until);
+    if let Some((why, until)) = pause::in_force(ctx) {
+        return paused(ctx, &why, until);
+    }
+    if ctx.log.is_verbose() {
+        if let Some((name, at)) = pause::scheduled_next(ctx.config) {
+            ctx.log.debug(format!(
+                "next maintenance window: {name}, in {}",
+                fmt_secs(between(unix_now(), at))
+            ));
+        }
     }
     outbox::flush(ctx)?;
     incident::forget_other_service(ctx);
@@ -75,14 +83,14 @@ fn healthy(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
 }
 
 /// During a maintenance window: probe and record, no healing, no alerts.
-fn paused(ctx: &mut Ctx, until: i64) -> Result<Verdict> {
+fn paused(ctx: &mut Ctx, why: &str, until: i64) -> Result<Verdict> {
     let probe = ctx.probe();
     ctx.record_probe(&probe);
     if probe.healthy {
         ctx.record(HEALTH_FILE, Metric::new("health_check", "healthy", 0.0));
     }
     ctx.log.info(format!(
-        "paused for {} more (maintenance): {}; no healing, no alerts",
+        "paused for {} more ({why}): {}; no healing, no alerts",
         fmt_secs(between(unix_now(), until)),
         probe.reason
     ));

@@ -153,8 +153,34 @@ fn configuration(c: &Config) -> Vec<Check> {
 }
 
 /// A maintenance window in force; a forgotten long one is a problem.
-fn pause(c: &Config) -> Option<Check> {
+fn pause(c: &Config) -> Vec<Check> {
     let now = crate::sys::clock::unix_now();
+    let mut checks: Vec<Check> = paused(c, now).into_iter().collect();
+    let windows = &c.maintenance;
+    if !windows.is_empty() {
+        let list: Vec<String> = windows.iter().map(ToString::to_string).collect();
+        let when = match (
+            super::pause::scheduled_now(c),
+            super::pause::scheduled_next(c),
+        ) {
+            (Some((w, until)), _) => format!(
+                "{w} is in force for {} more",
+                fmt_secs(crate::fmt::between(now, until))
+            ),
+            (None, Some((w, at))) => {
+                format!("next: {w} in {}", fmt_secs(crate::fmt::between(now, at)))
+            }
+            (None, None) => String::new(),
+        };
+        checks.push(info(
+            "maintenance windows",
+            format!("{} (local time); {when}", list.join(", ")),
+        ));
+    }
+    checks
+}
+
+fn paused(c: &Config, now: i64) -> Option<Check> {
     let until = crate::state::paused_until(&c.memory_dir).filter(|&u| u > now)?;
     let left = crate::fmt::between(now, until);
     let detail = format!(

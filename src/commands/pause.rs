@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::Verdict;
 use crate::cli::Global;
+use crate::config::window::{self, LocalMinute};
 use crate::config::Config;
 use crate::ctx::{Ctx, Mode};
 use crate::error::{Error, Result};
@@ -55,8 +56,42 @@ pub fn resume(global: &Global, config: &Config) -> Result<Verdict> {
     Ok(Verdict::Ok)
 }
 
-/// The end of a maintenance window in force; an expired one is removed.
-pub fn in_force(ctx: &mut Ctx) -> Option<i64> {
+/// The local time as the maintenance windows see it, and its unix time at
+/// the start of the minute.
+fn local_minute() -> (LocalMinute, i64) {
+    let now = crate::sys::clock::local_now();
+    let minute = LocalMinute {
+        weekday: u32::from(now.weekday().number_days_from_monday()),
+        minute: u32::from(now.hour()) * 60 + u32::from(now.minute()),
+    };
+    (minute, now.unix_timestamp() - i64::from(now.second()))
+}
+
+/// The recurring window (`SELFHEAL_MAINTENANCE`) in force now, and its end.
+pub fn scheduled_now(config: &Config) -> Option<(String, i64)> {
+    let (now, minute_start) = local_minute();
+    let (w, left) = window::in_force(&config.maintenance, now)?;
+    Some((w.to_string(), minute_start + i64::from(left) * 60))
+}
+
+/// The next recurring window to start, and when (unix time).
+pub fn scheduled_next(config: &Config) -> Option<(String, i64)> {
+    let (now, minute_start) = local_minute();
+    let (w, until) = window::next(&config.maintenance, now)?;
+    Some((w.to_string(), minute_start + i64::from(until) * 60))
+}
+
+/// Why healing is paused now (`pause`, or a recurring window) and until
+/// when; an expired `pause` is removed.
+pub fn in_force(ctx: &mut Ctx) -> Option<(String, i64)> {
+    if let Some(until) = paused(ctx) {
+        return Some(("`selfheal pause`".into(), until));
+    }
+    let (name, until) = scheduled_now(ctx.config)?;
+    Some((format!("maintenance window {name}"), until))
+}
+
+fn paused(ctx: &mut Ctx) -> Option<i64> {
     let until = state::paused_until(&ctx.config.memory_dir)?;
     let now = unix_now();
     // `pause` allows at most 7 days; a later end is a corrupt file or a

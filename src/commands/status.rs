@@ -68,13 +68,19 @@ fn report(c: &Config) -> Report {
         }
         s
     });
-    let paused = state::paused_until(dir).filter(|&u| u > now).map(|u| {
-        format!(
-            "{} ({} from now)",
-            stamp(local_at(u)),
-            fmt_secs(between(now, u))
-        )
-    });
+    let paused = state::paused_until(dir)
+        .filter(|&u| u > now)
+        .map(|u| ("`selfheal pause`".to_string(), u))
+        .or_else(|| {
+            super::pause::scheduled_now(c).map(|(w, u)| (format!("maintenance window {w}"), u))
+        })
+        .map(|(why, u)| {
+            format!(
+                "{} ({} from now; {why})",
+                stamp(local_at(u)),
+                fmt_secs(between(now, u))
+            )
+        });
     let scheduler = doctor::scheduler();
     Report {
         service: c.shown_url.clone(),

@@ -21,6 +21,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("SELFHEAL_WATCH_FILES", "auto"),
     ("SELFHEAL_ROLLBACK", "on"),
     ("SELFHEAL_RUNBOOK", "on"),
+    ("SELFHEAL_MAINTENANCE", ""),
     ("HEALTH_CHECK_ESCALATION_WAIT", "300"),
     ("SELFHEAL_AGENT_CMD", "claude"),
     ("SELFHEAL_AGENT_FALLBACK_CMD", ""),

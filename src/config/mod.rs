@@ -19,6 +19,7 @@ pub mod envfile;
 mod keys;
 mod reader;
 pub mod shellwords;
+pub mod window;
 
 use crate::error::{Error, Result};
 use crate::sys::redact;
@@ -164,6 +165,8 @@ pub struct Config {
     pub rollback: Switch,
     /// Replay fixes learned from the agent (`runbook`).
     pub runbook: Switch,
+    /// Recurring maintenance windows: a check inside one behaves as paused.
+    pub maintenance: Vec<window::Window>,
     /// How often a healthy `check` makes sure the agent can work (zero: never).
     pub agent_check_interval: Duration,
     /// Empty: level 3 disabled.
@@ -753,6 +756,11 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
             "SELFHEAL_RUNBOOK",
             r.get("SELFHEAL_RUNBOOK").0.parse(),
             Switch::On,
+        ),
+        maintenance: r.parsed(
+            "SELFHEAL_MAINTENANCE",
+            window::parse_all(r.get("SELFHEAL_MAINTENANCE").0),
+            Vec::new(),
         ),
         agent_check_interval: r.duration("SELFHEAL_AGENT_CHECK_INTERVAL", Duration::ZERO, 30 * day),
         agent_cmd: r.words("SELFHEAL_AGENT_CMD"),
