@@ -37,6 +37,9 @@ pub struct Ctx<'a> {
     page_marker: bool,
     pub host: String,
     webhooks: OnceCell<ureq::Agent>,
+    /// This run went beyond the probe (healing began): its heartbeat
+    /// carries the log.
+    pub healing: bool,
 }
 
 /// Where restart and repair commands write their output.
@@ -56,6 +59,7 @@ impl<'a> Ctx<'a> {
             page_marker: false,
             host: hostname(),
             webhooks: OnceCell::new(),
+            healing: false,
         }
     }
 

@@ -433,10 +433,36 @@ fn heartbeat_pings_ok_and_fail() {
         .iter()
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
+    // Healthy: one GET. Healing: /start when it begins, then the end with
+    // the run's log as a POST body (scrubbed, bounded).
     assert_eq!(
         paths,
-        ["GET /ping/uuid-SECRET", "GET /ping/uuid-SECRET/fail"]
+        [
+            "GET /ping/uuid-SECRET",
+            "GET /ping/uuid-SECRET/start",
+            "POST /ping/uuid-SECRET/fail"
+        ]
     );
+    let end = hb.received().pop().expect("end");
+    let body = end.text();
+    assert!(
+        body.contains("starting level 2") && body.len() <= 10 * 1024,
+        "{body}"
+    );
+    assert!(!body.contains("uuid-SECRET"), "{body}");
+    // SELFHEAL_HEARTBEAT_MODE=exit: URL/<exit code>.
+    let exit = Sink::start(vec![Answer::ok()]);
+    let mut cmd = failing(&sb, &sinks, &[]);
+    cmd.env("SELFHEAL_HEARTBEAT_URL", exit.url("/ping/x"))
+        .env("SELFHEAL_HEARTBEAT_MODE", "exit");
+    assert_eq!(run(cmd, LIMIT).code, Some(1));
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+        .env("SELFHEAL_HEARTBEAT_URL", exit.url("/ping/x"))
+        .env("SELFHEAL_HEARTBEAT_MODE", "exit");
+    assert_eq!(run(cmd, LIMIT).code, Some(0));
+    let paths: Vec<String> = exit.received().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/ping/x/start", "/ping/x/1", "/ping/x/0"]);
     let dead = format!("http://127.0.0.1:{}/hb", dead_port());
     let mut cmd = sb.cmd(&["check"]);
     cmd.env("OPENCLAW_GATEWAY_URL", srv.url())

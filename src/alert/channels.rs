@@ -399,17 +399,28 @@ pub fn deliver(
     }
 }
 
-/// GETs the heartbeat URL (`URL/fail` when unhealthy), once, bounded.
-pub fn heartbeat(agent: &ureq::Agent, url: &str, healthy: bool) -> std::result::Result<(), String> {
-    let target = if healthy {
-        url.to_string()
-    } else {
-        match url.split_once('?') {
-            Some((base, query)) => format!("{}/fail?{query}", base.trim_end_matches('/')),
-            None => format!("{}/fail", url.trim_end_matches('/')),
-        }
+/// Pings the heartbeat URL with `suffix` (`/start`, `/fail`, `/1`, or none)
+/// added to its path, once, bounded: a GET, or a POST of `body` (the run's
+/// log, already scrubbed).
+pub fn heartbeat(
+    agent: &ureq::Agent,
+    url: &str,
+    suffix: &str,
+    body: Option<&[u8]>,
+) -> std::result::Result<(), String> {
+    let target = match url.split_once('?') {
+        Some((base, query)) => format!("{}{suffix}?{query}", base.trim_end_matches('/')),
+        None if suffix.is_empty() => url.to_string(),
+        None => format!("{}{suffix}", url.trim_end_matches('/')),
     };
-    match agent.get(&target).call() {
+    let sent = match body {
+        Some(b) => agent
+            .post(&target)
+            .header("Content-Type", "text/plain; charset=utf-8")
+            .send(b),
+        None => agent.get(&target).call(),
+    };
+    match sent {
         Ok(r) if r.status().is_success() => Ok(()),
         Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
         Err(e) => Err(transport_reason(&e)),

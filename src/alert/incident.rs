@@ -11,6 +11,7 @@ use std::time::Duration;
 use super::channels::{self, Channel};
 use super::outbox::{self, Spool};
 use super::{Facts, Kind};
+use crate::config::HeartbeatMode;
 use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
 use crate::fmt::between;
@@ -150,20 +151,37 @@ pub fn close(ctx: &mut Ctx, facts: &Facts) -> Result<()> {
     Ok(())
 }
 
-/// GETs `SELFHEAL_HEARTBEAT_URL` (or `/fail`); a failure is only logged.
-pub fn heartbeat(ctx: &mut Ctx, healthy: bool) {
+/// The end of a run, to `SELFHEAL_HEARTBEAT_URL`: `URL` or `URL/fail`, or
+/// `URL/<exit code>` (`SELFHEAL_HEARTBEAT_MODE=exit`). A healthy run that
+/// healed nothing is one GET; a run that healed (or tried) POSTs its log
+/// (at most `BODY_MAX`, scrubbed) so that the ping says what happened.
+/// A failure is only logged.
+pub fn heartbeat(ctx: &mut Ctx, code: u8) {
+    let suffix = match (ctx.config.heartbeat_mode, code) {
+        (HeartbeatMode::Fail, 0) => String::new(),
+        (HeartbeatMode::Fail, _) => "/fail".into(),
+        (HeartbeatMode::Exit, c) => format!("/{c}"),
+    };
+    let body = ctx.healing.then(|| ctx.log.kept().to_vec());
+    ping(ctx, &suffix, body.as_deref());
+}
+
+/// `URL/start` when a healing run begins, so that a run that hangs shows as
+/// "started, never finished". Never on the healthy path.
+pub fn heartbeat_start(ctx: &mut Ctx) {
+    ping(ctx, "/start", None);
+}
+
+fn ping(ctx: &mut Ctx, suffix: &str, body: Option<&[u8]>) {
     let Some(url) = ctx.config.heartbeat_url.clone() else {
         return;
     };
-    let shown = crate::sys::redact::secret_url(url.expose());
+    let shown = format!("{}{suffix}", crate::sys::redact::secret_url(url.expose()));
     if ctx.mode == Mode::DryRun {
-        log::print(&format!(
-            "would ping the heartbeat ({shown}){}\n",
-            if healthy { "" } else { " /fail" }
-        ));
+        log::print(&format!("would ping the heartbeat ({shown})\n"));
         return;
     }
-    match channels::heartbeat(ctx.webhooks(), url.expose(), healthy) {
+    match channels::heartbeat(ctx.webhooks(), url.expose(), suffix, body) {
         Ok(()) => ctx.log.debug(format!("heartbeat ({shown}) pinged")),
         Err(e) => ctx.log.warn(format!("heartbeat ({shown}) failed: {e}")),
     }

@@ -90,7 +90,8 @@ only probes and records. When unhealthy:
     being healed gets one \"flapping\" warning.
 When healthy: keeps a changed watched file as its last working version, and
 at most once per SELFHEAL_AGENT_CHECK_INTERVAL makes sure the agent can work
-(one warning when it cannot). Pings SELFHEAL_HEARTBEAT_URL and writes
+(one warning when it cannot). Pings SELFHEAL_HEARTBEAT_URL (URL/start when
+healing begins; the end with the run's log when it healed) and writes
 SELFHEAL_PROM_FILE at the end. Every
 step is bounded; the log names the run's worst case when healing starts.
 Alerts are queued before they are sent and leave the queue per channel when

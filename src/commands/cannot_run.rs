@@ -69,7 +69,7 @@ pub fn report(global: &Global, config: &Config, home: &Path, error: &Error) {
     log.record(&format!("selfheal cannot run: {cause}"));
     let clock = SystemClock;
     let mut ctx = Ctx::new(config, log, global.mode, &clock);
-    incident::heartbeat(&mut ctx, false);
+    incident::heartbeat(&mut ctx, error.code());
     if told(&remembered).as_deref() == Some(cause.as_str()) {
         ctx.log.debug("cannot run: this cause was already told");
         return;

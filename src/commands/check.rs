@@ -49,7 +49,7 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
         }
     };
     let up = health == Health::Healthy;
-    incident::heartbeat(ctx, up);
+    incident::heartbeat(ctx, if up { 0 } else { 1 });
     write_prom(ctx, up, &first, Window::Open);
     Ok(health.into())
 }

@@ -42,6 +42,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("NTFY_URL", ""),
     ("SELFHEAL_WEBHOOK_URL", ""),
     ("SELFHEAL_HEARTBEAT_URL", ""),
+    ("SELFHEAL_HEARTBEAT_MODE", "fail"),
     ("SELFHEAL_LANG", "en"),
     ("SELFHEAL_ALERT_REPEAT", "0"),
     ("SELFHEAL_ALERT_TIMEOUT", "10"),

@@ -69,6 +69,27 @@ impl std::str::FromStr for Lang {
     }
 }
 
+/// `SELFHEAL_HEARTBEAT_MODE`: the healthchecks.io conventions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeartbeatMode {
+    /// `URL` when healthy, `URL/fail` when not.
+    Fail,
+    /// `URL/<exit code>`.
+    Exit,
+}
+
+impl std::str::FromStr for HeartbeatMode {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> std::result::Result<HeartbeatMode, &'static str> {
+        match s.trim() {
+            "fail" | "" => Ok(HeartbeatMode::Fail),
+            "exit" => Ok(HeartbeatMode::Exit),
+            _ => Err("expected fail (URL or URL/fail) or exit (URL/<exit code>)"),
+        }
+    }
+}
+
 /// An `on|off` key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Switch {
@@ -189,6 +210,8 @@ pub struct Config {
     pub ntfy_url: Option<Secret>,
     pub webhook_url: Option<Secret>,
     pub heartbeat_url: Option<Secret>,
+    /// How the end of a run is reported to the heartbeat URL.
+    pub heartbeat_mode: HeartbeatMode,
     pub lang: Lang,
     pub alert_repeat: Duration,
     /// One webhook attempt; a message gets at most three of these per channel.
@@ -784,6 +807,11 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
         ntfy_url: r.secret_url("NTFY_URL"),
         webhook_url: r.secret_url("SELFHEAL_WEBHOOK_URL"),
         heartbeat_url: r.secret_url("SELFHEAL_HEARTBEAT_URL"),
+        heartbeat_mode: r.parsed(
+            "SELFHEAL_HEARTBEAT_MODE",
+            r.get("SELFHEAL_HEARTBEAT_MODE").0.parse(),
+            HeartbeatMode::Fail,
+        ),
         lang: r.parsed("SELFHEAL_LANG", r.get("SELFHEAL_LANG").0.parse(), Lang::En),
         alert_repeat: r.duration("SELFHEAL_ALERT_REPEAT", Duration::ZERO, 30 * day),
         alert_timeout: r.duration("SELFHEAL_ALERT_TIMEOUT", 10 * MS, secs(120)),

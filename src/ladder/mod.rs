@@ -170,6 +170,10 @@ pub fn start_healing(ctx: &mut Ctx, probe: &Probe, step: Step) {
         child: None,
     });
     ctx.save_state();
+    if !ctx.healing {
+        ctx.healing = true;
+        incident::heartbeat_start(ctx);
+    }
 }
 
 /// `selfheal recover`: level 3 now for an unhealthy service, verified,
@@ -238,8 +242,9 @@ pub fn worst_case(ctx: &Ctx) -> Duration {
         c.recovery_timeout + c.startup_wait + c.trust_timeout + Duration::from_secs(90)
     };
     // The outbox flush, then at most ALERT_ROUNDS rounds of alerts, and the
-    // heartbeat (one request, bounded like an attempt).
-    let alerts = outbox::flush_bound(c) + outbox::round_bound(c) * ALERT_ROUNDS + c.alert_timeout;
+    // heartbeat's `/start` and end (one request each, bounded like an attempt).
+    let alerts =
+        outbox::flush_bound(c) + outbox::round_bound(c) * ALERT_ROUNDS + c.alert_timeout * 2;
     c.http_timeout
         + (c.poll_interval + c.http_timeout) * c.confirm_probes
         + evidence::BOUND

@@ -51,7 +51,13 @@ pub struct Log {
     write_failed: bool,
     /// Scrubbed from every line, whatever put them there.
     secrets: Vec<String>,
+    /// This run's lines, up to `KEPT_MAX` (for the heartbeat's body).
+    kept: Vec<u8>,
 }
+
+/// How much of a run's log the heartbeat carries (healthchecks.io takes
+/// 100 kB; a summary needs far less).
+pub const KEPT_MAX: usize = 10 * 1024;
 
 impl Log {
     pub fn new(dir: Option<&Path>, terminal: Terminal, verbosity: Verbosity) -> Log {
@@ -62,6 +68,7 @@ impl Log {
             open: None,
             write_failed: false,
             secrets: Vec::new(),
+            kept: Vec::new(),
         }
     }
 
@@ -85,6 +92,11 @@ impl Log {
     pub fn path_for_today(&self) -> Option<PathBuf> {
         let dir = self.dir.as_ref()?;
         Some(dir.join(file_name(clock::local_now().date())))
+    }
+
+    /// This run's lines so far (scrubbed), at most `KEPT_MAX` bytes.
+    pub fn kept(&self) -> &[u8] {
+        &self.kept
     }
 
     pub fn is_verbose(&self) -> bool {
@@ -127,6 +139,9 @@ impl Log {
         }
         let now = clock::local_now();
         let line = self.format(now, msg);
+        if self.kept.len() + line.len() <= KEPT_MAX {
+            self.kept.extend_from_slice(line.as_bytes());
+        }
         match (self.terminal, kind) {
             (Terminal::Normal, _) => {
                 let _ = std::io::stdout().write_all(line.as_bytes());
