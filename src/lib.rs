@@ -97,7 +97,14 @@ fn dispatch(command: Command, g: &cli::Global, c: &config::Config) -> Result<Ver
             commands::notify::run(ctx, severity, &message)
         }),
         Command::Monitor => with_tool_dir(g, c, Locking::Exclusive, &mut commands::monitor::run),
-        Command::Stats { days, format } => Ok(commands::stats::run(c, days, format)),
+        Command::Stats {
+            days,
+            format,
+            notify: false,
+        } => Ok(commands::stats::run(c, days, format)),
+        Command::Stats { days, .. } => with_tool_dir(g, c, Locking::None, &mut |ctx| {
+            commands::digest::send_now(ctx, days)
+        }),
         Command::Pause { duration } => commands::pause::pause(g, c, duration),
         Command::Resume => commands::pause::resume(g, c),
         Command::Doctor { format, agent } => Ok(commands::doctor::run(c, format, agent)),

@@ -37,6 +37,8 @@ pub struct State {
     pub brake: Brake,
     /// The last check that the agent can work (`SELFHEAL_AGENT_CHECK_INTERVAL`).
     pub agent_check: Option<AgentCheck>,
+    /// The start (unix time) of the last period whose digest went out.
+    pub digest_sent: Option<i64>,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
@@ -385,6 +387,7 @@ fn from_value(mut v: serde_json::Value, dropped: &mut Vec<String>) -> State {
         counters: field(&mut v, "counters", dropped),
         brake: field(&mut v, "brake", dropped),
         agent_check: field(&mut v, "agent_check", dropped),
+        digest_sent: field(&mut v, "digest_sent", dropped),
     }
 }
 

@@ -466,3 +466,54 @@ fn a_recurring_maintenance_window_pauses_healing_and_doctor_names_the_next() {
     assert_eq!(r.code, Some(2), "{}", r.all());
     assert!(r.stderr.contains("is not a day"), "{}", r.stderr);
 }
+
+#[test]
+fn the_digest_goes_out_once_per_period_and_stats_notify_sends_it_now() {
+    let sb = Sandbox::new("ops-digest");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    // A time of day one minute ago (UTC), so that today's digest is due.
+    let at = daily_window(-1, 0)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|w| w.split('-').next())
+        .unwrap_or("00:00")
+        .to_string();
+    let check = || {
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env("TZ", "UTC")
+            .env("OPENCLAW_GATEWAY_URL", srv.url())
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"))
+            .env("SELFHEAL_DIGEST", "daily")
+            .env("SELFHEAL_DIGEST_AT", &at);
+        run(cmd, LIMIT)
+    };
+    for _ in 0..3 {
+        assert_eq!(check().code, Some(0));
+    }
+    let digests: Vec<String> = sink
+        .received()
+        .iter()
+        .filter(|r| r.json()["kind"] == "digest")
+        .map(|r| r.json()["text"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(digests.len(), 1, "{digests:?}");
+    assert!(
+        digests[0].contains("the last day:") && digests[0].contains("checks healthy"),
+        "{}",
+        digests[0]
+    );
+    let mut now = sb.cmd(&["stats", "--notify", "--days", "7"]);
+    now.env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+    let r = run(now, LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let last = sink.received().pop().expect("sent");
+    assert!(
+        last.json()["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("the last 7 days: 100% of checks healthy (3 checks)"),
+        "{}",
+        last.text()
+    );
+}

@@ -40,6 +40,8 @@ pub enum Kind {
     CannotRun,
     /// selfheal runs again after `CannotRun` (info).
     RunsAgain,
+    /// The daily or weekly summary (info; `SELFHEAL_DIGEST`).
+    Digest,
     /// `selfheal notify MESSAGE`.
     Custom(Severity),
 }
@@ -84,7 +86,7 @@ impl FromStr for Severity {
 
 impl Kind {
     /// Every kind the ladder sends (not `Custom`).
-    pub const LADDER: [Kind; 16] = [
+    pub const LADDER: [Kind; 17] = [
         Kind::Recovered,
         Kind::Escalating,
         Kind::AgentRecovered,
@@ -101,6 +103,7 @@ impl Kind {
         Kind::AgentReady,
         Kind::CannotRun,
         Kind::RunsAgain,
+        Kind::Digest,
     ];
 
     /// The name kept in the incident state and the metrics.
@@ -122,6 +125,7 @@ impl Kind {
             Kind::AgentReady => "agent_ready",
             Kind::CannotRun => "cannot_run",
             Kind::RunsAgain => "runs_again",
+            Kind::Digest => "digest",
             Kind::Custom(_) => "custom",
         }
     }
@@ -143,7 +147,8 @@ impl Kind {
             | Kind::Stable
             | Kind::LearnedFix
             | Kind::AgentReady
-            | Kind::RunsAgain => Severity::Info,
+            | Kind::RunsAgain
+            | Kind::Digest => Severity::Info,
             Kind::Escalating
             | Kind::RunDied
             | Kind::Flapping

@@ -87,6 +87,7 @@ struct Words {
     agent_ready: &'static str,
     cannot_run: &'static str,
     runs_again: &'static str,
+    digest: &'static str,
     custom: &'static str,
     service: &'static str,
     status: &'static str,
@@ -116,6 +117,7 @@ const EN: Words = Words {
     agent_ready: "the AI agent works again",
     cannot_run: "selfheal cannot run: nothing watches the service",
     runs_again: "selfheal runs again",
+    digest: "summary",
     custom: "message",
     service: "Service",
     status: "HTTP status",
@@ -150,6 +152,7 @@ const KO: Words = Words {
     agent_ready: "AI 에이전트가 다시 동작함",
     cannot_run: "selfheal 실행 불가: 서비스를 감시하지 못함",
     runs_again: "selfheal 다시 실행됨",
+    digest: "요약",
     custom: "메시지",
     service: "서비스",
     status: "HTTP 상태",
@@ -189,6 +192,7 @@ pub fn render(kind: Kind, facts: &Facts, lang: Lang) -> Message {
         Kind::AgentReady => w.agent_ready,
         Kind::CannotRun => w.cannot_run,
         Kind::RunsAgain => w.runs_again,
+        Kind::Digest => w.digest,
         Kind::Custom(_) => w.custom,
     };
     let severity = kind.severity();

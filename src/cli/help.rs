@@ -161,17 +161,22 @@ Exit status: 0 healthy or recovered, 1 not recovered.
 pub const HELP_STATS: &str = "\
 selfheal stats — summarize the metrics files.
 
-Usage: selfheal [GLOBAL OPTIONS] stats [--days N] [--json]
+Usage: selfheal [GLOBAL OPTIONS] stats [--days N] [--json | --notify]
 
   --days N   only events of the last N days (default 7; 0: all)
   --json     the same numbers as one JSON object
+  --notify   send the summary to every channel now (the digest)
 
 Reads .healthcheck-metrics.json and .emergency-recovery-metrics.json line by
 line in constant memory, skipping and counting malformed lines: checks and
 healthy %, restarts by result, recovery by result (the numbers of the old
 scripts' jq query), level 3 by result with its mean duration, the share of
 unhealthy runs that ended healthy without a human, mean time to recovery,
-alerts, and the last incident.
+alerts, the slowest probe, and the last incident.
+
+SELFHEAL_DIGEST=daily|weekly (with SELFHEAL_DIGEST_AT, local HH:MM, default
+08:00) makes the first `check` after that time send these numbers to every
+channel as one info message, once per period.
 ";
 
 pub const HELP_PAUSE: &str = "\

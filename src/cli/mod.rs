@@ -47,19 +47,40 @@ pub enum Format {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     Check,
-    Probe { format: Format },
+    Probe {
+        format: Format,
+    },
     Rotate,
-    Notify { severity: Severity, message: String },
+    Notify {
+        severity: Severity,
+        message: String,
+    },
     Monitor,
     Recover,
-    Stats { days: u32, format: Format },
-    Pause { duration: Duration },
+    Stats {
+        days: u32,
+        format: Format,
+        /// Send the summary to every channel (the digest) instead of printing it.
+        notify: bool,
+    },
+    Pause {
+        duration: Duration,
+    },
     Resume,
-    Doctor { format: Format, agent: AskAgent },
-    Rollback { list: bool },
-    Runbook { action: Runbook },
+    Doctor {
+        format: Format,
+        agent: AskAgent,
+    },
+    Rollback {
+        list: bool,
+    },
+    Runbook {
+        action: Runbook,
+    },
     Why,
-    Status { format: Format },
+    Status {
+        format: Format,
+    },
 }
 
 /// Whether `doctor` asks the agent a question (`--agent`).
@@ -160,7 +181,7 @@ impl Name {
 }
 
 /// Every option's long name, and its short form if it has one.
-const OPTIONS: [(Option<char>, &str); 12] = [
+const OPTIONS: [(Option<char>, &str); 13] = [
     (Some('c'), "config"),
     (Some('s'), "set"),
     (Some('n'), "dry-run"),
@@ -173,6 +194,7 @@ const OPTIONS: [(Option<char>, &str); 12] = [
     (None, "level"),
     (None, "list"),
     (None, "agent"),
+    (None, "notify"),
 ];
 
 /// An argument: a known option by its long name, or a value. Unknown
@@ -382,10 +404,11 @@ fn runbook(line: &mut Line) -> Result<Option<Command>> {
 }
 
 fn stats(line: &mut Line) -> Result<Command> {
-    let (mut days, mut format) = (7, Format::Text);
+    let (mut days, mut format, mut notify) = (7, Format::Text, false);
     while let Some(arg) = line.next()? {
         match arg {
             Arg::Opt("json") => format = Format::Json,
+            Arg::Opt("notify") => notify = true,
             Arg::Opt("days") => {
                 let v = line.value("--days")?;
                 days = v.parse().ok().filter(|d| *d <= 36500).ok_or_else(|| {
@@ -397,7 +420,11 @@ fn stats(line: &mut Line) -> Result<Command> {
             a => line.global(a)?,
         }
     }
-    Ok(Command::Stats { days, format })
+    Ok(Command::Stats {
+        days,
+        format,
+        notify,
+    })
 }
 
 fn notify(line: &mut Line) -> Result<Option<Command>> {

@@ -50,6 +50,7 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     };
     let up = health == Health::Healthy;
     incident::heartbeat(ctx, if up { 0 } else { 1 });
+    super::digest::if_due(ctx)?;
     write_prom(ctx, up, &first, Window::Open);
     Ok(health.into())
 }

@@ -7,6 +7,7 @@
 
 pub mod cannot_run;
 pub mod check;
+pub mod digest;
 pub mod doctor;
 pub mod monitor;
 pub mod notify;

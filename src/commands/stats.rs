@@ -50,6 +50,8 @@ pub struct Stats {
     pub flapping: u64,
     /// The slowest boot after a restart (what the boot-aware wait learns from).
     pub slowest_boot_seconds: Option<f64>,
+    /// The slowest probe that got an answer.
+    pub slowest_probe_seconds: Option<f64>,
 }
 
 pub fn run(config: &Config, days: u32, format: Format) -> Verdict {
@@ -120,6 +122,10 @@ pub fn summarize_from<R: Read>(readers: impl IntoIterator<Item = R>, days: u32, 
                 "blip" => s.blips += 1,
                 "brake" => s.brakes += 1,
                 "flapping" if result == "detected" => s.flapping += 1,
+                "http_check" if result != "000" && line.duration.is_finite() => {
+                    let slowest = s.slowest_probe_seconds.get_or_insert(0.0);
+                    *slowest = slowest.max(line.duration);
+                }
                 "boot" if line.duration.is_finite() => {
                     let slowest = s.slowest_boot_seconds.get_or_insert(0.0);
                     *slowest = slowest.max(line.duration);
@@ -245,6 +251,7 @@ pub fn render(s: &Stats) -> String {
          alerts:              {}\n\
          blips:               {} (healthy again on a re-probe; nothing healed)\n\
          crash-loop brakes:   {}; flapping episodes: {}; slowest boot: {}\n\
+         slowest probe:       {}\n\
          last incident:       {last}\n\
          lines read:          {} ({} malformed, skipped)\n",
         s.healthy_runs + s.unhealthy_runs,
@@ -261,6 +268,10 @@ pub fn render(s: &Stats) -> String {
         s.brakes,
         s.flapping,
         secs(s.slowest_boot_seconds.map(round)),
+        secs(
+            s.slowest_probe_seconds
+                .map(|p| (p * 1000.0).round() / 1000.0)
+        ),
         s.lines,
         s.malformed,
     )

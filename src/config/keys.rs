@@ -46,6 +46,8 @@ pub const KEYS: &[(&str, &str)] = &[
     ("SELFHEAL_LANG", "en"),
     ("SELFHEAL_ALERT_REPEAT", "0"),
     ("SELFHEAL_ALERT_TIMEOUT", "10"),
+    ("SELFHEAL_DIGEST", "off"),
+    ("SELFHEAL_DIGEST_AT", "08:00"),
     ("EMERGENCY_ALERT_WINDOW", "30"),
     ("OPENCLAW_MEMORY_DIR", "~/openclaw/memory"),
     ("SELFHEAL_LOG_RETENTION_DAYS", "14"),

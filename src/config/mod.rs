@@ -69,6 +69,27 @@ impl std::str::FromStr for Lang {
     }
 }
 
+/// `SELFHEAL_DIGEST`: how often the summary is pushed to every channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Digest {
+    Off,
+    Daily,
+    Weekly,
+}
+
+impl std::str::FromStr for Digest {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> std::result::Result<Digest, &'static str> {
+        match s.trim() {
+            "off" | "" => Ok(Digest::Off),
+            "daily" => Ok(Digest::Daily),
+            "weekly" => Ok(Digest::Weekly),
+            _ => Err("expected daily, weekly or off"),
+        }
+    }
+}
+
 /// `SELFHEAL_HEARTBEAT_MODE`: the healthchecks.io conventions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeartbeatMode {
@@ -188,6 +209,10 @@ pub struct Config {
     pub runbook: Switch,
     /// Recurring maintenance windows: a check inside one behaves as paused.
     pub maintenance: Vec<window::Window>,
+    /// The pushed summary (`SELFHEAL_DIGEST`), and its local time of day in
+    /// minutes after midnight (`SELFHEAL_DIGEST_AT`).
+    pub digest: Digest,
+    pub digest_at: u32,
     /// How often a healthy `check` makes sure the agent can work (zero: never).
     pub agent_check_interval: Duration,
     /// Empty: level 3 disabled.
@@ -784,6 +809,16 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
             "SELFHEAL_MAINTENANCE",
             window::parse_all(r.get("SELFHEAL_MAINTENANCE").0),
             Vec::new(),
+        ),
+        digest: r.parsed(
+            "SELFHEAL_DIGEST",
+            r.get("SELFHEAL_DIGEST").0.parse(),
+            Digest::Off,
+        ),
+        digest_at: r.parsed(
+            "SELFHEAL_DIGEST_AT",
+            window::parse_clock(r.get("SELFHEAL_DIGEST_AT").0).ok_or("expected HH:MM, e.g. 08:00"),
+            8 * 60,
         ),
         agent_check_interval: r.duration("SELFHEAL_AGENT_CHECK_INTERVAL", Duration::ZERO, 30 * day),
         agent_cmd: r.words("SELFHEAL_AGENT_CMD"),

@@ -109,7 +109,8 @@ fn parse_days(text: &str) -> Option<[bool; 7]> {
     Some(days)
 }
 
-fn parse_clock(text: &str) -> Option<u32> {
+/// `HH:MM` → minutes after midnight.
+pub fn parse_clock(text: &str) -> Option<u32> {
     let (h, m) = text.trim().split_once(':')?;
     let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
     (h < 24 && m < 60 && !text.trim().starts_with('+')).then_some(h * 60 + m)
