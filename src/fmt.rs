@@ -45,6 +45,45 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// Parses `1.5G`, `512M`, `2048K`, `1T` (powers of 1024; `B`, `iB` and
+/// lower case accepted) or a bare number of bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let unit = unit.trim().to_ascii_uppercase();
+    let unit = unit.trim_end_matches("IB").trim_end_matches('B');
+    let scale: f64 = match unit {
+        "" => 1.0,
+        "K" => 1024.0,
+        "M" => 1024.0 * 1024.0,
+        "G" => 1024.0 * 1024.0 * 1024.0,
+        "T" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        _ => return Err(format!("unknown unit in {text:?} (use K, M, G or T)")),
+    };
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{text:?}: expected a size like 1.5G or 512M"))?;
+    let bytes = value * scale;
+    if !bytes.is_finite() || bytes >= u64::MAX as f64 {
+        return Err("too large".into());
+    }
+    Ok(bytes as u64)
+}
+
+/// `1.5 GiB`, `512 MiB`: a size for people.
+pub fn fmt_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    let gib = 1024.0 * 1024.0 * 1024.0;
+    if b >= gib {
+        format!("{:.1} GiB", b / gib)
+    } else {
+        format!("{:.0} MiB", b / (1024.0 * 1024.0))
+    }
+}
+
 /// The time from unix time `then` to `now`; zero when `then` is later.
 pub fn between(then: i64, now: i64) -> Duration {
     Duration::from_secs(u64::try_from(now.saturating_sub(then)).unwrap_or(0))

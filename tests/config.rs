@@ -346,3 +346,69 @@ fn typos_of_our_keys_commands_and_flags_say_did_you_mean() {
     assert_eq!(r.code, Some(2));
     assert!(r.stderr.contains("did you mean --json?"), "{}", r.stderr);
 }
+
+/// A `.env` of the old scripts works as it is: their keys are taken where
+/// they mean what ours mean, the rest is named by `doctor`, nothing warns on
+/// every run.
+#[test]
+fn the_old_scripts_keys_are_accepted_and_doctor_names_them() {
+    let sb = Sandbox::new("old-keys");
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let sink = Sink::start(vec![Answer::ok()]);
+    let port = srv
+        .url()
+        .rsplit(':')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/')
+        .to_string();
+    sb.env_file(&format!(
+        "OPENCLAW_GATEWAY_PORT={port}\n\
+         OPENCLAW_GATEWAY_TOKEN=gateway-own-secret\n\
+         OPENCLAW_WATCHDOG_HEALTH_TIMEOUT=7\n\
+         OPENCLAW_WATCHDOG_CRASH_DECAY_HOURS=6\n\
+         OPENCLAW_WATCHDOG_MEMORY_WARN_MB=1536\n\
+         OPENCLAW_WATCHDOG_ESCALATE_TO_L3_AFTER=1800\n\
+         NOTIFICATION_CHANNEL=slack\n\
+         SLACK_WEBHOOK_URL={}\n\
+         DISCORD_WEBHOOK_URL={}\n\
+         NTFY_TOPIC=mytopic\n\
+         NTFY_SERVER={}\n",
+        sink.url("/slack"),
+        sink.url("/discord"),
+        sink.url("")
+    ));
+    let r = run(sb.cmd(&["--quiet", "check"]), LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert_eq!(r.stderr, "", "old keys must not warn on every run");
+    let r = run(sb.cmd(&["doctor"]), LIMIT);
+    for line in [
+        "key OPENCLAW_GATEWAY_PORT is the old name of OPENCLAW_GATEWAY_URL",
+        "key OPENCLAW_WATCHDOG_HEALTH_TIMEOUT is the old name of HEALTH_CHECK_HTTP_TIMEOUT",
+        "key NOTIFICATION_CHANNEL is the old name of SELFHEAL_CHANNELS",
+        "key OPENCLAW_WATCHDOG_ESCALATE_TO_L3_AFTER of the old scripts means nothing here",
+        "alerts go only to slack",
+    ] {
+        assert!(r.stdout.contains(line), "{line}: {}", r.stdout);
+    }
+    assert!(!r.stdout.contains("OPENCLAW_GATEWAY_TOKEN"), "{}", r.stdout);
+    let r = run(sb.cmd(&["doctor", "--json"]), LIMIT);
+    assert!(
+        r.stdout.contains("1.5 GiB") || r.stdout.contains("SELFHEAL_WARN_RSS"),
+        "{}",
+        r.stdout
+    );
+    // NOTIFICATION_CHANNEL=slack: only Slack is told.
+    let r = run(sb.cmd(&["notify", "hello"]), LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let paths: Vec<String> = sink.received().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/slack"]);
+    // NTFY_TOPIC + NTFY_SERVER make NTFY_URL.
+    let mut ntfy = sb.cmd(&["notify", "hello"]);
+    ntfy.env("SELFHEAL_CHANNELS", "ntfy");
+    assert_eq!(run(ntfy, LIMIT).code, Some(0));
+    assert_eq!(
+        sink.received().last().map(|r| r.path.clone()).as_deref(),
+        Some("/mytopic")
+    );
+}

@@ -101,10 +101,17 @@ impl Channel {
     }
 }
 
-/// The channels that have an endpoint configured.
+/// The channels that have an endpoint configured (and, with
+/// `SELFHEAL_CHANNELS`, are among those named).
 pub fn configured(config: &Config) -> Vec<Channel> {
     ALL.into_iter()
         .filter(|c| c.endpoint(config).is_some())
+        .filter(|c| {
+            config
+                .channels_only
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|n| n == c.name()))
+        })
         .collect()
 }
 
@@ -466,6 +473,12 @@ mod tests {
     fn short_messages_are_whole() {
         let m = message("connection refused");
         assert_eq!(shape(&m, false, Some(4096)), m.plain());
+    }
+
+    #[test]
+    fn the_configuration_knows_every_channel_by_name() {
+        let names: Vec<&str> = ALL.iter().map(|c| c.name()).collect();
+        assert_eq!(names, crate::config::keys::CHANNEL_NAMES);
     }
 
     #[test]

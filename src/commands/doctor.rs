@@ -123,6 +123,18 @@ fn configuration(c: &Config) -> Vec<Check> {
         None => "none (defaults and environment)".into(),
     };
     let mut checks = vec![ok("configuration", format!("valid; env file: {env_file}"))];
+    for n in &c.notes {
+        checks.push(info("old key", n.clone()));
+    }
+    if let Some(only) = &c.channels_only {
+        checks.push(info(
+            "channels",
+            format!(
+                "alerts go only to {} (SELFHEAL_CHANNELS); set it to `all` for every configured one",
+                only.join(", ")
+            ),
+        ));
+    }
     for w in &c.warnings {
         // A misspelt key is a setting that silently does not apply.
         checks.push(if w.contains("unknown key") {

@@ -137,6 +137,9 @@ pub fn with_tool_dir(
     if let Some(path) = &config.env_file {
         log.debug(format!("configuration read from {}", path.display()));
     }
+    for n in &config.notes {
+        log.debug(n);
+    }
     let mut ctx = Ctx::new(config, log, global.mode, &clock);
     let result = job(&mut ctx);
     if let Err(Error::Interrupted(sig)) = &result {

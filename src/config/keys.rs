@@ -52,7 +52,92 @@ pub const KEYS: &[(&str, &str)] = &[
     ("OPENCLAW_MEMORY_DIR", "~/openclaw/memory"),
     ("SELFHEAL_LOG_RETENTION_DAYS", "14"),
     ("SELFHEAL_PROM_FILE", ""),
+    ("SELFHEAL_CHANNELS", "all"),
+    ("SELFHEAL_WARN_RSS", ""),
+    ("SELFHEAL_WARN_DISK", ""),
+    ("SELFHEAL_WARN_LATENCY", ""),
 ];
+
+/// How an old key's value becomes the value of ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Convert {
+    Same,
+    /// A number of hours → a duration.
+    Hours,
+    /// A number of megabytes → a size.
+    Megabytes,
+    /// The gateway's port → its URL on localhost.
+    Port,
+    /// An ntfy topic (with `NTFY_SERVER`, default ntfy.sh) → `NTFY_URL`.
+    NtfyTopic,
+}
+
+/// Keys of the `openclaw-self-healing` scripts (their `.env.example`,
+/// `scripts/lib/notify.sh`, `gateway-watchdog.sh`) that mean what one of ours
+/// means: (old, ours, conversion). Used only when ours is not set.
+pub const ALIASES: &[(&str, &str, Convert)] = &[
+    ("NOTIFICATION_CHANNEL", "SELFHEAL_CHANNELS", Convert::Same),
+    (
+        "OPENCLAW_WATCHDOG_HEALTH_TIMEOUT",
+        "HEALTH_CHECK_HTTP_TIMEOUT",
+        Convert::Same,
+    ),
+    (
+        "OPENCLAW_WATCHDOG_MAX_RETRIES",
+        "SELFHEAL_RESTART_LIMIT",
+        Convert::Same,
+    ),
+    (
+        "OPENCLAW_WATCHDOG_CRASH_DECAY_HOURS",
+        "SELFHEAL_RESTART_WINDOW",
+        Convert::Hours,
+    ),
+    (
+        "OPENCLAW_WATCHDOG_MEMORY_WARN_MB",
+        "SELFHEAL_WARN_RSS",
+        Convert::Megabytes,
+    ),
+    (
+        "OPENCLAW_GATEWAY_PORT",
+        "OPENCLAW_GATEWAY_URL",
+        Convert::Port,
+    ),
+    ("NTFY_TOPIC", "NTFY_URL", Convert::NtfyTopic),
+];
+
+/// Keys of the old scripts with no meaning here, and why: reported by
+/// `doctor` (and `check -v`), never an error.
+pub const IGNORED: &[(&str, &str)] = &[
+    (
+        "OPENCLAW_WATCHDOG_MEMORY_CRITICAL_MB",
+        "selfheal has one memory threshold, SELFHEAL_WARN_RSS",
+    ),
+    (
+        "OPENCLAW_WATCHDOG_ESCALATE_TO_L3_AFTER",
+        "level 3 starts in the run whose level 2 failed (HEALTH_CHECK_ESCALATION_WAIT)",
+    ),
+    (
+        "WORKSPACE_TRUST_CONFIRM_WAIT",
+        "the trust dialog is answered as soon as it is seen",
+    ),
+    (
+        "OPENCLAW_LLM_PROVIDER",
+        "the agent is a command: set SELFHEAL_AGENT_CMD",
+    ),
+    (
+        "OPENCLAW_LLM_MODEL",
+        "the agent is a command: set SELFHEAL_AGENT_CMD (e.g. `claude --model ...`)",
+    ),
+    ("NTFY_SERVER", "used only with NTFY_TOPIC"),
+];
+
+/// Keys of OpenClaw itself that look like ours (`OPENCLAW_GATEWAY_*`): not
+/// typos, and not ours to mention.
+pub const FOREIGN: &[&str] = &["OPENCLAW_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_PASSWORD"];
+
+/// The channel names `SELFHEAL_CHANNELS` accepts (`alert::channels` has the
+/// same names; a unit test there holds them equal).
+pub const CHANNEL_NAMES: &[&str] = &["discord", "slack", "telegram", "ntfy", "webhook"];
 
 /// Keys whose values are never shown anywhere.
 pub const SECRET_KEYS: &[&str] = &[

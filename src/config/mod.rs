@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub mod envfile;
-mod keys;
+pub mod keys;
 mod reader;
 pub mod shellwords;
 pub mod window;
@@ -250,6 +250,40 @@ pub struct Config {
     pub env_file: Option<PathBuf>,
     /// Things worth telling the user that do not stop the run.
     pub warnings: Vec<String>,
+    /// Old keys taken as ours or ignored: told by `doctor` and `check -v`,
+    /// never on every run's stderr.
+    pub notes: Vec<String>,
+    /// `SELFHEAL_CHANNELS`: the channels alerts go to (`None`: every
+    /// configured one).
+    pub channels_only: Option<Vec<String>>,
+    /// Early warnings (none by default).
+    pub warn_rss: Option<u64>,
+    pub warn_disk: Option<DiskFree>,
+    pub warn_latency: Option<Duration>,
+}
+
+/// `SELFHEAL_WARN_DISK`: the least free space before a warning.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DiskFree {
+    Bytes(u64),
+    Percent(f64),
+}
+
+impl std::str::FromStr for DiskFree {
+    type Err = String;
+
+    fn from_str(s: &str) -> std::result::Result<DiskFree, String> {
+        match s.trim().strip_suffix('%') {
+            Some(p) => p
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|p| (0.0..100.0).contains(p))
+                .map(DiskFree::Percent)
+                .ok_or_else(|| format!("{s:?}: expected a percentage below 100, like 5%")),
+            None => crate::fmt::parse_size(s).map(DiskFree::Bytes),
+        }
+    }
 }
 
 impl Config {
@@ -407,6 +441,8 @@ fn load_with(sources: &Sources, leniency: Leniency) -> Result<Config> {
     let strict = leniency == Leniency::Strict;
     let mut warnings = Vec::new();
     let mut raw = defaults();
+    // The old scripts' keys that were set (`keys::ALIASES`, `keys::IGNORED`).
+    let mut old: BTreeMap<&'static str, Raw> = BTreeMap::new();
 
     let env_file = match find_env_file(sources) {
         Err(e) if strict => return Err(e),
@@ -414,7 +450,7 @@ fn load_with(sources: &Sources, leniency: Leniency) -> Result<Config> {
     };
     if let Some(path) = &env_file {
         let mut read = raw.clone();
-        match read_env_file(path, &mut read, &mut warnings, leniency) {
+        match read_env_file(path, &mut read, &mut old, &mut warnings, leniency) {
             Ok(()) => raw = read,
             Err(e) if strict => return Err(e),
             Err(_) => {}
@@ -440,11 +476,20 @@ fn load_with(sources: &Sources, leniency: Leniency) -> Result<Config> {
             };
         }
     }
-    for key in sources.env.keys() {
-        if let Some(hint) = typo(key) {
+    for (key, value) in &sources.env {
+        if let (Some(name), Some(value)) = (old_name(key), value.to_str()) {
+            old.insert(
+                name,
+                Raw {
+                    value: value.to_string(),
+                    source: "environment".into(),
+                },
+            );
+        } else if let Some(hint) = typo(key) {
             warnings.push(format!("unknown key {key} in the environment{hint}"));
         }
     }
+    let notes = take_old_keys(&mut raw, &old);
 
     for (key, value) in &sources.overrides {
         let Some(slot) = raw.get_mut(key.as_str()) else {
@@ -480,7 +525,71 @@ fn load_with(sources: &Sources, leniency: Leniency) -> Result<Config> {
     };
     config.env_file = env_file;
     config.warnings = warnings;
+    config.notes = notes;
     Ok(config)
+}
+
+/// `key` as one of the old scripts' keys this version knows.
+fn old_name(key: &str) -> Option<&'static str> {
+    keys::ALIASES
+        .iter()
+        .map(|(k, _, _)| *k)
+        .chain(keys::IGNORED.iter().map(|(k, _)| *k))
+        .find(|k| *k == key)
+}
+
+/// Takes each old key's value as ours where ours is not set, and says so;
+/// names the old keys that mean nothing here.
+fn take_old_keys(
+    raw: &mut BTreeMap<&'static str, Raw>,
+    old: &BTreeMap<&'static str, Raw>,
+) -> Vec<String> {
+    use keys::Convert;
+    let mut notes = Vec::new();
+    for &(name, ours, convert) in keys::ALIASES {
+        let Some(o) = old.get(name) else { continue };
+        let v = o.value.trim();
+        let value = match convert {
+            Convert::Same => v.to_string(),
+            Convert::Hours if v.bytes().all(|b| b.is_ascii_digit()) => format!("{v}h"),
+            Convert::Megabytes if v.bytes().all(|b| b.is_ascii_digit()) => format!("{v}M"),
+            Convert::Hours | Convert::Megabytes => v.to_string(),
+            Convert::Port => format!("http://localhost:{v}/"),
+            Convert::NtfyTopic => {
+                let server = old
+                    .get("NTFY_SERVER")
+                    .map_or("https://ntfy.sh", |s| s.value.trim());
+                format!("{}/{v}", server.trim_end_matches('/'))
+            }
+        };
+        let Some(slot) = raw.get_mut(ours) else {
+            continue;
+        };
+        let taken = slot.source == "default";
+        if taken {
+            *slot = Raw {
+                value,
+                source: format!("{} (the old name {name})", o.source),
+            };
+        }
+        notes.push(format!(
+            "key {name} is the old name of {ours}{}; fix: rename it to {ours} in {}",
+            if taken {
+                ""
+            } else {
+                " (ignored: that is set too)"
+            },
+            o.source
+        ));
+    }
+    for &(name, why) in keys::IGNORED {
+        if old.contains_key(name) && !(name == "NTFY_SERVER" && old.contains_key("NTFY_TOPIC")) {
+            notes.push(format!(
+                "key {name} of the old scripts means nothing here and is ignored: {why}"
+            ));
+        }
+    }
+    notes
 }
 
 /// The key families of selfheal and the old scripts: an unknown key in one
@@ -497,7 +606,7 @@ const FAMILIES: [&str; 5] = [
 /// within two edits of a key): ` (did you mean K?)` or ` (typo?)`.
 /// `None` for another program's key (the env file is OpenClaw's too).
 fn typo(key: &str) -> Option<String> {
-    if is_known(key) || key == CONFIG_FILE_KEY {
+    if is_known(key) || key == CONFIG_FILE_KEY || keys::FOREIGN.contains(&key) {
         return None;
     }
     let keys = || KEYS.iter().map(|(k, _)| *k);
@@ -549,6 +658,7 @@ fn find_env_file(sources: &Sources) -> Result<Option<PathBuf>> {
 fn read_env_file(
     path: &Path,
     raw: &mut BTreeMap<&'static str, Raw>,
+    old: &mut BTreeMap<&'static str, Raw>,
     warnings: &mut Vec<String>,
     leniency: Leniency,
 ) -> Result<()> {
@@ -617,6 +727,14 @@ fn read_env_file(
                 value: entry.value,
                 source: format!("{}:{}", path.display(), entry.line),
             };
+        } else if let Some(name) = old_name(&entry.key) {
+            old.insert(
+                name,
+                Raw {
+                    value: entry.value,
+                    source: format!("{}:{}", path.display(), entry.line),
+                },
+            );
         } else if let Some(hint) = typo(&entry.key) {
             warnings.push(format!(
                 "{}:{}: unknown key {}{hint}",
@@ -735,6 +853,33 @@ fn watch_files(r: &Reader, openclaw: bool) -> Vec<PathBuf> {
         .collect()
 }
 
+/// `SELFHEAL_CHANNELS`: `all`, or channel names separated by commas.
+fn channels_only(r: &Reader) -> Option<Vec<String>> {
+    let key = "SELFHEAL_CHANNELS";
+    let value = r.get(key).0.trim().to_ascii_lowercase();
+    if value.is_empty() || value == "all" {
+        return None;
+    }
+    let names: Vec<String> = value
+        .split([',', ' '])
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect();
+    let unknown = names
+        .iter()
+        .find(|n| !keys::CHANNEL_NAMES.contains(&n.as_str()));
+    r.check(
+        key,
+        unknown.is_none(),
+        format!(
+            "unknown channel {:?}: expected all, or some of {}",
+            unknown.map(String::as_str).unwrap_or(""),
+            keys::CHANNEL_NAMES.join(", ")
+        ),
+    );
+    Some(names)
+}
+
 /// Telegram's token and chat id: both or neither, and a token that fits in a URL path.
 fn telegram(r: &Reader) -> (Option<Secret>, Option<String>) {
     let telegram_token = r.optional("TELEGRAM_BOT_TOKEN").map(Secret);
@@ -820,6 +965,24 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
             window::parse_clock(r.get("SELFHEAL_DIGEST_AT").0).ok_or("expected HH:MM, e.g. 08:00"),
             8 * 60,
         ),
+        channels_only: channels_only(&r),
+        warn_rss: r
+            .optional("SELFHEAL_WARN_RSS")
+            .map(|v| {
+                r.parsed(
+                    "SELFHEAL_WARN_RSS",
+                    crate::fmt::parse_size(&v).map(Some),
+                    None,
+                )
+            })
+            .unwrap_or(None),
+        warn_disk: r
+            .optional("SELFHEAL_WARN_DISK")
+            .map(|v| r.parsed("SELFHEAL_WARN_DISK", v.parse().map(Some), None))
+            .unwrap_or(None),
+        warn_latency: r
+            .optional("SELFHEAL_WARN_LATENCY")
+            .map(|_| r.duration("SELFHEAL_WARN_LATENCY", Duration::from_millis(1), secs(300))),
         agent_check_interval: r.duration("SELFHEAL_AGENT_CHECK_INTERVAL", Duration::ZERO, 30 * day),
         agent_cmd: r.words("SELFHEAL_AGENT_CMD"),
         agent_fallback_cmd: r.words("SELFHEAL_AGENT_FALLBACK_CMD"),
@@ -856,6 +1019,7 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
         prom_file: r.optional_path("SELFHEAL_PROM_FILE"),
         env_file: None,
         warnings: Vec::new(),
+        notes: Vec::new(),
     };
     r.finish()?;
     Ok(config)
