@@ -39,6 +39,20 @@ pub struct State {
     pub agent_check: Option<AgentCheck>,
     /// The start (unix time) of the last period whose digest went out.
     pub digest_sent: Option<i64>,
+    /// Early warnings: the service's process and the episodes in progress.
+    pub early: Early,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Early {
+    /// The service's process (found by its port), and when it started.
+    pub pid: Option<u32>,
+    pub pid_started: Option<String>,
+    /// Consecutive runs whose probe was slower than `SELFHEAL_WARN_LATENCY`.
+    pub slow_runs: u32,
+    /// Thresholds crossed whose warning went out (`rss`, `disk`, `latency`).
+    pub active: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
@@ -388,6 +402,7 @@ fn from_value(mut v: serde_json::Value, dropped: &mut Vec<String>) -> State {
         brake: field(&mut v, "brake", dropped),
         agent_check: field(&mut v, "agent_check", dropped),
         digest_sent: field(&mut v, "digest_sent", dropped),
+        early: field(&mut v, "early", dropped),
     }
 }
 

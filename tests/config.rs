@@ -394,7 +394,7 @@ fn the_old_scripts_keys_are_accepted_and_doctor_names_them() {
     assert!(!r.stdout.contains("OPENCLAW_GATEWAY_TOKEN"), "{}", r.stdout);
     let r = run(sb.cmd(&["doctor", "--json"]), LIMIT);
     assert!(
-        r.stdout.contains("1.5 GiB") || r.stdout.contains("SELFHEAL_WARN_RSS"),
+        r.stdout.contains("the service's memory over 1.5 GiB"),
         "{}",
         r.stdout
     );

@@ -517,3 +517,41 @@ fn the_digest_goes_out_once_per_period_and_stats_notify_sends_it_now() {
         last.text()
     );
 }
+
+#[test]
+fn early_warnings_once_per_episode_and_a_resolved() {
+    let sb = Sandbox::new("ops-early");
+    let sink = Sink::start(vec![Answer::ok()]);
+    // The port owner is this test process: its memory is the service's.
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let check = |rss: &str, disk: &str, latency: &str| {
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"))
+            .env("SELFHEAL_WARN_RSS", rss)
+            .env("SELFHEAL_WARN_DISK", disk)
+            .env("SELFHEAL_WARN_LATENCY", latency);
+        run(cmd, LIMIT)
+    };
+    for _ in 0..4 {
+        let r = check("1M", "99.999%", "0.000001");
+        assert_eq!(r.code, Some(0), "{}", r.all());
+    }
+    let texts = |kind: &str| -> Vec<String> {
+        sink.received()
+            .iter()
+            .filter(|r| r.json()["kind"] == kind)
+            .map(|r| r.json()["text"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let warnings = texts("early_warning");
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
+    assert!(warnings[0].contains("of memory") && warnings[0].contains("SELFHEAL_WARN_RSS"));
+    assert!(warnings[1].contains("free") && warnings[1].contains("SELFHEAL_WARN_DISK"));
+    assert!(warnings[2].contains("3 runs in a row"), "{}", warnings[2]);
+    let r = check("100G", "0%", "300");
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert_eq!(texts("early_warning_resolved").len(), 3);
+    assert_eq!(check("100G", "0%", "300").code, Some(0));
+    assert_eq!(texts("early_warning_resolved").len(), 3, "resolved once");
+}

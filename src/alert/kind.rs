@@ -42,6 +42,11 @@ pub enum Kind {
     RunsAgain,
     /// The daily or weekly summary (info; `SELFHEAL_DIGEST`).
     Digest,
+    /// A threshold of `SELFHEAL_WARN_*` crossed: memory, disk, latency
+    /// (warning; no healing action).
+    EarlyWarning,
+    /// Back under it (info).
+    EarlyResolved,
     /// `selfheal notify MESSAGE`.
     Custom(Severity),
 }
@@ -86,7 +91,7 @@ impl FromStr for Severity {
 
 impl Kind {
     /// Every kind the ladder sends (not `Custom`).
-    pub const LADDER: [Kind; 17] = [
+    pub const LADDER: [Kind; 19] = [
         Kind::Recovered,
         Kind::Escalating,
         Kind::AgentRecovered,
@@ -104,6 +109,8 @@ impl Kind {
         Kind::CannotRun,
         Kind::RunsAgain,
         Kind::Digest,
+        Kind::EarlyWarning,
+        Kind::EarlyResolved,
     ];
 
     /// The name kept in the incident state and the metrics.
@@ -126,6 +133,8 @@ impl Kind {
             Kind::CannotRun => "cannot_run",
             Kind::RunsAgain => "runs_again",
             Kind::Digest => "digest",
+            Kind::EarlyWarning => "early_warning",
+            Kind::EarlyResolved => "early_warning_resolved",
             Kind::Custom(_) => "custom",
         }
     }
@@ -148,12 +157,14 @@ impl Kind {
             | Kind::LearnedFix
             | Kind::AgentReady
             | Kind::RunsAgain
-            | Kind::Digest => Severity::Info,
+            | Kind::Digest
+            | Kind::EarlyResolved => Severity::Info,
             Kind::Escalating
             | Kind::RunDied
             | Kind::Flapping
             | Kind::RolledBack
-            | Kind::AgentBroken => Severity::Warning,
+            | Kind::AgentBroken
+            | Kind::EarlyWarning => Severity::Warning,
             Kind::Failed | Kind::Reminder | Kind::Level3Failed | Kind::CannotRun => Severity::Error,
             Kind::Custom(s) => s,
         }

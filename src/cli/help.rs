@@ -88,7 +88,9 @@ only probes and records. When unhealthy:
     incident (\"resolved\" follows when it is healthy again); undelivered
     alerts are kept for the next run. A service that keeps falling after
     being healed gets one \"flapping\" warning.
-When healthy: keeps a changed watched file as its last working version, and
+When healthy: checks the early-warning thresholds SELFHEAL_WARN_RSS,
+SELFHEAL_WARN_DISK and SELFHEAL_WARN_LATENCY if set (one warning per
+episode), keeps a changed watched file as its last working version, and
 at most once per SELFHEAL_AGENT_CHECK_INTERVAL makes sure the agent can work
 (one warning when it cannot). Pings SELFHEAL_HEARTBEAT_URL (URL/start when
 healing begins; the end with the run's log when it healed) and writes

@@ -126,6 +126,32 @@ fn configuration(c: &Config) -> Vec<Check> {
     for n in &c.notes {
         checks.push(info("old key", n.clone()));
     }
+    let mut early = Vec::new();
+    if let Some(b) = c.warn_rss {
+        early.push(format!(
+            "the service's memory over {}",
+            crate::fmt::fmt_size(b)
+        ));
+    }
+    match c.warn_disk {
+        Some(crate::config::DiskFree::Bytes(b)) => {
+            early.push(format!("free disk under {}", crate::fmt::fmt_size(b)));
+        }
+        Some(crate::config::DiskFree::Percent(p)) => early.push(format!("free disk under {p}%")),
+        None => {}
+    }
+    if let Some(d) = c.warn_latency {
+        early.push(format!(
+            "a probe slower than {} three runs in a row",
+            fmt_secs(d)
+        ));
+    }
+    if !early.is_empty() {
+        checks.push(info(
+            "early warnings",
+            format!("one warning per episode for {}", early.join("; ")),
+        ));
+    }
     if let Some(only) = &c.channels_only {
         checks.push(info(
             "channels",

@@ -982,7 +982,7 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
             .unwrap_or(None),
         warn_latency: r
             .optional("SELFHEAL_WARN_LATENCY")
-            .map(|_| r.duration("SELFHEAL_WARN_LATENCY", Duration::from_millis(1), secs(300))),
+            .map(|_| r.duration("SELFHEAL_WARN_LATENCY", Duration::from_micros(1), secs(300))),
         agent_check_interval: r.duration("SELFHEAL_AGENT_CHECK_INTERVAL", Duration::ZERO, 30 * day),
         agent_cmd: r.words("SELFHEAL_AGENT_CMD"),
         agent_fallback_cmd: r.words("SELFHEAL_AGENT_FALLBACK_CMD"),

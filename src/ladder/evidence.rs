@@ -229,6 +229,16 @@ pub fn port(url: &str) -> Option<u16> {
     })
 }
 
+/// The pid of the process listening on `port`.
+pub fn listener_pid(port: u16) -> Option<u32> {
+    let (pid, _, _) = if cfg!(target_os = "linux") {
+        linux_listener(port)?
+    } else {
+        lsof_listener(port)?
+    };
+    Some(pid)
+}
+
 /// Who listens on `port`: `port P is held by COMM (pid N): CMDLINE`.
 pub fn port_owner(port: u16) -> Option<String> {
     let (pid, comm, cmdline) = if cfg!(target_os = "linux") {

@@ -18,6 +18,7 @@ pub mod abandoned;
 pub mod boot;
 pub mod brake;
 pub mod confirm;
+pub mod early;
 pub mod evidence;
 pub mod level2;
 pub mod level3;
