@@ -48,7 +48,7 @@ demo: release
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --all-targets -- -D warnings
-	shellcheck install.sh .ci/run tests/*.sh tests/fixtures/*.sh
+	shellcheck install.sh .ci/run tests/*.sh tests/fixtures/*.sh tests/fixtures/bin/*
 
 # The real OpenClaw gateway, made unstartable by a bad key, healed by one
 # check (tests/real.sh; installs it from the npm registry; about a minute).

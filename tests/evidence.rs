@@ -527,3 +527,59 @@ fn the_final_alert_has_every_step_with_its_last_output_line() {
         assert!(text.contains(needle), "{needle} not in {text}");
     }
 }
+
+/// The OpenClaw gateway in Docker: the restart command is Docker's, and the
+/// evidence comes from `docker inspect` and `docker logs` (or `docker
+/// compose ps` and `logs`) instead of the host's service manager.
+#[test]
+fn a_docker_restart_command_makes_docker_the_evidence() {
+    let docker = format!("{}/tests/fixtures/bin/docker", env!("CARGO_MANIFEST_DIR"));
+    for (restart, expect) in [
+        (
+            format!("{docker} restart openclaw-gateway"),
+            &[
+                "docker: container openclaw-gateway is exited, restarted 4 time(s)",
+                "exited with code 137 (killed for lack of memory: OOMKilled)",
+                "last error in docker logs openclaw-gateway: Error: listen EADDRINUSE",
+            ][..],
+        ),
+        (
+            format!("{docker} compose -f /srv/openclaw/compose.yml restart gateway"),
+            &[
+                "docker compose: proj-gateway-1",
+                "invalid config key bogusKey",
+            ],
+        ),
+    ] {
+        let sb = Sandbox::new("ev-docker");
+        let sink = Sink::start(vec![Answer::ok()]);
+        let calls = sb.root.join("docker-calls");
+        let mut cmd = sb.failing_check();
+        cmd.env("SELFHEAL_RESTART_CMD", &restart)
+            .env("SELFHEAL_CONFIRM_PROBES", "0")
+            .env("FAKE_DOCKER_LOG", &calls)
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+        let r = run(cmd, LIMIT);
+        assert_eq!(r.code, Some(1), "{}", r.all());
+        let text = sink
+            .received()
+            .iter()
+            .find(|r| r.json()["kind"] == "failed")
+            .map(|r| r.text())
+            .unwrap_or_default();
+        let incident = std::fs::read_dir(sb.memory())
+            .expect("memory")
+            .flatten()
+            .find(|e| e.file_name().to_string_lossy().starts_with("incident-"))
+            .and_then(|e| std::fs::read_to_string(e.path()).ok())
+            .unwrap_or_default();
+        for e in expect {
+            assert!(
+                text.contains(e) || incident.contains(e),
+                "{restart}: {e} not in {text}\n{incident}"
+            );
+        }
+        let calls = std::fs::read_to_string(&calls).unwrap_or_default();
+        assert!(calls.contains("restart"), "{calls}");
+    }
+}
