@@ -570,3 +570,177 @@ fn reminders_only_when_asked_and_only_when_due() {
     assert_eq!(k.len(), 2, "{k:?}");
     assert!(k[1].contains("still down"), "{k:?}");
 }
+
+const PD_KEY: &str = "R0UTINGKEY-SECRET";
+const PO_TOKEN: &str = "apptoken-SECRET";
+const GOTIFY_TOKEN: &str = "gotifytoken-SECRET";
+const MATRIX_TOKEN: &str = "syt_matrix-SECRET";
+
+/// PagerDuty, Pushover, Gotify and Matrix, each pointed at a path of `sink`.
+fn more_channels(cmd: &mut Command, sink: &Sink) {
+    cmd.env("PAGERDUTY_ROUTING_KEY", PD_KEY)
+        .env("SELFHEAL_PAGERDUTY_API", sink.url("/pd"))
+        .env("PUSHOVER_TOKEN", PO_TOKEN)
+        .env("PUSHOVER_USER", "userkey-SECRET")
+        .env("SELFHEAL_PUSHOVER_API", sink.url("/po"))
+        .env("GOTIFY_URL", sink.url("/gotify"))
+        .env("GOTIFY_TOKEN", GOTIFY_TOKEN)
+        .env("MATRIX_HOMESERVER", sink.url("/mx"))
+        .env("MATRIX_ROOM_ID", "!room:example.org")
+        .env("MATRIX_ACCESS_TOKEN", MATRIX_TOKEN);
+}
+
+#[test]
+fn pagerduty_pushover_gotify_and_matrix_page_once_and_resolve() {
+    let sb = Sandbox::new("l4-more");
+    let sink = Sink::start(vec![Answer::Reply(
+        202,
+        Vec::new(),
+        "{\"status\":\"success\"}".into(),
+    )]);
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/");
+    let check = || {
+        let mut cmd = sb.failing_check();
+        cmd.env("OPENCLAW_GATEWAY_URL", &url)
+            .env("SELFHEAL_CONFIRM_PROBES", "0")
+            .env("SELFHEAL_RESTART_CMD", fixture("fail.sh"));
+        more_channels(&mut cmd, &sink);
+        cmd
+    };
+    assert_eq!(run(check(), LIMIT).code, Some(1));
+    assert_eq!(run(check(), LIMIT).code, Some(1), "the same incident");
+    let srv = Server::start_on(port, Behaviour::Reply(200, "ok".into()));
+    let r = run(check(), LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    drop(srv);
+    let got = sink.received();
+    let at = |prefix: &str| -> Vec<Request> {
+        got.iter()
+            .filter(|r| r.path.starts_with(prefix))
+            .cloned()
+            .collect()
+    };
+    // PagerDuty: one trigger, then one resolve, with the same dedup key.
+    let pd = at("/pd/v2/enqueue");
+    let actions: Vec<String> = pd
+        .iter()
+        .map(|r| r.json()["event_action"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(actions, ["trigger", "resolve"], "{pd:?}");
+    assert_eq!(pd[0].json()["routing_key"], PD_KEY);
+    assert_eq!(pd[0].json()["payload"]["severity"], "critical");
+    assert_eq!(pd[0].json()["dedup_key"], pd[1].json()["dedup_key"]);
+    assert!(pd[0].json()["payload"]["summary"]
+        .as_str()
+        .is_some_and(|s| s.contains("every automatic recovery failed") && s.len() <= 1024));
+    // Pushover: form-encoded, high priority for the page, low for resolved.
+    let po = at("/po/1/messages.json");
+    assert_eq!(po.len(), 2, "{po:?}");
+    assert_eq!(
+        po[0].header("Content-Type"),
+        Some("application/x-www-form-urlencoded")
+    );
+    let form = po[0].text();
+    assert!(
+        form.contains("priority=1") && form.contains("token=apptoken-SECRET"),
+        "{form}"
+    );
+    assert!(po[1].text().contains("priority=-1"));
+    // Gotify: the key in a header, never in the URL.
+    let gotify = at("/gotify/message");
+    assert_eq!(gotify.len(), 2);
+    assert_eq!(gotify[0].header("X-Gotify-Key"), Some(GOTIFY_TOKEN));
+    assert_eq!(gotify[0].json()["priority"], 8);
+    // Matrix: PUT to the room, a bearer token, one transaction id per message.
+    let mx = at("/mx/_matrix/client/v3/rooms/%21room%3Aexample.org/send/m.room.message/selfheal-");
+    assert_eq!(
+        mx.len(),
+        2,
+        "{:?}",
+        got.iter().map(|r| &r.path).collect::<Vec<_>>()
+    );
+    assert_eq!(mx[0].method, "PUT");
+    assert_eq!(
+        mx[0].header("Authorization").map(str::to_string),
+        Some(format!("Bearer {MATRIX_TOKEN}"))
+    );
+    assert_eq!(mx[0].json()["msgtype"], "m.text");
+    assert_ne!(mx[0].path, mx[1].path);
+    // No secret in the log or on the terminal.
+    let all = format!("{}{}", sb.log(), r.all());
+    for secret in [
+        PD_KEY,
+        PO_TOKEN,
+        GOTIFY_TOKEN,
+        MATRIX_TOKEN,
+        "userkey-SECRET",
+    ] {
+        assert!(!all.contains(secret), "{secret} leaked");
+    }
+}
+
+#[test]
+fn each_new_channel_keeps_its_services_retry_rules() {
+    let sb = Sandbox::new("l4-more-rules");
+    // Matrix: rate-limited once (retry_after_ms), then accepted, with the same
+    // transaction id. Pushover: a 429 is its monthly limit: not retried.
+    // PagerDuty: 400 is an invalid event: not retried. Gotify: 401.
+    let limited = "{\"errcode\":\"M_LIMIT_EXCEEDED\",\"retry_after_ms\":200}";
+    let mx = Sink::start(vec![
+        Answer::Reply(429, Vec::new(), limited.into()),
+        Answer::ok(),
+    ]);
+    let po = Sink::start(vec![Answer::Reply(
+        429,
+        Vec::new(),
+        "{\"status\":0,\"errors\":[\"application over its limit\"]}".into(),
+    )]);
+    let pd = Sink::start(vec![Answer::Reply(
+        400,
+        Vec::new(),
+        "{\"status\":\"invalid event\",\"message\":\"Event object is invalid\"}".into(),
+    )]);
+    let gotify = Sink::start(vec![Answer::status(401)]);
+    let mut cmd = sb.cmd(&["notify", "--level", "error", "disk on fire"]);
+    cmd.env("PAGERDUTY_ROUTING_KEY", PD_KEY)
+        .env("SELFHEAL_PAGERDUTY_API", pd.url(""))
+        .env("PUSHOVER_TOKEN", PO_TOKEN)
+        .env("PUSHOVER_USER", "u")
+        .env("SELFHEAL_PUSHOVER_API", po.url(""))
+        .env("GOTIFY_URL", gotify.url(""))
+        .env("GOTIFY_TOKEN", GOTIFY_TOKEN)
+        .env("MATRIX_HOMESERVER", mx.url(""))
+        .env("MATRIX_ROOM_ID", "!room:example.org")
+        .env("MATRIX_ACCESS_TOKEN", MATRIX_TOKEN)
+        .env("SELFHEAL_ALERT_TIMEOUT", "2");
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    let m = mx.received();
+    assert_eq!(m.len(), 2, "retried once");
+    assert_eq!(m[0].path, m[1].path, "the same transaction id");
+    assert!(m[1].at.duration_since(m[0].at) >= Duration::from_millis(190));
+    assert_eq!(po.received().len(), 1, "Pushover's 429 is not retried");
+    assert!(
+        r.all().contains("application over its limit"),
+        "{}",
+        r.all()
+    );
+    assert_eq!(gotify.received().len(), 1);
+    // A message of `notify` is not a page: PagerDuty does not get it.
+    assert_eq!(pd.received().len(), 0, "PagerDuty takes pages only");
+    // A page that PagerDuty refuses as invalid is not retried.
+    let mut page = sb.failing_check();
+    page.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_RESTART_CMD", fixture("fail.sh"))
+        .env("PAGERDUTY_ROUTING_KEY", PD_KEY)
+        .env("SELFHEAL_PAGERDUTY_API", pd.url(""));
+    assert_eq!(run(page, LIMIT).code, Some(1));
+    assert_eq!(pd.received().len(), 1);
+    assert!(
+        sb.log()
+            .contains("failed permanently (HTTP 400: Event object is invalid)"),
+        "{}",
+        sb.log()
+    );
+}

@@ -1,10 +1,13 @@
 //! Level 4 delivery: every configured channel gets every message, each send
 //! bounded, retried only when retrying can help, and never lost.
 //!
-//! Channels: Discord, Slack, Telegram, ntfy, generic JSON webhook. Payloads
-//! are built with serde_json and shaped per service (Discord ≤ 2000 and
-//! Telegram ≤ 4096 characters, cut in the detail lines so that the title and
-//! the commands at the end survive). One attempt is bounded by
+//! Channels: Discord, Slack, Telegram, ntfy, generic JSON webhook, PagerDuty
+//! (Events API v2), Pushover, Gotify, Matrix. Payloads are built with
+//! serde_json and shaped per service (Discord ≤ 2000, Telegram ≤ 4096,
+//! Pushover ≤ 1024 characters, PagerDuty's summary ≤ 1024; cut in the detail
+//! lines so that the title and the commands at the end survive). PagerDuty
+//! gets only what pages (trigger) and what ends it (resolve), with one dedup
+//! key per host and service, so an incident is one PagerDuty incident. One attempt is bounded by
 //! `SELFHEAL_ALERT_TIMEOUT`; 408, 429, 5xx and transport errors are retried
 //! with backoff that honours `Retry-After`, Discord's `retry_after` and
 //! Telegram's `parameters.retry_after`, within three attempt-timeouts per
@@ -17,7 +20,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::alert::{Message, Severity};
+use crate::alert::{Kind, Message, Severity};
 use crate::config::Config;
 use crate::error::Result;
 use crate::sys::clock::Clock;
@@ -30,19 +33,29 @@ pub enum Channel {
     Telegram,
     Ntfy,
     Webhook,
+    PagerDuty,
+    Pushover,
+    Gotify,
+    Matrix,
 }
 
-pub const ALL: [Channel; 5] = [
+pub const ALL: [Channel; 9] = [
     Channel::Discord,
     Channel::Slack,
     Channel::Telegram,
     Channel::Ntfy,
     Channel::Webhook,
+    Channel::PagerDuty,
+    Channel::Pushover,
+    Channel::Gotify,
+    Channel::Matrix,
 ];
 
 /// The keys that configure a channel, as a sentence's list.
 pub const KEYS_HINT: &str = "DISCORD_WEBHOOK_URL, SLACK_WEBHOOK_URL, \
-    TELEGRAM_BOT_TOKEN + TELEGRAM_CHAT_ID, NTFY_URL or SELFHEAL_WEBHOOK_URL";
+    TELEGRAM_BOT_TOKEN + TELEGRAM_CHAT_ID, NTFY_URL, SELFHEAL_WEBHOOK_URL, \
+    PAGERDUTY_ROUTING_KEY, PUSHOVER_TOKEN + PUSHOVER_USER, GOTIFY_URL + GOTIFY_TOKEN \
+    or MATRIX_HOMESERVER + MATRIX_ROOM_ID + MATRIX_ACCESS_TOKEN";
 
 impl Channel {
     pub fn name(self) -> &'static str {
@@ -52,7 +65,17 @@ impl Channel {
             Channel::Telegram => "telegram",
             Channel::Ntfy => "ntfy",
             Channel::Webhook => "webhook",
+            Channel::PagerDuty => "pagerduty",
+            Channel::Pushover => "pushover",
+            Channel::Gotify => "gotify",
+            Channel::Matrix => "matrix",
         }
+    }
+
+    /// Whether this channel takes `kind`: PagerDuty only what pages and what
+    /// ends a page (an info digest must not open an incident there).
+    pub fn takes(self, kind: Kind) -> bool {
+        self != Channel::PagerDuty || pagerduty_action(kind).is_some()
     }
 
     pub fn from_name(name: &str) -> Option<Channel> {
@@ -79,6 +102,28 @@ impl Channel {
             }),
             Channel::Ntfy => config.ntfy_url.as_ref().map(|s| s.expose().to_string()),
             Channel::Webhook => config.webhook_url.as_ref().map(|s| s.expose().to_string()),
+            Channel::PagerDuty => config
+                .pagerduty_key
+                .as_ref()
+                .map(|_| format!("{}/v2/enqueue", config.pagerduty_api.trim_end_matches('/'))),
+            Channel::Pushover => config.pushover.as_ref().map(|_| {
+                format!(
+                    "{}/1/messages.json",
+                    config.pushover_api.trim_end_matches('/')
+                )
+            }),
+            Channel::Gotify => config
+                .gotify
+                .as_ref()
+                .map(|(url, _)| format!("{}/message", url.trim_end_matches('/'))),
+            // The transaction id is added per message (`Payload::path`).
+            Channel::Matrix => config.matrix.as_ref().map(|(server, room, _)| {
+                format!(
+                    "{}/_matrix/client/v3/rooms/{}/send/m.room.message/",
+                    server.trim_end_matches('/'),
+                    percent_encode(room)
+                )
+            }),
         }
     }
 
@@ -97,6 +142,11 @@ impl Channel {
             Channel::Slack => Some(39_000),
             Channel::Ntfy => Some(4000),
             Channel::Webhook => None,
+            // The summary of an event; the message of a push.
+            Channel::PagerDuty | Channel::Pushover => Some(1024),
+            Channel::Gotify => Some(4000),
+            // An event is at most 64 KiB of JSON.
+            Channel::Matrix => Some(30_000),
         }
     }
 }
@@ -129,7 +179,43 @@ pub enum Delivery {
 pub struct Payload {
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// Headers; some carry a secret (Gotify's key, Matrix's token): never
+    /// logged.
     pub headers: Vec<(&'static str, String)>,
+    /// PUT instead of POST (Matrix).
+    pub put: bool,
+    /// Appended to the endpoint (Matrix's transaction id).
+    pub path: String,
+}
+
+/// PagerDuty's `event_action` for `kind`: trigger what pages, resolve what
+/// ends it; nothing else goes there.
+fn pagerduty_action(kind: Kind) -> Option<&'static str> {
+    match kind {
+        Kind::Escalating
+        | Kind::Failed
+        | Kind::Reminder
+        | Kind::RunDied
+        | Kind::Level3Failed
+        | Kind::CannotRun => Some("trigger"),
+        Kind::Recovered | Kind::AgentRecovered | Kind::Resolved | Kind::RunsAgain => {
+            Some("resolve")
+        }
+        _ => None,
+    }
+}
+
+/// Percent-encoding of everything but unreserved characters (RFC 3986).
+fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 pub fn payload(channel: Channel, config: &Config, msg: &Message, host: &str) -> Payload {
@@ -139,6 +225,8 @@ pub fn payload(channel: Channel, config: &Config, msg: &Message, host: &str) -> 
         content_type: "application/json",
         body: serde_json::to_vec(&v).unwrap_or_default(),
         headers: Vec::new(),
+        put: false,
+        path: String::new(),
     };
     match channel {
         // No mentions: text from a failing service or an agent must not
@@ -160,6 +248,8 @@ pub fn payload(channel: Channel, config: &Config, msg: &Message, host: &str) -> 
                 channel.limit(),
             );
             Payload {
+                put: false,
+                path: String::new(),
                 content_type: "text/plain; charset=utf-8",
                 body: body_text.trim_start().as_bytes().to_vec(),
                 headers: vec![
@@ -189,6 +279,110 @@ pub fn payload(channel: Channel, config: &Config, msg: &Message, host: &str) -> 
             "commands": msg.commands.get(1..).unwrap_or_default(),
             "timestamp": crate::sys::clock::unix_now(),
         })),
+        Channel::PagerDuty => {
+            let key = config
+                .pagerduty_key
+                .as_ref()
+                .map(|k| k.expose().to_string())
+                .unwrap_or_default();
+            // One open incident per service: host and service make the key,
+            // so every page of it is one PagerDuty incident, and "resolved"
+            // ends that one.
+            let dedup = format!("selfheal/{host}/{}", config.shown_url);
+            let action = pagerduty_action(msg.kind).unwrap_or("trigger");
+            if action == "resolve" {
+                json_body(json!({"routing_key": key, "event_action": action, "dedup_key": dedup}))
+            } else {
+                json_body(json!({
+                    "routing_key": key,
+                    "event_action": action,
+                    "dedup_key": dedup,
+                    "client": "selfheal",
+                    "payload": {
+                        "summary": cut_to(&msg.title, 1024),
+                        "source": host,
+                        "severity": match msg.severity {
+                            Severity::Error => "critical",
+                            Severity::Warning => "warning",
+                            Severity::Info => "info",
+                        },
+                        "custom_details": {"text": cut_to(&msg.plain(), 16_000)},
+                    },
+                }))
+            }
+        }
+        Channel::Pushover => {
+            let (token, user) = config
+                .pushover
+                .as_ref()
+                .map(|(t, u)| (t.expose(), u.expose()))
+                .unwrap_or_default();
+            let body_text = shape(
+                &Message {
+                    title: String::new(),
+                    ..msg.clone()
+                },
+                false,
+                channel.limit(),
+            );
+            // High (1) skips quiet hours; emergency (2) would need retry and
+            // expire and an acknowledgement: not ours to decide.
+            let priority = match msg.severity {
+                Severity::Error => "1",
+                Severity::Warning => "0",
+                Severity::Info => "-1",
+            };
+            let form = [
+                ("token", token),
+                ("user", user),
+                ("title", &cut_to(&msg.title, 250)),
+                ("message", body_text.trim_start()),
+                ("priority", priority),
+            ]
+            .iter()
+            .map(|(k, v)| format!("{k}={}", percent_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+            Payload {
+                content_type: "application/x-www-form-urlencoded",
+                body: form.into_bytes(),
+                headers: Vec::new(),
+                put: false,
+                path: String::new(),
+            }
+        }
+        Channel::Gotify => {
+            let mut p = json_body(json!({
+                "title": msg.title,
+                "message": shape(&Message { title: String::new(), ..msg.clone() }, false, channel.limit()).trim_start(),
+                "priority": match msg.severity {
+                    Severity::Error => 8,
+                    Severity::Warning => 5,
+                    Severity::Info => 2,
+                },
+            }));
+            if let Some((_, token)) = &config.gotify {
+                p.headers.push(("X-Gotify-Key", token.expose().to_string()));
+            }
+            p
+        }
+        Channel::Matrix => {
+            let mut p = json_body(json!({"msgtype": "m.text", "body": text}));
+            if let Some((_, _, token)) = &config.matrix {
+                p.headers
+                    .push(("Authorization", format!("Bearer {}", token.expose())));
+            }
+            p.put = true;
+            // The same id for every attempt of this delivery: Matrix keeps one
+            // event per transaction, so a retry after a lost answer is no
+            // second message.
+            p.path = format!(
+                "selfheal-{}-{}",
+                std::process::id(),
+                crate::sys::clock::unix_now_nanos()
+            );
+            p
+        }
     }
 }
 
@@ -294,7 +488,13 @@ fn base64(bytes: &[u8]) -> String {
 /// One POST. Returns the outcome and, for retryable failures, how long the
 /// service asked us to wait.
 fn post_once(agent: &ureq::Agent, url: &str, p: &Payload) -> (Delivery, Option<Duration>) {
-    let mut req = agent.post(url).header("Content-Type", p.content_type);
+    let url = format!("{url}{}", p.path);
+    let mut req = if p.put {
+        agent.put(&url)
+    } else {
+        agent.post(&url)
+    }
+    .header("Content-Type", p.content_type);
     for (k, v) in &p.headers {
         req = req.header(*k, v.as_str());
     }
@@ -322,10 +522,22 @@ fn post_once(agent: &ureq::Agent, url: &str, p: &Payload) -> (Delivery, Option<D
         v.get("retry_after")
             .or_else(|| v.get("parameters").and_then(|p| p.get("retry_after")))
             .and_then(Value::as_f64)
+            // Matrix: M_LIMIT_EXCEEDED says it in milliseconds.
+            .or_else(|| {
+                v.get("retry_after_ms")
+                    .and_then(Value::as_f64)
+                    .map(|ms| ms / 1000.0)
+            })
     });
     let description = parsed
         .as_ref()
-        .and_then(|v| v.get("description").or_else(|| v.get("message")))
+        .and_then(|v| {
+            v.get("description")
+                .or_else(|| v.get("message"))
+                .or_else(|| v.get("error"))
+                // Pushover: {"status":0,"errors":["user identifier is invalid"]}
+                .or_else(|| v.get("errors").and_then(|e| e.get(0)))
+        })
         .and_then(Value::as_str)
         .map(|d| d.chars().take(120).collect::<String>());
     let reason = match &description {
@@ -389,7 +601,16 @@ pub fn deliver(
     let deadline = start + config.alert_timeout * 3;
     let mut backoff = Duration::from_secs(1);
     loop {
-        let (outcome, asked) = post_once(agent, &url, payload);
+        let (mut outcome, asked) = post_once(agent, &url, payload);
+        if channel == Channel::Pushover {
+            // Pushover: a 4xx (429 too: the monthly limit) is never worth
+            // repeating; only 5xx and transport errors are.
+            if let Delivery::Retryable(r) = &outcome {
+                if r.starts_with("HTTP 4") {
+                    outcome = Delivery::Permanent(format!("{r} (Pushover: not retried)"));
+                }
+            }
+        }
         let Delivery::Retryable(reason) = &outcome else {
             return Ok(outcome);
         };

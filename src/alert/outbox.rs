@@ -62,8 +62,17 @@ pub fn send_to(
     scrub(&mut msg.title);
     msg.lines.iter_mut().for_each(scrub);
     msg.commands.iter_mut().for_each(scrub);
-    let channels = channels.to_vec();
     let mut summary = Summary::default();
+    let configured = !channels.is_empty();
+    let channels: Vec<Channel> = channels.iter().copied().filter(|c| c.takes(kind)).collect();
+    if configured && channels.is_empty() {
+        // Only PagerDuty, and this is not a page.
+        ctx.log.debug(format!(
+            "alert [{}]: not for the channels configured",
+            kind.key()
+        ));
+        return Ok(summary);
+    }
     if channels.is_empty() {
         let line = format!(
             "alert [{}]: no channel configured ({}): nobody was told",

@@ -124,7 +124,11 @@ selfheal notify — send a message to every configured alert channel.
 Usage: selfheal [GLOBAL OPTIONS] notify [--level info|warning|error] MESSAGE
 
   --level LEVEL   info, warning or error (default info): the emoji, and
-                  ntfy's priority
+                  the priority of ntfy, Pushover and Gotify
+
+Channels: Discord, Slack, Telegram, ntfy, a JSON webhook, Pushover, Gotify,
+Matrix (PagerDuty takes only what pages: not these messages); their keys are
+in README.md and `selfheal doctor` lists the configured ones.
 
 Uses the same delivery as the alerts of `check` (timeouts, retries that honour
 Retry-After), logs and records each send, but keeps nothing in the outbox.

@@ -41,6 +41,16 @@ pub const KEYS: &[(&str, &str)] = &[
     ("SELFHEAL_TELEGRAM_API", "https://api.telegram.org"),
     ("NTFY_URL", ""),
     ("SELFHEAL_WEBHOOK_URL", ""),
+    ("PAGERDUTY_ROUTING_KEY", ""),
+    ("SELFHEAL_PAGERDUTY_API", "https://events.pagerduty.com"),
+    ("PUSHOVER_TOKEN", ""),
+    ("PUSHOVER_USER", ""),
+    ("SELFHEAL_PUSHOVER_API", "https://api.pushover.net"),
+    ("GOTIFY_URL", ""),
+    ("GOTIFY_TOKEN", ""),
+    ("MATRIX_HOMESERVER", ""),
+    ("MATRIX_ROOM_ID", ""),
+    ("MATRIX_ACCESS_TOKEN", ""),
     ("SELFHEAL_HEARTBEAT_URL", ""),
     ("SELFHEAL_HEARTBEAT_MODE", "fail"),
     ("SELFHEAL_LANG", "en"),
@@ -137,7 +147,17 @@ pub const FOREIGN: &[&str] = &["OPENCLAW_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_PASSW
 
 /// The channel names `SELFHEAL_CHANNELS` accepts (`alert::channels` has the
 /// same names; a unit test there holds them equal).
-pub const CHANNEL_NAMES: &[&str] = &["discord", "slack", "telegram", "ntfy", "webhook"];
+pub const CHANNEL_NAMES: &[&str] = &[
+    "discord",
+    "slack",
+    "telegram",
+    "ntfy",
+    "webhook",
+    "pagerduty",
+    "pushover",
+    "gotify",
+    "matrix",
+];
 
 /// Keys whose values are never shown anywhere.
 pub const SECRET_KEYS: &[&str] = &[
@@ -148,6 +168,11 @@ pub const SECRET_KEYS: &[&str] = &[
     "NTFY_URL",
     "SELFHEAL_WEBHOOK_URL",
     "SELFHEAL_HEARTBEAT_URL",
+    "PAGERDUTY_ROUTING_KEY",
+    "PUSHOVER_TOKEN",
+    "PUSHOVER_USER",
+    "GOTIFY_TOKEN",
+    "MATRIX_ACCESS_TOKEN",
 ];
 
 /// Whether a key's value may be shown in a message: not for selfheal's

@@ -234,6 +234,16 @@ pub struct Config {
     pub telegram_api: String,
     pub ntfy_url: Option<Secret>,
     pub webhook_url: Option<Secret>,
+    /// PagerDuty Events API v2: the integration's routing key, and the API.
+    pub pagerduty_key: Option<Secret>,
+    pub pagerduty_api: String,
+    /// Pushover: the application's token and the user (or group) key.
+    pub pushover: Option<(Secret, Secret)>,
+    pub pushover_api: String,
+    /// Gotify: the server and an application token.
+    pub gotify: Option<(String, Secret)>,
+    /// Matrix: the homeserver, the room id and an access token.
+    pub matrix: Option<(String, String, Secret)>,
     pub heartbeat_url: Option<Secret>,
     /// How the end of a run is reported to the heartbeat URL.
     pub heartbeat_mode: HeartbeatMode,
@@ -303,11 +313,21 @@ impl Config {
             &self.ntfy_url,
             &self.webhook_url,
             &self.heartbeat_url,
+            &self.pagerduty_key,
         ]
         .into_iter()
         .flatten()
         .map(Secret::expose)
         .collect();
+        if let Some((token, user)) = &self.pushover {
+            all.extend([token.expose(), user.expose()]);
+        }
+        if let Some((_, token)) = &self.gotify {
+            all.push(token.expose());
+        }
+        if let Some((_, _, token)) = &self.matrix {
+            all.push(token.expose());
+        }
         all.extend(url_credentials(&self.url));
         all
     }
@@ -853,6 +873,46 @@ fn watch_files(r: &Reader, openclaw: bool) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Two keys that configure one channel: both or neither.
+fn pair(r: &Reader, a: &str, b: &str) -> Option<(String, String)> {
+    let (x, y) = (r.optional(a), r.optional(b));
+    let missing = if x.is_some() { b } else { a };
+    r.check(
+        missing,
+        x.is_some() == y.is_some(),
+        format!("{a} and {b} go together: set both or neither"),
+    );
+    x.zip(y)
+}
+
+/// Matrix: homeserver, room id and access token, all or none.
+fn matrix(r: &Reader) -> Option<(String, String, Secret)> {
+    let keys = ["MATRIX_HOMESERVER", "MATRIX_ROOM_ID", "MATRIX_ACCESS_TOKEN"];
+    let values: Vec<Option<String>> = keys.iter().map(|k| r.optional(k)).collect();
+    let set = values.iter().filter(|v| v.is_some()).count();
+    if let Some(i) = values.iter().position(Option::is_none).filter(|_| set > 0) {
+        r.check(
+            keys[i],
+            false,
+            "Matrix needs MATRIX_HOMESERVER, MATRIX_ROOM_ID and MATRIX_ACCESS_TOKEN",
+        );
+        return None;
+    }
+    let mut v = values.into_iter().flatten();
+    let (server, room, token) = (v.next()?, v.next()?, v.next()?);
+    r.check(
+        "MATRIX_HOMESERVER",
+        server.starts_with("http://") || server.starts_with("https://"),
+        "expected the homeserver's https:// URL",
+    );
+    r.check(
+        "MATRIX_ROOM_ID",
+        room.starts_with('!') && room.contains(':'),
+        "expected a room id like !abcdef:example.org (not an alias)",
+    );
+    Some((server, room, Secret(token)))
+}
+
 /// `SELFHEAL_CHANNELS`: `all`, or channel names separated by commas.
 fn channels_only(r: &Reader) -> Option<Vec<String>> {
     let key = "SELFHEAL_CHANNELS";
@@ -1004,6 +1064,19 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
         telegram_api: r.url("SELFHEAL_TELEGRAM_API"),
         ntfy_url: r.secret_url("NTFY_URL"),
         webhook_url: r.secret_url("SELFHEAL_WEBHOOK_URL"),
+        pagerduty_key: r.optional("PAGERDUTY_ROUTING_KEY").map(Secret),
+        pagerduty_api: r.url("SELFHEAL_PAGERDUTY_API"),
+        pushover: pair(&r, "PUSHOVER_TOKEN", "PUSHOVER_USER").map(|(t, u)| (Secret(t), Secret(u))),
+        pushover_api: r.url("SELFHEAL_PUSHOVER_API"),
+        gotify: pair(&r, "GOTIFY_URL", "GOTIFY_TOKEN").map(|(url, t)| {
+            r.check(
+                "GOTIFY_URL",
+                url.starts_with("http://") || url.starts_with("https://"),
+                "expected the Gotify server's http:// or https:// URL",
+            );
+            (url, Secret(t))
+        }),
+        matrix: matrix(&r),
         heartbeat_url: r.secret_url("SELFHEAL_HEARTBEAT_URL"),
         heartbeat_mode: r.parsed(
             "SELFHEAL_HEARTBEAT_MODE",

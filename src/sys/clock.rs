@@ -132,6 +132,14 @@ pub fn check_signal() -> Result<()> {
     }
 }
 
+/// Nanoseconds since the Unix epoch (a unique-enough id).
+pub fn unix_now_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+}
+
 /// Seconds since the Unix epoch (for metrics).
 pub fn unix_now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
