@@ -503,6 +503,20 @@ fn the_digest_goes_out_once_per_period_and_stats_notify_sends_it_now() {
         "{}",
         digests[0]
     );
+    let mut doctor = sb.cmd(&["doctor"]);
+    doctor
+        .env("SELFHEAL_DIGEST", "weekly")
+        .env("SELFHEAL_DIGEST_AT", "07:30")
+        .env("SELFHEAL_HEARTBEAT_URL", sink.url("/ping/uuid"))
+        .env("SELFHEAL_HEARTBEAT_MODE", "exit");
+    let r = run(doctor, LIMIT);
+    assert!(
+        r.stdout.contains("digest: weekly (Mondays) at 07:30")
+            && r.stdout.contains("heartbeat: ")
+            && r.stdout.contains("(URL/<exit code>)"),
+        "{}",
+        r.stdout
+    );
     let mut now = sb.cmd(&["stats", "--notify", "--days", "7"]);
     now.env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
     let r = run(now, LIMIT);

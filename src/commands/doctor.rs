@@ -385,6 +385,31 @@ fn alerting(c: &Config, checks: &mut Vec<Check>) {
             .collect();
         ok("alert channels", list.join(", "))
     });
+    if let Some(url) = &c.heartbeat_url {
+        let mode = match c.heartbeat_mode {
+            crate::config::HeartbeatMode::Fail => "URL or URL/fail",
+            crate::config::HeartbeatMode::Exit => "URL/<exit code>",
+        };
+        checks.push(info(
+            "heartbeat",
+            format!(
+                "{} after every run ({mode}); URL/start when healing begins",
+                crate::sys::redact::secret_url(url.expose())
+            ),
+        ));
+    }
+    if c.digest != crate::config::Digest::Off {
+        let at = format!("{:02}:{:02}", c.digest_at / 60, c.digest_at % 60);
+        let every = if c.digest == crate::config::Digest::Weekly {
+            "weekly (Mondays)"
+        } else {
+            "daily"
+        };
+        checks.push(info(
+            "digest",
+            format!("{every} at {at} local time, to every channel (`selfheal stats --notify` now)"),
+        ));
+    }
     if !configured.is_empty() || c.url.starts_with("https:") || c.heartbeat_url.is_some() {
         checks.push(match tls::bundle() {
             Some(p) => ok(
