@@ -97,6 +97,10 @@ pub fn closest<'a>(
     max: usize,
 ) -> Option<&'a str> {
     candidates
+        // The length difference bounds the distance from below: most
+        // candidates are ruled out without computing it (this runs for every
+        // variable of the environment, on every run).
+        .filter(|c| c.len().abs_diff(word.len()) <= max)
         .map(|c| (distance(word, c), c))
         .filter(|(d, _)| *d <= max)
         .min_by_key(|(d, _)| *d)
