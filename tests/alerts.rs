@@ -576,16 +576,16 @@ const PO_TOKEN: &str = "apptoken-SECRET";
 const GOTIFY_TOKEN: &str = "gotifytoken-SECRET";
 const MATRIX_TOKEN: &str = "syt_matrix-SECRET";
 
-/// PagerDuty, Pushover, Gotify and Matrix, each pointed at a path of `sink`.
-fn more_channels(cmd: &mut Command, sink: &Sink) {
+/// PagerDuty, Pushover, Gotify and Matrix at these base URLs.
+fn more_channels(cmd: &mut Command, [pd, po, gotify, mx]: [String; 4]) {
     cmd.env("PAGERDUTY_ROUTING_KEY", PD_KEY)
-        .env("SELFHEAL_PAGERDUTY_API", sink.url("/pd"))
+        .env("SELFHEAL_PAGERDUTY_API", pd)
         .env("PUSHOVER_TOKEN", PO_TOKEN)
         .env("PUSHOVER_USER", "userkey-SECRET")
-        .env("SELFHEAL_PUSHOVER_API", sink.url("/po"))
-        .env("GOTIFY_URL", sink.url("/gotify"))
+        .env("SELFHEAL_PUSHOVER_API", po)
+        .env("GOTIFY_URL", gotify)
         .env("GOTIFY_TOKEN", GOTIFY_TOKEN)
-        .env("MATRIX_HOMESERVER", sink.url("/mx"))
+        .env("MATRIX_HOMESERVER", mx)
         .env("MATRIX_ROOM_ID", "!room:example.org")
         .env("MATRIX_ACCESS_TOKEN", MATRIX_TOKEN);
 }
@@ -605,7 +605,10 @@ fn pagerduty_pushover_gotify_and_matrix_page_once_and_resolve() {
         cmd.env("OPENCLAW_GATEWAY_URL", &url)
             .env("SELFHEAL_CONFIRM_PROBES", "0")
             .env("SELFHEAL_RESTART_CMD", fixture("fail.sh"));
-        more_channels(&mut cmd, &sink);
+        more_channels(
+            &mut cmd,
+            ["/pd", "/po", "/gotify", "/mx"].map(|p| sink.url(p)),
+        );
         cmd
     };
     assert_eq!(run(check(), LIMIT).code, Some(1));
@@ -703,17 +706,8 @@ fn each_new_channel_keeps_its_services_retry_rules() {
     )]);
     let gotify = Sink::start(vec![Answer::status(401)]);
     let mut cmd = sb.cmd(&["notify", "--level", "error", "disk on fire"]);
-    cmd.env("PAGERDUTY_ROUTING_KEY", PD_KEY)
-        .env("SELFHEAL_PAGERDUTY_API", pd.url(""))
-        .env("PUSHOVER_TOKEN", PO_TOKEN)
-        .env("PUSHOVER_USER", "u")
-        .env("SELFHEAL_PUSHOVER_API", po.url(""))
-        .env("GOTIFY_URL", gotify.url(""))
-        .env("GOTIFY_TOKEN", GOTIFY_TOKEN)
-        .env("MATRIX_HOMESERVER", mx.url(""))
-        .env("MATRIX_ROOM_ID", "!room:example.org")
-        .env("MATRIX_ACCESS_TOKEN", MATRIX_TOKEN)
-        .env("SELFHEAL_ALERT_TIMEOUT", "2");
+    more_channels(&mut cmd, [&pd, &po, &gotify, &mx].map(|s| s.url("")));
+    cmd.env("SELFHEAL_ALERT_TIMEOUT", "2");
     let r = run(cmd, LIMIT);
     assert_eq!(r.code, Some(1), "{}", r.all());
     let m = mx.received();

@@ -750,6 +750,19 @@ fn a_flush_killed_midway_does_not_send_acknowledged_alerts_again() {
     );
 }
 
+/// SIGTERM to `child`: it must end with 143 within about a second.
+fn term_within_a_second(mut child: std::process::Child) {
+    let sent = std::time::Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(143));
+    let took = sent.elapsed();
+    assert!(took < Duration::from_millis(1800), "{took:?}");
+}
+
 /// A stop request is obeyed within about a second even while the run is
 /// blocked in a network call with a long timeout, and the next run knows the
 /// run was stopped, not lost: no "run died" page, the queued page delivered.
@@ -763,20 +776,9 @@ fn sigterm_ends_a_run_blocked_in_a_network_call_within_a_second() {
         .env("HEALTH_CHECK_HTTP_TIMEOUT", "60")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    let mut child = cmd.spawn().expect("spawn");
+    let child = cmd.spawn().expect("spawn");
     std::thread::sleep(Duration::from_millis(500));
-    let sent = std::time::Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(143));
-    assert!(
-        sent.elapsed() < Duration::from_millis(1800),
-        "{:?}",
-        sent.elapsed()
-    );
+    term_within_a_second(child);
 
     // In a webhook POST while healing.
     let sb = Sandbox::new("f-term-post");
@@ -788,22 +790,11 @@ fn sigterm_ends_a_run_blocked_in_a_network_call_within_a_second() {
         .env("SELFHEAL_WEBHOOK_URL", hanging.url("/hook"))
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
-    let mut child = cmd.spawn().expect("spawn");
+    let child = cmd.spawn().expect("spawn");
     assert!(wait_for(Duration::from_secs(10), || !hanging
         .received()
         .is_empty()));
-    let sent = std::time::Instant::now();
-    Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill");
-    let status = child.wait().expect("wait");
-    assert_eq!(status.code(), Some(143));
-    assert!(
-        sent.elapsed() < Duration::from_millis(1800),
-        "{:?}",
-        sent.elapsed()
-    );
+    term_within_a_second(child);
     let mut again = failing(&sb, &fixture("fail.sh"));
     again
         .env("SELFHEAL_CONFIRM_PROBES", "0")

@@ -239,14 +239,7 @@ pub fn payload(channel: Channel, config: &Config, msg: &Message, host: &str) -> 
             "disable_web_page_preview": true,
         })),
         Channel::Ntfy => {
-            let body_text = shape(
-                &Message {
-                    title: String::new(),
-                    ..msg.clone()
-                },
-                false,
-                channel.limit(),
-            );
+            let body_text = untitled(msg, channel.limit());
             Payload {
                 put: false,
                 path: String::new(),
@@ -317,14 +310,7 @@ pub fn payload(channel: Channel, config: &Config, msg: &Message, host: &str) -> 
                 .as_ref()
                 .map(|(t, u)| (t.expose(), u.expose()))
                 .unwrap_or_default();
-            let body_text = shape(
-                &Message {
-                    title: String::new(),
-                    ..msg.clone()
-                },
-                false,
-                channel.limit(),
-            );
+            let body_text = untitled(msg, channel.limit());
             // High (1) skips quiet hours; emergency (2) would need retry and
             // expire and an acknowledgement: not ours to decide.
             let priority = match msg.severity {
@@ -354,7 +340,7 @@ pub fn payload(channel: Channel, config: &Config, msg: &Message, host: &str) -> 
         Channel::Gotify => {
             let mut p = json_body(json!({
                 "title": msg.title,
-                "message": shape(&Message { title: String::new(), ..msg.clone() }, false, channel.limit()).trim_start(),
+                "message": untitled(msg, channel.limit()).trim_start(),
                 "priority": match msg.severity {
                     Severity::Error => 8,
                     Severity::Warning => 5,
@@ -384,6 +370,16 @@ pub fn payload(channel: Channel, config: &Config, msg: &Message, host: &str) -> 
             p
         }
     }
+}
+
+/// The details and commands alone, for services that take the title in a
+/// field of its own (ntfy, Pushover, Gotify).
+fn untitled(msg: &Message, limit: Option<usize>) -> String {
+    let body = Message {
+        title: String::new(),
+        ..msg.clone()
+    };
+    shape(&body, false, limit)
 }
 
 /// Title, details, commands; details cut (with "…") to fit `limit`.
