@@ -304,6 +304,8 @@ fn the_env_example_names_every_key_and_its_uncommented_form_is_valid() {
             "{key} missing from the example"
         );
     }
+    // Every feature it names works: nothing is "planned".
+    assert!(!example.to_lowercase().contains("planned"), "{example}");
     // Uncommenting every line gives the defaults: a valid configuration.
     let sb = Sandbox::new("example");
     let text: String = example
