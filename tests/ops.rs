@@ -569,3 +569,36 @@ fn early_warnings_once_per_episode_and_a_resolved() {
     assert_eq!(check("100G", "0%", "300").code, Some(0));
     assert_eq!(texts("early_warning_resolved").len(), 3, "resolved once");
 }
+
+/// With a docker restart command the service's process is the container's
+/// main process (`docker inspect .State.Pid`), not docker-proxy on the port.
+#[test]
+fn in_docker_the_memory_watched_is_the_containers_main_process() {
+    let docker = format!("{}/tests/fixtures/bin/docker", env!("CARGO_MANIFEST_DIR"));
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let mut main = Command::new("sleep").arg("60").spawn().expect("sleep");
+    let pid = main.id().to_string();
+    for restart in [
+        format!("{docker} restart openclaw-gateway"),
+        format!("{docker} compose -f /srv/openclaw/compose.yml restart gateway"),
+    ] {
+        let sb = Sandbox::new("ops-early-docker");
+        let sink = Sink::start(vec![Answer::ok()]);
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+            .env("SELFHEAL_RESTART_CMD", &restart)
+            .env("FAKE_DOCKER_PID", &pid)
+            .env("SELFHEAL_WARN_RSS", "1K")
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+        let r = run(cmd, LIMIT);
+        assert_eq!(r.code, Some(0), "{}", r.all());
+        let text = sink
+            .received()
+            .first()
+            .map(|r| r.json()["text"].as_str().unwrap_or("").to_string())
+            .unwrap_or_default();
+        assert!(text.contains(&format!("(pid {pid})")), "{restart}: {text}");
+    }
+    let _ = main.kill();
+    let _ = main.wait();
+}

@@ -1,6 +1,7 @@
 //! Early warnings before the outage (`SELFHEAL_WARN_RSS`, `SELFHEAL_WARN_DISK`,
 //! `SELFHEAL_WARN_LATENCY`), checked on the healthy path only when one is
-//! set: the service's memory (its process found by the port it listens on,
+//! set: the service's memory (its process found by the port it listens on —
+//! or, with a docker restart command, the container's main process — and
 //! remembered with its start time), the free space of the tool directory's
 //! and the service's filesystems, and a probe slower than the threshold for
 //! three runs in a row. Crossing one sends one `early_warning` per episode
@@ -151,8 +152,12 @@ fn service_pid(ctx: &mut Ctx) -> Option<u32> {
             return Some(pid);
         }
     }
-    let port = super::evidence::port(&ctx.config.url)?;
-    let pid = super::evidence::listener_pid(port)?;
+    // In Docker the port's owner is docker-proxy: ask Docker for the
+    // container's main process instead.
+    let pid = match super::evidence::Docker::of(&ctx.config.restart_cmd) {
+        Some(d) => d.main_pid(ctx.config)?,
+        None => super::evidence::listener_pid(super::evidence::port(&ctx.config.url)?)?,
+    };
     ctx.state.early.pid = Some(pid);
     ctx.state.early.pid_started = libc::pid_t::try_from(pid)
         .ok()

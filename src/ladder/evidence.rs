@@ -318,6 +318,20 @@ impl<'a> Docker<'a> {
         all
     }
 
+    /// The host pid of the container's main process (`docker inspect
+    /// .State.Pid`; for compose, of the service's container).
+    pub fn main_pid(&self, config: &Config) -> Option<u32> {
+        let id = match self.compose {
+            Some(c) => {
+                let out = self.run(config, &self.compose_args(c, &["ps", "-q"]));
+                out.lines().next()?.trim().to_string()
+            }
+            None => self.names.first()?.to_string(),
+        };
+        let out = self.run(config, &["inspect", "--format", "{{.State.Pid}}", &id]);
+        out.trim().parse().ok().filter(|&p| p > 0)
+    }
+
     /// The container's last 20 log lines (stdout and stderr).
     fn log_tail(&self, config: &Config) -> String {
         match self.compose {
