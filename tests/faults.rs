@@ -521,6 +521,22 @@ fn secret_values_never_appear_in_error_messages_or_warnings() {
     assert!(r.all().contains("port out of range"), "{}", r.all());
 }
 
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+/// A failed-kind alert queued for `channel` now, as the state file keeps it.
+fn queued(channel: &str, title: &str) -> String {
+    format!(
+        r#"{{"created": {}, "channel": "{channel}", "kind": "failed", "severity": "error",
+            "title": "{title}", "text": "x"}}"#,
+        unix_now()
+    )
+}
+
 fn kinds_at(sink: &Sink, path: &str) -> Vec<String> {
     sink.received()
         .iter()
@@ -625,16 +641,7 @@ fn one_bad_field_in_the_state_keeps_the_queued_alerts() {
     let sink = Sink::start(vec![Answer::ok()]);
     let srv = Server::start(Behaviour::Reply(200, "ok".into()));
     std::fs::create_dir_all(sb.memory()).expect("mkdir");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let entry = |title: &str| {
-        format!(
-            r#"{{"created": {now}, "channel": "webhook", "kind": "failed", "severity": "error",
-                "title": "{title}", "text": "x"}}"#
-        )
-    };
+    let entry = |title: &str| queued("webhook", title);
     let state = format!(
         r#"{{"incident": {{"started": "not a time"}}, "outbox": [{}, {{"created": []}}, {}]}}"#,
         entry("first"),
@@ -712,16 +719,7 @@ fn a_flush_killed_midway_does_not_send_acknowledged_alerts_again() {
     let sink = Sink::start(vec![Answer::ok(), Answer::Hang, Answer::ok()]);
     let srv = Server::start(Behaviour::Reply(200, "ok".into()));
     std::fs::create_dir_all(sb.memory()).expect("mkdir");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let entry = |title: &str| {
-        format!(
-            r#"{{"created": {now}, "channel": "webhook", "kind": "failed", "severity": "error",
-                "title": "{title}", "text": "x"}}"#
-        )
-    };
+    let entry = |title: &str| queued("webhook", title);
     let state = format!(r#"{{"outbox": [{}, {}]}}"#, entry("first"), entry("second"));
     std::fs::write(sb.memory().join(".selfheal-state.json"), state).expect("state");
     let check = || {
@@ -845,16 +843,8 @@ fn a_run_never_outlives_the_worst_case_it_announced() {
     let sb = Sandbox::new("f-worst");
     let hang = Sink::start(vec![Answer::Hang]);
     std::fs::create_dir_all(sb.memory()).expect("mkdir");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    let entry = |channel: &str| {
-        format!(
-            r#"{{"created": {now}, "channel": "{channel}", "kind": "failed",
-                "severity": "error", "title": "t", "text": "x"}}"#
-        )
-    };
+    let now = unix_now();
+    let entry = |channel: &str| queued(channel, "t");
     let state = format!(
         r#"{{"outbox": [{}, {}, {}], "running": {{"step": "level 2", "pid": 1, "since": {now}}},
             "incident": {{"started": {now}, "url": "{}"}}}}"#,

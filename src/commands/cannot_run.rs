@@ -46,16 +46,8 @@ fn memory(config: &Config, home: &Path) -> (Option<PathBuf>, PathBuf) {
     }
 }
 
-fn told(path: &Path) -> Option<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    files::open_read(path)
-        .ok()?
-        .take(64 * 1024)
-        .read_to_string(&mut text)
-        .ok()?;
-    Some(text)
-}
+/// The cause already told (the file holds one error message).
+const CAUSE_MAX: u64 = 64 * 1024;
 
 /// Logs `error`, pings the heartbeat's `/fail`, and alerts once per cause.
 pub fn report(global: &Global, config: &Config, home: &Path, error: &Error) {
@@ -70,7 +62,7 @@ pub fn report(global: &Global, config: &Config, home: &Path, error: &Error) {
     let clock = SystemClock;
     let mut ctx = Ctx::new(config, log, global.mode, &clock);
     incident::heartbeat(&mut ctx, error.code());
-    if told(&remembered).as_deref() == Some(cause.as_str()) {
+    if files::read_small(&remembered, CAUSE_MAX).as_deref() == Some(cause.as_str()) {
         ctx.log.debug("cannot run: this cause was already told");
         return;
     }
@@ -103,9 +95,9 @@ pub fn cleared(global: &Global, config: &Config, home: &Path) {
     if global.mode != Mode::Real {
         return;
     }
-    let Some((path, _)) = [config.memory_dir.join(FILE), home.join(FILE)]
+    let Some(path) = [config.memory_dir.join(FILE), home.join(FILE)]
         .into_iter()
-        .find_map(|p| told(&p).map(|cause| (p, cause)))
+        .find(|p| files::read_small(p, CAUSE_MAX).is_some())
     else {
         return;
     };

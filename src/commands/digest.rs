@@ -12,21 +12,20 @@ use crate::alert::{Facts, Kind};
 use crate::config::Digest;
 use crate::ctx::Ctx;
 use crate::error::Result;
-use crate::sys::clock::{local_now, unix_now};
+use crate::sys::clock::unix_now;
 
 /// The start (unix time) of the period that `now` is in: today's (or this
 /// week's Monday's) `at`, or the one before when `at` has not come yet.
 fn period_start(digest: Digest, at_minute: u32) -> Option<i64> {
-    let now = local_now();
+    let (now, minute_start) = super::pause::local_minute();
     let days_back = match digest {
         Digest::Off => return None,
         Digest::Daily => 0,
-        Digest::Weekly => i64::from(now.weekday().number_days_from_monday()),
+        Digest::Weekly => i64::from(now.weekday),
     };
-    let minute_now = i64::from(now.hour()) * 60 + i64::from(now.minute());
-    let midnight = now.unix_timestamp() - minute_now * 60 - i64::from(now.second());
+    let midnight = minute_start - i64::from(now.minute) * 60;
     let mut start = midnight - days_back * 86400 + i64::from(at_minute) * 60;
-    if start > now.unix_timestamp() {
+    if start > minute_start {
         start -= if digest == Digest::Weekly { 7 } else { 1 } * 86400;
     }
     Some(start)

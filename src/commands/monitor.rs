@@ -3,7 +3,6 @@
 //! `.emergency-alert-sent`, replaced atomically before the alert goes out) and
 //! about a run that died mid-ladder.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -37,13 +36,7 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
         return Ok(Verdict::Ok);
     }
     let sent_path = dir.join(ALERT_SENT_FILE);
-    let already = files::open_read(&sent_path)
-        .ok()
-        .and_then(|f| {
-            let mut text = String::new();
-            f.take(4096).read_to_string(&mut text).ok().map(|_| text)
-        })
-        .unwrap_or_default();
+    let already = files::read_small(&sent_path, 4096).unwrap_or_default();
     if already.trim() == name {
         ctx.log
             .debug(format!("monitor: {name} was already alerted"));

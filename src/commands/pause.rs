@@ -58,7 +58,7 @@ pub fn resume(global: &Global, config: &Config) -> Result<Verdict> {
 
 /// The local time as the maintenance windows see it, and its unix time at
 /// the start of the minute.
-fn local_minute() -> (LocalMinute, i64) {
+pub fn local_minute() -> (LocalMinute, i64) {
     let now = crate::sys::clock::local_now();
     let minute = LocalMinute {
         weekday: u32::from(now.weekday().number_days_from_monday()),

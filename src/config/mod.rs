@@ -873,33 +873,30 @@ fn watch_files(r: &Reader, openclaw: bool) -> Vec<PathBuf> {
         .collect()
 }
 
-/// Two keys that configure one channel: both or neither.
-fn pair(r: &Reader, a: &str, b: &str) -> Option<(String, String)> {
-    let (x, y) = (r.optional(a), r.optional(b));
-    let missing = if x.is_some() { b } else { a };
-    r.check(
-        missing,
-        x.is_some() == y.is_some(),
-        format!("{a} and {b} go together: set both or neither"),
-    );
-    x.zip(y)
-}
-
-/// Matrix: homeserver, room id and access token, all or none.
-fn matrix(r: &Reader) -> Option<(String, String, Secret)> {
-    let keys = ["MATRIX_HOMESERVER", "MATRIX_ROOM_ID", "MATRIX_ACCESS_TOKEN"];
-    let values: Vec<Option<String>> = keys.iter().map(|k| r.optional(k)).collect();
-    let set = values.iter().filter(|v| v.is_some()).count();
-    if let Some(i) = values.iter().position(Option::is_none).filter(|_| set > 0) {
+/// The keys that configure one channel: all set or none. A missing one is
+/// the error's key (the first missing, when some are set).
+fn together<const N: usize>(r: &Reader, keys: [&str; N]) -> Option<[String; N]> {
+    let values = keys.map(|k| r.optional(k));
+    if values.iter().all(Option::is_none) {
+        return None;
+    }
+    if let Some(i) = values.iter().position(Option::is_none) {
         r.check(
             keys[i],
             false,
-            "Matrix needs MATRIX_HOMESERVER, MATRIX_ROOM_ID and MATRIX_ACCESS_TOKEN",
+            format!("{} go together: set all or none", keys.join(", ")),
         );
         return None;
     }
-    let mut v = values.into_iter().flatten();
-    let (server, room, token) = (v.next()?, v.next()?, v.next()?);
+    Some(values.map(Option::unwrap_or_default))
+}
+
+/// Matrix: homeserver, room id and access token.
+fn matrix(r: &Reader) -> Option<(String, String, Secret)> {
+    let [server, room, token] = together(
+        r,
+        ["MATRIX_HOMESERVER", "MATRIX_ROOM_ID", "MATRIX_ACCESS_TOKEN"],
+    )?;
     r.check(
         "MATRIX_HOMESERVER",
         server.starts_with("http://") || server.starts_with("https://"),
@@ -942,27 +939,15 @@ fn channels_only(r: &Reader) -> Option<Vec<String>> {
 
 /// Telegram's token and chat id: both or neither, and a token that fits in a URL path.
 fn telegram(r: &Reader) -> (Option<Secret>, Option<String>) {
-    let telegram_token = r.optional("TELEGRAM_BOT_TOKEN").map(Secret);
-    let telegram_chat_id = r.optional("TELEGRAM_CHAT_ID");
-    let missing = if telegram_token.is_some() {
-        "TELEGRAM_CHAT_ID"
-    } else {
-        "TELEGRAM_BOT_TOKEN"
+    let Some([token, chat_id]) = together(r, ["TELEGRAM_BOT_TOKEN", "TELEGRAM_CHAT_ID"]) else {
+        return (None, None);
     };
     r.check(
-        missing,
-        telegram_token.is_some() == telegram_chat_id.is_some(),
-        "Telegram needs both TELEGRAM_BOT_TOKEN and TELEGRAM_CHAT_ID",
-    );
-    let malformed = telegram_token
-        .as_ref()
-        .is_some_and(|t| t.expose().contains(['/', '?', '#', ' ']));
-    r.check(
         "TELEGRAM_BOT_TOKEN",
-        !malformed,
+        !token.contains(['/', '?', '#', ' ']),
         "not a bot token (like 123456:ABC-DEF...)",
     );
-    (telegram_token, telegram_chat_id)
+    (Some(Secret(token)), Some(chat_id))
 }
 
 fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
@@ -1066,9 +1051,10 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
         webhook_url: r.secret_url("SELFHEAL_WEBHOOK_URL"),
         pagerduty_key: r.optional("PAGERDUTY_ROUTING_KEY").map(Secret),
         pagerduty_api: r.url("SELFHEAL_PAGERDUTY_API"),
-        pushover: pair(&r, "PUSHOVER_TOKEN", "PUSHOVER_USER").map(|(t, u)| (Secret(t), Secret(u))),
+        pushover: together(&r, ["PUSHOVER_TOKEN", "PUSHOVER_USER"])
+            .map(|[t, u]| (Secret(t), Secret(u))),
         pushover_api: r.url("SELFHEAL_PUSHOVER_API"),
-        gotify: pair(&r, "GOTIFY_URL", "GOTIFY_TOKEN").map(|(url, t)| {
+        gotify: together(&r, ["GOTIFY_URL", "GOTIFY_TOKEN"]).map(|[url, t]| {
             r.check(
                 "GOTIFY_URL",
                 url.starts_with("http://") || url.starts_with("https://"),

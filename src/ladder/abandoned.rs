@@ -17,14 +17,8 @@ pub const STOPPED_FILE: &str = ".selfheal-stopped";
 /// The signal that ended the run before this one, if it left the marker
 /// (which is removed).
 fn stopped(ctx: &Ctx) -> Option<i32> {
-    use std::io::Read;
     let path = ctx.config.memory_dir.join(STOPPED_FILE);
-    let mut text = String::new();
-    files::open_read(&path)
-        .ok()?
-        .take(16)
-        .read_to_string(&mut text)
-        .ok()?;
+    let text = files::read_small(&path, 16)?;
     let _ = std::fs::remove_file(&path);
     text.trim().parse().ok()
 }

@@ -228,6 +228,19 @@ pub fn open_read(path: &Path) -> Result<File> {
     Ok(file)
 }
 
+/// A small file of ours as text (at most `max` bytes): `None` when it is
+/// missing, refused (see `open_read`) or not UTF-8.
+pub fn read_small(path: &Path, max: u64) -> Option<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    open_read(path)
+        .ok()?
+        .take(max)
+        .read_to_string(&mut text)
+        .ok()?;
+    Some(text)
+}
+
 /// The last `max` bytes of an open file (what fits; an I/O error ends it).
 pub fn tail(mut file: File, max: u64) -> Vec<u8> {
     use std::io::{Read, Seek, SeekFrom};
