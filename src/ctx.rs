@@ -184,7 +184,7 @@ impl<'a> Ctx<'a> {
             return;
         }
         incident.started = incident.started.min(at);
-        incident.alerted.push(crate::alert::Kind::Failed);
+        incident.alerted.push(crate::kind::Kind::Failed);
         incident.last_alert = Some(incident.last_alert.unwrap_or(at).max(at));
         self.log.warn(
             "an earlier run paged but could not save its state (full disk?): \

@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::alert::kind::Kind;
 use crate::error::Result;
+use crate::kind::Kind;
 use crate::sys::files;
 
 pub const STATE_FILE: &str = ".selfheal-state.json";

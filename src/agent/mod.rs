@@ -16,7 +16,6 @@ pub mod prompt;
 pub mod ready;
 pub mod tmux;
 mod watch;
-pub mod which;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -31,10 +30,10 @@ use crate::sys::clock::{local_now, unix_now};
 use crate::sys::files;
 use crate::sys::log::{file_stamp, stamp};
 use crate::sys::metrics::{Metric, EMERGENCY_FILE};
+use crate::sys::which::{self, find_program, SEARCHED};
 use prompt::Vars;
 use tmux::History;
 use watch::End;
-use which::{find_program, SEARCHED};
 
 pub const LEARNINGS_FILE: &str = "recovery-learnings.md";
 pub const FAILURE_MARKER: &str = "=== MANUAL INTERVENTION REQUIRED ===";

@@ -8,11 +8,11 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::which::{find_program, SEARCHED};
 use crate::config::Config;
 use crate::error::Result;
 use crate::sys::clock::Clock;
 use crate::sys::process::{self, Outcome, Signals};
+use crate::sys::which::{find_program, SEARCHED};
 
 /// The longest the question may take.
 pub const TIMEOUT: Duration = Duration::from_secs(60);

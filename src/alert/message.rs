@@ -9,9 +9,9 @@
 
 use std::time::Duration;
 
-use super::kind::{Kind, Severity};
 use crate::config::Lang;
 use crate::fmt::fmt_secs;
+use crate::kind::{Kind, Severity};
 
 /// How one level of the ladder went.
 #[derive(Debug, Clone)]

@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-use crate::alert::kind::Severity;
 use crate::ctx::Mode;
 use crate::error::{Error, Result};
+use crate::kind::Severity;
 use crate::sys::log::{Terminal, Verbosity};
 
 #[derive(Debug, Clone)]

@@ -10,12 +10,12 @@ use serde::Serialize;
 
 use super::Verdict;
 use crate::agent::ready::{self, Ready};
-use crate::agent::which::find_program;
 use crate::alert::channels;
 use crate::cli::{AskAgent, Format};
 use crate::config::{shellwords, Config};
 use crate::error::Error;
 use crate::fmt::fmt_secs;
+use crate::sys::which::find_program;
 use crate::sys::{log, process, tls};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -594,9 +594,7 @@ fn chose_none(config_home: &std::path::Path) -> bool {
         .is_ok_and(|t| t.lines().any(|l| l.trim() == "scheduler=none"))
 }
 
-/// The OpenClaw gateway's own service: launchd label and systemd user unit.
-const GATEWAY_LABEL: &str = "ai.openclaw.gateway";
-const GATEWAY_UNIT: &str = "openclaw-gateway.service";
+use crate::openclaw::{LAUNCHD_LABEL as GATEWAY_LABEL, SYSTEMD_UNIT as GATEWAY_UNIT};
 const NOT_OPENCLAW: &str = "not an OpenClaw gateway: check that your service manager restarts \
     it (launchd KeepAlive, systemd Restart=)";
 const NOTHING_RESTARTS: &str = "nothing restarts a crashed gateway between checks";

@@ -22,6 +22,8 @@ pub mod shellwords;
 pub mod window;
 
 use crate::error::{Error, Result};
+use crate::openclaw;
+pub use crate::sys::files::expand_home;
 use crate::sys::redact;
 pub use keys::{KEYS, SECRET_KEYS};
 use reader::Reader;
@@ -300,7 +302,7 @@ impl Config {
     /// Whether the service is the OpenClaw gateway: its default port, or a
     /// restart command that runs `openclaw`.
     pub fn is_openclaw(&self) -> bool {
-        is_openclaw(&self.url, &self.restart_cmd)
+        openclaw::is_openclaw(&self.url, &self.restart_cmd)
     }
 
     /// Every secret value, for scrubbing text that comes from outside.
@@ -767,33 +769,10 @@ fn read_env_file(
     Ok(())
 }
 
-/// Expands a leading `~/` (and a lone `~`); nothing else.
-pub fn expand_home(path: &Path, home: &Path) -> PathBuf {
-    match path.to_str() {
-        Some("~") => home.to_path_buf(),
-        Some(s) if s.starts_with("~/") => home.join(&s[2..]),
-        _ => path.to_path_buf(),
-    }
-}
-
 const MS: Duration = Duration::from_millis(1);
 const fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
-
-fn is_openclaw(url: &str, restart_cmd: &[String]) -> bool {
-    url.contains(":18789") || restart_cmd.first().is_some_and(|p| p.ends_with("openclaw"))
-}
-
-/// Where the OpenClaw gateway (2026.9) logs: its daily JSON log, and the
-/// service's stdout/stderr under systemd (state dir) and launchd.
-const OPENCLAW_LOGS: &[&str] = &[
-    "/tmp/openclaw/openclaw-{date}.log",
-    "~/.openclaw/logs/gateway.err.log",
-    "~/.openclaw/logs/gateway.log",
-    "~/Library/Logs/openclaw/gateway.err.log",
-    "~/Library/Logs/openclaw/gateway.log",
-];
 
 /// `SELFHEAL_SERVICE_LOGS`: `auto` is the OpenClaw gateway's logs for the
 /// gateway and none for other services; otherwise absolute paths (or `~/`),
@@ -803,7 +782,7 @@ fn service_logs(r: &Reader, openclaw: bool) -> Vec<String> {
     let words = r.words(key);
     let words: Vec<String> = match words.as_slice() {
         [auto] if auto == "auto" => match openclaw {
-            true => OPENCLAW_LOGS.iter().map(|s| s.to_string()).collect(),
+            true => openclaw::LOGS.iter().map(|s| s.to_string()).collect(),
             false => Vec::new(),
         },
         _ => words,
@@ -829,23 +808,6 @@ fn service_logs(r: &Reader, openclaw: bool) -> Vec<String> {
     paths
 }
 
-/// Where the OpenClaw gateway reads its config: `$OPENCLAW_CONFIG_PATH`,
-/// else `$OPENCLAW_STATE_DIR/openclaw.json`, else `~/.openclaw/openclaw.json`
-/// (OpenClaw 2026.9's own rule; the variables as selfheal's environment has them).
-fn openclaw_config(home: &Path) -> PathBuf {
-    let var = |k| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    var("OPENCLAW_CONFIG_PATH")
-        .or_else(|| var("OPENCLAW_STATE_DIR").map(|d| d.join("openclaw.json")))
-        .map_or_else(
-            || home.join(".openclaw/openclaw.json"),
-            |p| expand_home(&p, home),
-        )
-}
-
 /// `SELFHEAL_WATCH_FILES`: `auto` is the gateway's config for the OpenClaw
 /// gateway, none for other services; otherwise absolute paths (or `~/`).
 fn watch_files(r: &Reader, openclaw: bool) -> Vec<PathBuf> {
@@ -854,7 +816,7 @@ fn watch_files(r: &Reader, openclaw: bool) -> Vec<PathBuf> {
     if let [auto] = words.as_slice() {
         if auto == "auto" {
             return openclaw
-                .then(|| openclaw_config(r.home))
+                .then(|| openclaw::config_path(r.home))
                 .into_iter()
                 .collect();
         }
@@ -959,7 +921,7 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
     let url = r.url("OPENCLAW_GATEWAY_URL");
     let (telegram_token, telegram_chat_id) = telegram(&r);
     let restart_cmd = r.words("SELFHEAL_RESTART_CMD");
-    let openclaw = is_openclaw(&url, &restart_cmd);
+    let openclaw = openclaw::is_openclaw(&url, &restart_cmd);
     let service_logs = service_logs(&r, openclaw);
     let watch_files = watch_files(&r, openclaw);
     let config = Config {

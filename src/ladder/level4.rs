@@ -25,7 +25,7 @@ pub fn facts(ctx: &Ctx, probe: &Probe, levels: Vec<LevelOutcome>, ev: Option<&Ev
     let c = ctx.config;
     let mut commands = Vec::new();
     if c.is_openclaw() {
-        commands.push("openclaw status".to_string());
+        commands.push(crate::openclaw::STATUS_COMMAND.to_string());
     }
     if !c.restart_cmd.is_empty() {
         commands.push(shellwords::join(&c.restart_cmd));

@@ -32,15 +32,8 @@ fn store(memory: &Path, file: &Path) -> PathBuf {
     let name = file
         .file_name()
         .map_or("file".into(), |n| n.to_string_lossy());
-    let hash = fnv(file.as_os_str().as_encoded_bytes()) as u32;
+    let hash = crate::sys::hash::fnv(file.as_os_str().as_encoded_bytes()) as u32;
     memory.join(DIR).join(format!("{name}-{hash:08x}"))
-}
-
-/// FNV-1a: stable across versions and platforms (std's hasher is not).
-pub fn fnv(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 /// The kept versions of `file`, newest first.
@@ -99,7 +92,7 @@ pub fn keep_good(ctx: &mut Ctx) {
         // A gateway keeps running on the config it loaded: a file edited
         // since may be broken. OpenClaw can say so; other services cannot.
         if c.is_openclaw() {
-            if let Some(problem) = super::evidence::openclaw_config_check(c) {
+            if let Some(problem) = crate::openclaw::config_check(&c.restart_cmd) {
                 ctx.log.info(format!(
                     "{} changed but is not kept as the last working version: {problem}",
                     file.display()

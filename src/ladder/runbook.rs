@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
-use super::evidence::Evidence;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::sys::clock::unix_now;
@@ -25,45 +24,9 @@ pub const RETIRE_AFTER: u64 = 2;
 /// A fix script larger than this is not kept (it is not a few commands).
 const SCRIPT_MAX: u64 = 64 * 1024;
 
-/// The incident's signature: what the probe saw and the most telling error,
-/// with numbers, hex ids, times and paths made general, so that the same
-/// fault gives the same signature on another day.
-pub fn signature(ev: &Evidence) -> String {
-    let first = ev
-        .config_error
-        .as_deref()
-        .or_else(|| ev.telling_error())
-        .or(ev.exit_code.as_deref())
-        .unwrap_or("");
-    let text = format!("{} | {}", general(&ev.probe), general(first));
-    text.chars().take(240).collect()
-}
-
-fn general(text: &str) -> String {
-    let words = text.split_whitespace().map(|w| {
-        if w.contains('/') {
-            return "<path>".to_string();
-        }
-        let core = w.trim_matches(|c: char| !c.is_ascii_alphanumeric());
-        let hexy = core.len() >= 8 && core.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
-        if hexy && core.chars().any(|c| c.is_ascii_digit()) {
-            return w.replace(core, "<id>");
-        }
-        let mut out = String::new();
-        for c in w.chars() {
-            let c = if c.is_ascii_digit() { '#' } else { c };
-            if !(c == '#' && out.ends_with('#')) {
-                out.push(c);
-            }
-        }
-        out
-    });
-    words.collect::<Vec<_>>().join(" ")
-}
-
 /// The entry's id: a hash of its signature.
 pub fn id(signature: &str) -> String {
-    format!("{:012x}", super::rollback::fnv(signature.as_bytes()) >> 16)
+    format!("{:012x}", crate::sys::hash::fnv(signature.as_bytes()) >> 16)
 }
 
 /// One learned fix.
@@ -219,31 +182,4 @@ pub fn forget(memory: &Path, id: &str) -> bool {
     };
     let _ = std::fs::remove_file(&entry.script);
     std::fs::remove_file(memory.join(DIR).join(format!("{id}.json"))).is_ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signatures_ignore_numbers_paths_times_and_ids() {
-        let ev = |line: &str| Evidence {
-            probe: "connection refused (status 000)".into(),
-            log_errors: vec![("/tmp/x.log".into(), line.into())],
-            ..Evidence::default()
-        };
-        let a = signature(&ev(
-            "2026-11-24T03:04:05Z error: lock /home/u/.openclaw/tmp/a.lock held by pid 4242 \
-             (deadbeef01)",
-        ));
-        let b = signature(&ev(
-            "2026-11-25T13:14:15Z error: lock /home/v/.openclaw/tmp/b.lock held by pid 77 \
-             (0badc0de99)",
-        ));
-        assert_eq!(a, b);
-        assert!(a.starts_with("connection refused (status #) | "), "{a}");
-        let c = signature(&ev("error: Unrecognized key: \"bogusKey\""));
-        assert_ne!(a, c);
-        assert_eq!(id(&a).len(), 12);
-    }
 }

@@ -9,7 +9,7 @@
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
@@ -300,6 +300,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Expands a leading `~/` (and a lone `~`); nothing else.
+pub fn expand_home(path: &Path, home: &Path) -> PathBuf {
+    match path.to_str() {
+        Some("~") => home.to_path_buf(),
+        Some(s) if s.starts_with("~/") => home.join(&s[2..]),
+        _ => path.to_path_buf(),
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! The vocabulary of alerts: which kinds of message there are, how urgent
 //! each is, and the one spelling of each name that goes into state files and
-//! metrics. A leaf: it imports nothing of selfheal, so that `state` and `cli`
-//! can use it without depending on delivery.
+//! metrics. A leaf: it imports nothing of selfheal, so that `state`, `ctx`
+//! and `cli` can name kinds without depending on delivery (`alert`).
 
 use std::str::FromStr;
 

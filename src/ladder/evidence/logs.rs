@@ -1,0 +1,217 @@
+//! The service's own logs: the newest file of each pattern, its last error
+//! lines (JSON lines by their level, plain lines by their words), the one
+//! line that says most.
+
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use super::{LOG_LINES, LOG_TAIL};
+use crate::sys::clock::local_now;
+use crate::sys::files;
+
+/// The newest existing file of each pattern, `{date}` filled in.
+pub fn log_files(patterns: &[String]) -> Vec<PathBuf> {
+    let date = {
+        let t = local_now();
+        format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+    };
+    patterns
+        .iter()
+        .filter_map(|p| newest_match(&p.replace("{date}", &date)))
+        .collect()
+}
+
+/// The last error-looking lines of the newest file of each pattern.
+pub fn log_errors(patterns: &[String]) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for file in log_files(patterns) {
+        let name = file.display().to_string();
+        let text = read_tail(&file);
+        found.extend(error_lines(&text).into_iter().map(|l| (name.clone(), l)));
+    }
+    let from = found.len().saturating_sub(LOG_LINES);
+    found.split_off(from)
+}
+
+/// The file itself, or the newest file whose name matches a `*`/`?` glob.
+fn newest_match(pattern: &str) -> Option<PathBuf> {
+    let path = Path::new(pattern);
+    let name = path.file_name()?.to_str()?;
+    if !name.contains(['*', '?']) {
+        return path.is_file().then(|| path.to_path_buf());
+    }
+    std::fs::read_dir(path.parent()?)
+        .ok()?
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(|n| glob(name, n)))
+        .filter_map(|e| {
+            let m = e.metadata().ok().filter(|m| m.is_file())?;
+            Some((m.modified().ok()?, e.path()))
+        })
+        .max()
+        .map(|(_, p)| p)
+}
+
+/// `*` and `?` on a file name.
+fn glob(pattern: &str, name: &str) -> bool {
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.split_first() {
+            None => n.is_empty(),
+            Some(('*', rest)) => (0..=n.len()).any(|i| go(rest, &n[i..])),
+            Some(('?', rest)) => !n.is_empty() && go(rest, &n[1..]),
+            Some((c, rest)) => n.first() == Some(c) && go(rest, &n[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    p.len() <= 64 && go(&p, &n)
+}
+
+/// The last `LOG_TAIL` bytes, from the start of a line.
+/// (Symlinks are followed: the service's logs are not ours.)
+fn read_tail(path: &Path) -> String {
+    let Ok(f) = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+    else {
+        return String::new();
+    };
+    let len = match f.metadata() {
+        Ok(m) if m.is_file() => m.len(),
+        _ => return String::new(),
+    };
+    let text = String::from_utf8_lossy(&files::tail(f, LOG_TAIL)).into_owned();
+    match (len > LOG_TAIL, text.find('\n')) {
+        (true, Some(i)) => text[i + 1..].to_string(),
+        _ => text,
+    }
+}
+
+/// Words of a line that says what went wrong (not a hint of what to run).
+pub(super) const TELLING: &[&str] = &[
+    "fail",
+    "error",
+    "invalid",
+    "unrecognized",
+    "refus",
+    "eaddrinuse",
+    "denied",
+    "cannot",
+    "unable",
+    "fatal",
+    "exception",
+    "panic",
+];
+
+const ERROR_WORDS: &[&str] = &[
+    "error",
+    "fatal",
+    "panic",
+    "exception",
+    "failed",
+    "failure",
+    "refus",
+    "invalid",
+    "eaddrinuse",
+    "unrecognized",
+    "denied",
+    "cannot",
+    "unable",
+    "traceback",
+];
+
+/// The lines of a log that look like errors, oldest first: JSON lines
+/// (OpenClaw's daily log) by their level, plain lines by their words.
+pub fn error_lines(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for line in text.lines() {
+        let line = strip_ansi(line);
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if line.starts_with('{') {
+            if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line.as_bytes()) {
+                if let Some(msg) =
+                    json_error(&v).filter(|m| m.chars().any(|c| c.is_ascii_alphanumeric()))
+                {
+                    out.push(msg);
+                }
+                continue;
+            }
+        }
+        let lower = line.to_ascii_lowercase();
+        if ERROR_WORDS.iter().any(|w| lower.contains(w)) {
+            out.push(line.to_string());
+        }
+    }
+    out
+}
+
+/// The message of a JSON log line at level error or fatal.
+fn json_error(v: &serde_json::Value) -> Option<String> {
+    let level = v["_meta"]["logLevelName"]
+        .as_str()
+        .or(v["level"].as_str())
+        .or(v["severity"].as_str())?
+        .to_ascii_lowercase();
+    if !matches!(level.as_str(), "error" | "fatal" | "critical") {
+        return None;
+    }
+    let msg = v["message"]
+        .as_str()
+        .or(v["msg"].as_str())
+        .or(v["0"].as_str())?;
+    Some(msg.lines().map(str::trim).collect::<Vec<_>>().join(" / "))
+}
+
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ … final byte in @–~.
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            continue;
+        }
+        if !c.is_control() || c == '\t' {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn openclaw_json_log_lines_by_level_and_plain_lines_by_words() {
+        let log = concat!(
+            r#"{"0":"starting","_meta":{"logLevelName":"INFO"},"message":"starting"}"#,
+            "\n",
+            r#"{"_meta":{"logLevelName":"ERROR"},"message":"Gateway failed to start: Invalid config:\nopenclaw.json:1 — gateway: Unrecognized key: \"bogusKey\""}"#,
+            "\n",
+            "\u{1b}[90m2026-11-24T16:07:28\u{1b}[39m listening\n",
+            "Error: listen EADDRINUSE: address already in use 127.0.0.1:18789\n",
+        );
+        let lines = error_lines(log);
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert!(lines[0].contains("Unrecognized key") && lines[0].contains(" / "));
+        assert!(lines[1].starts_with("Error: listen EADDRINUSE"));
+    }
+
+    #[test]
+    fn globs_on_file_names() {
+        assert!(glob("gateway*.log", "gateway.err.log"));
+        assert!(glob("openclaw-????-??-??.log", "openclaw-2026-11-24.log"));
+        assert!(!glob("gateway*.log", "gateway.log.1"));
+    }
+}

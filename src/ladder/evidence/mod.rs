@@ -1,0 +1,304 @@
+//! Evidence, gathered once at a confirmed failure and used three times: in
+//! every alert ("likely cause"), in the level 3 prompt, and by `selfheal why`.
+//!
+//! Each item is optional and bounded (a command ≤ 2 s, the OpenClaw config
+//! check ≤ 5 s since it starts Node; a file read ≤ 64 KiB; a line ≤ 300
+//! characters) and redacted (configured secrets exactly, anything that looks
+//! like a token masked): the probe's reason, who holds the port, the service
+//! manager's view, the last error lines of the service's own logs
+//! (`SELFHEAL_SERVICE_LOGS`), OpenClaw's own config check, and what each
+//! command of level 2 said. It is kept in `incident-YYYYMMDD-HHMMSS.md` in
+//! the tool directory (0600, rotated like the logs). Nothing here changes the
+//! service.
+
+mod docker;
+mod logs;
+mod manager;
+mod port;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::openclaw;
+use crate::probe::Probe;
+use crate::sys::clock::local_now;
+use crate::sys::{files, log, redact};
+pub use docker::Docker;
+pub use logs::{error_lines, log_errors, log_files};
+pub use port::{listener_pid, port, port_owner};
+
+/// How long one query command may take.
+const QUERY: Duration = Duration::from_secs(2);
+/// How much of the end of each service log is read.
+const LOG_TAIL: u64 = 64 * 1024;
+const LINE_MAX: usize = 300;
+const LOG_LINES: usize = 5;
+/// The most gathering can take: the port scan, the service manager, the
+/// config check (file reads are bounded by size).
+pub const BOUND: Duration = Duration::from_secs(2 + 2 + openclaw::CONFIG_CHECK.as_secs());
+
+/// What is known about an incident.
+#[derive(Debug, Clone, Default)]
+pub struct Evidence {
+    /// The probe: `connection refused (status 000)`.
+    pub probe: String,
+    /// `port 18789 is held by python3 (pid 4242): python3 -m http.server`.
+    pub port_owner: Option<String>,
+    /// The service manager's view, one line.
+    pub manager: Option<String>,
+    /// The main process's last exit code, as the service manager reports it.
+    pub exit_code: Option<String>,
+    /// OpenClaw's own config check, when it found a problem.
+    pub config_error: Option<String>,
+    /// (file, line): the last lines of the service's logs that look like errors.
+    pub log_errors: Vec<(String, String)>,
+    /// What each command of level 2 said: `restart … exited 1: <last line>`.
+    pub steps: Vec<String>,
+    /// The incident file, once written.
+    pub path: Option<PathBuf>,
+    /// What kind of incident this is (`compute_signature`), fixed when
+    /// gathered: the key of a learned fix.
+    pub signature: String,
+}
+
+impl Evidence {
+    /// Reads the service's error lines (again: after a restart, its own
+    /// account of the failed start is there). Not inlined: two callers.
+    #[inline(never)]
+    pub fn refresh_logs(&mut self, config: &Config) {
+        let secrets = config.secrets();
+        let mut found = log_errors(&config.service_logs);
+        if let Some(d) = Docker::of(&config.restart_cmd) {
+            let errors = error_lines(&d.log_tail(config));
+            let source = format!("docker logs {}", d.names.join(" "));
+            found.extend(errors.into_iter().map(|l| (source.clone(), l)));
+            let from = found.len().saturating_sub(LOG_LINES);
+            found.drain(..from);
+        }
+        self.log_errors = found
+            .into_iter()
+            .map(|(f, l)| (f, clip(&redact::mask_secrets(&redact::scrub(&l, &secrets)))))
+            .collect();
+    }
+
+    /// Adds what a step of level 2 said (one line, capped, scrubbed: a
+    /// command line may carry a credential).
+    pub fn step(&mut self, line: String, secrets: &[&str]) {
+        self.steps.push(clip(&redact::scrub(&line, secrets)));
+    }
+
+    /// The log line that says most: the last with a telling word, else the last.
+    fn telling(&self) -> Option<&(String, String)> {
+        self.log_errors
+            .iter()
+            .rev()
+            .find(|(_, l)| {
+                let l = l.to_ascii_lowercase();
+                logs::TELLING.iter().any(|w| l.contains(w))
+            })
+            .or(self.log_errors.last())
+    }
+
+    /// The text of `telling`, for the incident's signature.
+    pub fn telling_error(&self) -> Option<&str> {
+        self.telling().map(|(_, l)| l.as_str())
+    }
+
+    /// At most five lines, the most specific first: who holds the port, the
+    /// config error, the last exit code, the last error line of the logs.
+    pub fn likely_cause(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        lines.extend(self.port_owner.clone());
+        lines.extend(
+            self.config_error
+                .as_ref()
+                .map(|e| format!("config check: {e}")),
+        );
+        lines.extend(self.exit_code.clone());
+        if let Some((file, line)) = self.telling() {
+            lines.push(format!("last error in {}: {line}", short_name(file)));
+        }
+        lines.extend(self.steps.iter().rev().take(1).cloned());
+        if lines.is_empty() {
+            lines.push(format!("the probe: {}", self.probe));
+        }
+        lines.truncate(5);
+        lines
+    }
+
+    /// The incident file's text.
+    pub fn markdown(&self, config: &Config, host: &str) -> String {
+        let mut md = format!(
+            "# Incident on {host}, {}\n\nService: {}\nProbe: {}\n\n## Likely cause\n",
+            log::stamp(local_now()),
+            config.shown_url,
+            self.probe
+        );
+        for l in self.likely_cause() {
+            md.push_str(&format!("- {l}\n"));
+        }
+        md.push_str("\n## Facts\n");
+        let facts = [
+            ("port", &self.port_owner),
+            ("service manager", &self.manager),
+            ("config check", &self.config_error),
+        ];
+        for (name, value) in facts {
+            if let Some(v) = value {
+                md.push_str(&format!("- {name}: {v}\n"));
+            }
+        }
+        for s in &self.steps {
+            md.push_str(&format!("- {s}\n"));
+        }
+        if !self.log_errors.is_empty() {
+            md.push_str("\n## Error lines in the service's logs\n");
+            for (file, line) in &self.log_errors {
+                md.push_str(&format!("- {file}: {line}\n"));
+            }
+        }
+        md
+    }
+    /// The incident's signature: what the probe saw and the most telling
+    /// error, with numbers, hex ids, times and paths made general, so that
+    /// the same fault gives the same signature on another day.
+    pub fn compute_signature(&self) -> String {
+        let first = self
+            .config_error
+            .as_deref()
+            .or_else(|| self.telling_error())
+            .or(self.exit_code.as_deref())
+            .unwrap_or("");
+        let text = format!("{} | {}", general(&self.probe), general(first));
+        text.chars().take(240).collect()
+    }
+}
+
+/// `text` with paths, ids and numbers made general (`<path>`, `<id>`, `#`).
+fn general(text: &str) -> String {
+    let words = text.split_whitespace().map(|w| {
+        if w.contains('/') {
+            return "<path>".to_string();
+        }
+        let core = w.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+        let hexy = core.len() >= 8 && core.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        if hexy && core.chars().any(|c| c.is_ascii_digit()) {
+            return w.replace(core, "<id>");
+        }
+        let mut out = String::new();
+        for c in w.chars() {
+            let c = if c.is_ascii_digit() { '#' } else { c };
+            if !(c == '#' && out.ends_with('#')) {
+                out.push(c);
+            }
+        }
+        out
+    });
+    words.collect::<Vec<_>>().join(" ")
+}
+
+fn short_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// Gathers everything but the level 2 steps. Read-only.
+pub fn gather(config: &Config, probe: &Probe) -> Evidence {
+    let secrets = config.secrets();
+    let clean = |s: &str| clip(&redact::mask_secrets(&redact::scrub(s, &secrets)));
+    let mut ev = Evidence {
+        probe: format!("{} (status {})", probe.reason, probe.status_text()),
+        ..Evidence::default()
+    };
+    // Before the config check: OpenClaw's own check writes to the same log.
+    ev.refresh_logs(config);
+    // Refused: nothing listens, so nobody holds the port.
+    if !probe.reason.contains("refused") {
+        ev.port_owner = port(&config.url).and_then(|p| port_owner(p).map(|o| clean(&o)));
+    }
+    if let Some(d) = Docker::of(&config.restart_cmd) {
+        // In a container: Docker's view replaces the host's service manager
+        // (its log lines come with `refresh_logs`).
+        let (view, exit) = d.state(config);
+        ev.manager = view.map(|v| clean(&v));
+        ev.exit_code = exit;
+    } else if config.is_openclaw() {
+        if let Some((view, exit)) = manager::view(openclaw::SYSTEMD_UNIT, openclaw::LAUNCHD_LABEL) {
+            ev.manager = Some(clean(&view));
+            ev.exit_code = exit;
+        }
+        ev.config_error = openclaw::config_check(&config.restart_cmd).map(|e| clean(&e));
+    }
+    ev.signature = ev.compute_signature();
+    ev
+}
+
+/// Writes (or rewrites) the incident file; returns its path.
+pub fn write(config: &Config, host: &str, ev: &mut Evidence) -> crate::error::Result<PathBuf> {
+    let path = ev.path.clone().unwrap_or_else(|| {
+        let t = local_now();
+        config.memory_dir.join(format!(
+            "incident-{:04}{:02}{:02}-{:02}{:02}{:02}.md",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        ))
+    });
+    files::write_atomic(&path, ev.markdown(config, host).as_bytes())?;
+    ev.path = Some(path.clone());
+    Ok(path)
+}
+
+/// The newest incident file in `dir`.
+pub fn newest(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with("incident-") && n.ends_with(".md"))
+        })
+        .map(|e| e.path())
+        .max()
+}
+
+fn clip(s: &str) -> String {
+    let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match one.char_indices().nth(LINE_MAX) {
+        Some((i, _)) => format!("{}…", &one[..i]),
+        None => one,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_ignore_numbers_paths_times_and_ids() {
+        let ev = |line: &str| Evidence {
+            probe: "connection refused (status 000)".into(),
+            log_errors: vec![("/tmp/x.log".into(), line.into())],
+            ..Evidence::default()
+        };
+        let a = ev(
+            "2026-11-24T03:04:05Z error: lock /home/u/.openclaw/tmp/a.lock held by pid 4242 \
+             (deadbeef01)",
+        )
+        .compute_signature();
+        let b = ev(
+            "2026-11-25T13:14:15Z error: lock /home/v/.openclaw/tmp/b.lock held by pid 77 \
+             (0badc0de99)",
+        )
+        .compute_signature();
+        assert_eq!(a, b);
+        assert!(a.starts_with("connection refused (status #) | "), "{a}");
+        let c = ev("error: Unrecognized key: \"bogusKey\"").compute_signature();
+        assert_ne!(a, c);
+        assert_eq!(crate::ladder::runbook::id(&a).len(), 12);
+    }
+}
