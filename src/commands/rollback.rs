@@ -6,8 +6,8 @@ use super::Verdict;
 use crate::config::Config;
 use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
-use crate::ladder::level2::{self, RolledBack};
-use crate::ladder::rollback;
+use crate::ladder::rollback::{self, RolledBack};
+use crate::ladder::Climb;
 use crate::sys::log;
 
 /// `rollback --list`: each watched file and its kept versions, newest first.
@@ -63,9 +63,10 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     if ctx.mode == Mode::DryRun {
         return Ok(Verdict::Ok);
     }
-    match level2::roll_back_now(ctx, changes)? {
+    let mut climb = Climb::outside_a_climb(ctx);
+    match rollback::roll_back(ctx, &mut climb, changes)? {
         RolledBack::NotPossible(e) => Err(e),
-        RolledBack::Kept(_, restored) => {
+        RolledBack::Kept(restored) => {
             for r in &restored {
                 let aside = r
                     .aside
@@ -78,6 +79,6 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
             }
             Ok(Verdict::Ok)
         }
-        RolledBack::Undone(_) => Ok(Verdict::Unhealthy),
+        RolledBack::Undone => Ok(Verdict::Unhealthy),
     }
 }

@@ -1,17 +1,17 @@
-//! Level 3's gate: whether an AI agent may start now (configured, not in its
+//! Level 3's rung: whether an AI agent may start now (configured, not in its
 //! cooldown after a failure, tmux and an agent installed), the "escalating"
-//! alert before it does, and the run's step in the state while it works. The
-//! agent itself is `crate::agent`.
+//! alert before it does, the run's step in the state while it works, and
+//! the fix it wrote kept when it healed (`runbook`). The agent itself is
+//! `crate::agent`. Also the agent check on the healthy path (`readiness`).
 
 use std::time::Duration;
 
-use super::evidence::Evidence;
-use super::level4;
+use super::{level4, runbook, Climb, Outcome, Rung};
 use crate::agent::ready;
 use crate::agent::{self, Recovery};
 use crate::alert::outbox::{self, Spool};
 use crate::alert::{incident, Kind, LevelOutcome};
-use crate::config::shellwords;
+use crate::config::{shellwords, Config};
 use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
 use crate::fmt::fmt_secs;
@@ -20,22 +20,78 @@ use crate::state::{AgentCheck, Step};
 use crate::sys::clock::unix_now;
 use crate::sys::metrics::{Metric, EMERGENCY_FILE};
 
-/// How level 3 ended within `check`.
-pub enum Level3 {
-    Recovered(agent::Outcome),
-    Failed(agent::Outcome),
-    /// Not started: disabled, cooling down, missing, dry run.
-    Skipped(String),
+/// Level 3: the agent, when the gate lets it start.
+pub struct Agent;
+pub const AGENT: Agent = Agent;
+
+impl Rung for Agent {
+    fn step(&self) -> Step {
+        Step::Level3
+    }
+
+    fn bound(&self, c: &Config) -> Duration {
+        match c.agent_cmd.is_empty() {
+            true => Duration::ZERO,
+            // The budget, the dialog wait, and slack for tmux calls and the
+            // report grace.
+            false => {
+                c.recovery_timeout + c.startup_wait + c.trust_timeout + Duration::from_secs(90)
+            }
+        }
+    }
+
+    fn plan(&self, ctx: &Ctx, _: &Climb) -> Vec<String> {
+        let c = ctx.config;
+        vec![match c.agent_cmd.is_empty() {
+            true => "would skip level 3 (SELFHEAL_AGENT_CMD is empty)".into(),
+            false => format!(
+                "would start level 3: {} in a private tmux session (budget {})",
+                shellwords::join(&c.agent_cmd),
+                fmt_secs(c.recovery_timeout)
+            ),
+        }]
+    }
+
+    #[inline(never)]
+    fn run(&self, ctx: &mut Ctx, climb: &mut Climb) -> Result<Option<Outcome>> {
+        if let Some(i) = ctx.state.incident.as_mut() {
+            i.status = climb.probe.status_text();
+            i.reason = climb.probe.reason.clone();
+        }
+        let outcome = match gate(ctx, climb)? {
+            Err(skipped) => {
+                climb.level3 = Some(skipped);
+                return Ok(None);
+            }
+            Ok(()) => {
+                crate::agent::recover(ctx, &climb.probe, &climb.ev.markdown(ctx.config, &ctx.host))?
+            }
+        };
+        ctx.set_step(Step::Level4);
+        if !outcome.recovered() {
+            climb.level3 = Some(format!(
+                "{} (log: {})",
+                outcome.detail,
+                outcome.log_path.display()
+            ));
+            climb.probe = ctx.probe();
+            return Ok(None);
+        }
+        if let Some(fix) = &outcome.fix {
+            runbook::learn(ctx, &climb.ev.signature, fix, outcome.root_cause.as_deref());
+        }
+        climb.probe = ctx.probe();
+        Ok(Some(Outcome::ByAgent(outcome)))
+    }
 }
 
-#[inline(never)]
-pub fn run(ctx: &mut Ctx, probe: &Probe, levels: &[LevelOutcome], ev: &Evidence) -> Result<Level3> {
+/// Whether an agent may start now: `Err` says why not. Sends "escalating"
+/// when it may.
+fn gate(ctx: &mut Ctx, climb: &Climb) -> Result<std::result::Result<(), String>> {
     let c = ctx.config;
     if c.agent_cmd.is_empty() {
         ctx.log.warn("level 3 skipped: SELFHEAL_AGENT_CMD is empty");
-        return Ok(Level3::Skipped(
-            "disabled (SELFHEAL_AGENT_CMD is empty)".into(),
-        ));
+        return Ok(Err("disabled (SELFHEAL_AGENT_CMD is empty)".into()));
     }
     if let Some(left) = cooldown_left(ctx) {
         let why = format!(
@@ -47,10 +103,10 @@ pub fn run(ctx: &mut Ctx, probe: &Probe, levels: &[LevelOutcome], ev: &Evidence)
             EMERGENCY_FILE,
             Metric::new("emergency_recovery", Recovery::Cooldown.as_str(), 0.0),
         );
-        return Ok(Level3::Skipped(why));
+        return Ok(Err(why));
     }
     if ctx.mode == Mode::DryRun {
-        return Ok(Level3::Skipped("dry run".into()));
+        return Ok(Err("dry run".into()));
     }
     if let Err(missing) = agent::preflight(c) {
         ctx.log.warn(format!("level 3 cannot start: {missing}"));
@@ -63,9 +119,9 @@ pub fn run(ctx: &mut Ctx, probe: &Probe, levels: &[LevelOutcome], ev: &Evidence)
             )
             .with("reason", missing.as_str()),
         );
-        return Ok(Level3::Skipped(format!("could not start: {missing}")));
+        return Ok(Err(format!("could not start: {missing}")));
     }
-    let mut f = level4::facts(ctx, probe, levels.to_vec(), Some(ev));
+    let mut f = level4::facts(ctx, &climb.probe, climb.failed_levels(), Some(&climb.ev));
     f.levels.push(LevelOutcome {
         level: 3,
         ok: false,
@@ -78,13 +134,7 @@ pub fn run(ctx: &mut Ctx, probe: &Probe, levels: &[LevelOutcome], ev: &Evidence)
     incident::alert_once(ctx, Kind::Escalating, &f)?;
     ctx.set_step(Step::Level3);
     ctx.save_state();
-    let outcome = agent::recover(ctx, probe, &ev.markdown(c, &ctx.host))?;
-    ctx.set_step(Step::Level4);
-    Ok(if outcome.recovered() {
-        Level3::Recovered(outcome)
-    } else {
-        Level3::Failed(outcome)
-    })
+    Ok(Ok(()))
 }
 
 /// How long the cooldown after a failed level 3 still holds.

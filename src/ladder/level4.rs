@@ -1,15 +1,13 @@
-//! Level 4 as the ladder ends: the facts every alert carries, the alert for
-//! how the incident ended (recovered by a restart, by the agent, or not at
-//! all, with a reminder while it stays open), and the log's call for a human.
-//! Delivery and the once-per-incident policy are `crate::alert`'s.
+//! Level 4 as the ladder ends: the facts every alert carries, the one alert
+//! for how the incident ended (`concluded`: by a restart, a restored config,
+//! a learned fix, the agent; `failed`: not at all, with a reminder while it
+//! stays open), the log's call for a human, and the flapping and stable
+//! warnings. Delivery and the once-per-incident policy are `crate::alert`'s.
 
 use std::time::Duration;
 
 use super::evidence::Evidence;
-use super::level2::Healed;
-use super::rollback::{self, Restored};
-use super::runbook;
-use crate::agent;
+use super::{rollback, runbook, Climb, Outcome};
 use crate::alert::outbox::{self, Spool};
 use crate::alert::{incident, Facts, Kind, LevelOutcome};
 use crate::config::shellwords;
@@ -49,12 +47,9 @@ pub fn facts(ctx: &Ctx, probe: &Probe, levels: Vec<LevelOutcome>, ev: Option<&Ev
     }
 }
 
-/// The levels of a failed level 2, for the alert.
-pub fn failed_levels(attempts: u32, summary: String) -> Vec<LevelOutcome> {
-    let level2 = match attempts {
-        0 if summary.is_empty() => "no restart command configured".to_string(),
-        _ => summary,
-    };
+/// The levels of a climb that did not heal, for the alert: level 1 did not
+/// bring it back, level 2 did `level2`.
+pub fn failed_levels(level2: String) -> Vec<LevelOutcome> {
     vec![
         LevelOutcome {
             level: 1,
@@ -69,95 +64,91 @@ pub fn failed_levels(attempts: u32, summary: String) -> Vec<LevelOutcome> {
     ]
 }
 
-/// Level 2 brought it back: one info message unless someone was paged (then
-/// "resolved" says it), and the incident closes.
+/// The service is back: the incident's last word, chosen here for every way
+/// it can come back, then the incident closes ("resolved" follows a page).
+///
+/// A restart, the repair or a wait: one info message unless someone was
+/// paged (then "resolved" says it). A restored config: a warning whatever
+/// happened before (a file of the user's was replaced). A learned fix: an
+/// info message. The agent: its root cause and fix, unless paged.
 #[inline(never)]
-pub fn restarted(ctx: &mut Ctx, how: Healed, attempts: u32, probe: &Probe) -> Result<()> {
-    let detail = match how {
-        Healed::ByItself => "it came back by itself during the escalation wait".to_string(),
-        Healed::ByRestart => format!("restart attempt {attempts} worked"),
-        // Their own message went out (`rolled_back`, `replayed`).
-        Healed::ByRollback | Healed::ByRunbook => {
-            return incident::close(ctx, &facts(ctx, probe, Vec::new(), None))
+pub fn concluded(ctx: &mut Ctx, outcome: &Outcome, climb: &Climb) -> Result<()> {
+    let probe = &climb.probe;
+    let level2 = |detail: String| {
+        vec![LevelOutcome {
+            level: 2,
+            ok: true,
+            detail,
+        }]
+    };
+    let (kind, levels, note, commands) = match outcome {
+        Outcome::ByRestart { attempt } => (
+            Kind::Recovered,
+            level2(format!("restart attempt {attempt} worked")),
+            None,
+            None,
+        ),
+        Outcome::ByRepair => (
+            Kind::Recovered,
+            level2("the repair command worked".into()),
+            None,
+            None,
+        ),
+        Outcome::ByItself => (
+            Kind::Recovered,
+            level2("it came back by itself during the escalation wait".into()),
+            None,
+            None,
+        ),
+        Outcome::ByRollback(restored) => (
+            Kind::RolledBack,
+            Vec::new(),
+            Some(rollback::note(restored)),
+            Some(vec!["selfheal rollback --list".to_string()]),
+        ),
+        Outcome::ByRunbook(entry) => (
+            Kind::LearnedFix,
+            Vec::new(),
+            Some(runbook::note(entry)),
+            Some(vec![format!("selfheal runbook show {}", entry.id)]),
+        ),
+        Outcome::ByAgent(agent) => {
+            let mut levels = climb.failed_levels();
+            levels.push(LevelOutcome {
+                level: 3,
+                ok: true,
+                detail: agent.detail.clone(),
+            });
+            let mut note = String::from("Recovered by the AI agent.");
+            if let Some(cause) = &agent.root_cause {
+                note.push_str(&format!("\nRoot cause: {cause}"));
+            }
+            if let Some(fix) = &agent.solution {
+                note.push_str(&format!("\nSolution applied: {fix}"));
+            }
+            (Kind::AgentRecovered, levels, Some(note), None)
         }
     };
-    let levels = vec![LevelOutcome {
-        level: 2,
-        ok: true,
-        detail,
-    }];
-    if !paged(ctx) {
-        incident::alert_once(ctx, Kind::Recovered, &facts(ctx, probe, levels, None))?;
+    let mut f = facts(ctx, probe, levels, None);
+    f.note = note;
+    if let Some(commands) = commands {
+        f.commands = commands;
+    }
+    if matches!(outcome, Outcome::ByRollback(_) | Outcome::ByRunbook(_)) {
+        // Something ran or changed that a human did not ask for: they hear
+        // of it whatever was said before.
+        outbox::send(ctx, kind, &f, Spool::Outbox)?;
         return incident::close(ctx, &facts(ctx, probe, Vec::new(), None));
     }
-    incident::close(ctx, &facts(ctx, probe, levels, None))
-}
-
-/// The last working config brought it back: a warning (a file of the
-/// user's was replaced), with where their version is and what differed.
-pub fn rolled_back(ctx: &mut Ctx, probe: &Probe, restored: &[Restored]) -> Result<()> {
-    let mut note = String::new();
-    for r in restored {
-        let name = r
-            .change
-            .file
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy();
-        note.push_str(&format!(
-            "Restored the last working {name} ({}). ",
-            r.change.file.display()
-        ));
-        match &r.aside {
-            Some(a) => note.push_str(&format!("Your version is kept at {}.", a.display())),
-            None => note.push_str("There was no file."),
-        }
-        note.push_str("\nWhat differed (- yours, + restored):\n");
-        note.push_str(
-            &rollback::diff(r.change.current.as_deref(), &r.change.good_bytes, 8).join("\n"),
-        );
-        note.push('\n');
+    if paged(ctx) {
+        // "resolved" says it, with what worked.
+        return incident::close(ctx, &f);
     }
-    let mut f = facts(ctx, probe, Vec::new(), None);
-    f.note = Some(note.trim_end().to_string());
-    f.commands = vec!["selfheal rollback --list".into()];
-    outbox::send(ctx, Kind::RolledBack, &f, Spool::Outbox).map(|_| ())
-}
-
-/// A fix learned from the agent brought it back.
-pub fn replayed(ctx: &mut Ctx, probe: &Probe, entry: &runbook::Entry) -> Result<()> {
-    let mut f = facts(ctx, probe, Vec::new(), None);
-    f.note = Some(format!(
-        "Healed by a fix learned on {} ({}), without an agent. What ran: {}",
-        entry.learned_on(),
-        entry.text("root_cause"),
-        entry.script.display()
-    ));
-    f.commands = vec![format!("selfheal runbook show {}", entry.id)];
-    outbox::send(ctx, Kind::LearnedFix, &f, Spool::Outbox).map(|_| ())
-}
-
-/// The agent brought it back: one info message, or "resolved" if someone
-/// was paged, with the agent's root cause and fix from its report.
-pub fn agent_recovered(
-    ctx: &mut Ctx,
-    probe: &Probe,
-    levels: Vec<LevelOutcome>,
-    outcome: &agent::Outcome,
-) -> Result<()> {
-    let mut f = facts(ctx, probe, levels, None);
-    let mut note = String::from("Recovered by the AI agent.");
-    if let Some(cause) = &outcome.root_cause {
-        note.push_str(&format!("\nRoot cause: {cause}"));
+    incident::alert_once(ctx, kind, &f)?;
+    match kind {
+        Kind::AgentRecovered => incident::close(ctx, &f),
+        _ => incident::close(ctx, &facts(ctx, probe, Vec::new(), None)),
     }
-    if let Some(fix) = &outcome.solution {
-        note.push_str(&format!("\nSolution applied: {fix}"));
-    }
-    f.note = Some(note);
-    if !paged(ctx) {
-        incident::alert_once(ctx, Kind::AgentRecovered, &f)?;
-    }
-    incident::close(ctx, &f)
 }
 
 /// Every level failed: the final alert once (a reminder later, if asked

@@ -1,36 +1,44 @@
 //! The healing ladder, climbed in sequence, in this process, each step
-//! bounded: level 2 (`level2`: restart, repair, the escalation wait), level 3
-//! (`level3`: the gate in front of `crate::agent`), level 4 (`level4`: the
-//! alert that ends the incident). Level 1 is the service manager's and
-//! happens before selfheal looks.
+//! bounded. Level 1 is the service manager's and happens before selfheal
+//! looks; level 2 is the steps of `LADDER` up to the escalation wait
+//! (`restart`, `rollback`, `runbook`, `repair`, `escalation`); level 3 the
+//! agent (`level3`, the gate in front of `crate::agent`); level 4 the alert
+//! that ends the incident (`level4`).
 //!
-//! `heal` is the sequence; `worst_case` the bound the log announces; `plan`
-//! what a dry run prints instead; `abandoned` finds a run that died midway.
-//! Nothing here runs in the background: when `heal` returns, everything it
-//! started has ended or was started as a daemon on purpose by the restart
-//! command.
+//! A step is a `Rung`: it says what it would do (`plan`, for a dry run),
+//! how long it can take at most (`bound`, summed by `worst_case`, which the
+//! log announces) and does it (`run`). The step that sees the service
+//! healthy returns how (`Outcome`); `heal` hands that to `level4::concluded`,
+//! the one place where an incident's last word is chosen. Steps share what
+//! the climb has learned so far in `Climb`. `abandoned` finds a run that
+//! died midway. Nothing here runs in the background: when `heal` returns,
+//! everything it started has ended or was started as a daemon on purpose by
+//! the restart command.
 //!
-//! The rungs are `#[inline(never)]`: inlined into `check`, the whole ladder
-//! cost 2 KiB more of the 2 MiB budget (measured with `make static`), and a
-//! symbol per rung keeps a profile or a debugger's backtrace readable.
+//! The entry points are `#[inline(never)]`: inlined into `check`, the whole
+//! ladder cost 2 KiB more of the 2 MiB budget (measured with `make static`),
+//! and a symbol per rung keeps a profile or a debugger's backtrace readable.
 
 pub mod abandoned;
 pub mod boot;
 pub mod brake;
 pub mod confirm;
 pub mod early;
+pub mod escalation;
 pub mod evidence;
-pub mod level2;
 pub mod level3;
 pub mod level4;
+pub mod repair;
+pub mod restart;
 pub mod rollback;
 pub mod runbook;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::agent;
 use crate::alert::outbox::{self, Spool};
 use crate::alert::{incident, Kind, LevelOutcome};
-use crate::config::shellwords;
+use crate::config::Config;
 use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
 use crate::fmt::fmt_secs;
@@ -38,15 +46,187 @@ use crate::probe::Probe;
 use crate::state::{Running, Step};
 use crate::sys::clock::unix_now;
 use crate::sys::log;
-use crate::sys::process::KILL_GRACE;
-use level2::Level2;
-use level3::Level3;
+use crate::sys::metrics::{Metric, HEALTH_FILE};
+use evidence::Evidence;
 
 /// How a climb of the ladder ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Health {
     Healthy,
     Unhealthy,
+}
+
+/// What brought the service back: decided by the step that saw it healthy,
+/// told by `level4::concluded`.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Restart attempt `attempt` worked.
+    ByRestart { attempt: u32 },
+    /// The repair command worked.
+    ByRepair,
+    /// It came back during the escalation wait.
+    ByItself,
+    /// The last working config, restored, and a restart.
+    ByRollback(Vec<rollback::Restored>),
+    /// A fix learned from the agent, replayed.
+    ByRunbook(runbook::Entry),
+    /// The agent (level 3).
+    ByAgent(agent::Outcome),
+}
+
+impl Outcome {
+    /// The level that brought it back.
+    pub fn level(&self) -> u8 {
+        match self {
+            Outcome::ByAgent(_) => 3,
+            _ => 2,
+        }
+    }
+
+    /// The `recovery` metric's result for a level 2 outcome.
+    pub fn metric(&self) -> &'static str {
+        match self {
+            Outcome::ByRestart { .. } | Outcome::ByRepair => "success",
+            _ => "self_healed",
+        }
+    }
+
+    /// In words, for the log: "recovered by restart (attempt 2)".
+    pub fn said(&self) -> String {
+        match self {
+            Outcome::ByRestart { attempt } => format!("recovered by restart (attempt {attempt})"),
+            Outcome::ByRepair => "recovered by the repair command".into(),
+            Outcome::ByItself => "came back by itself".into(),
+            Outcome::ByRollback(_) => "recovered with the last working config".into(),
+            Outcome::ByRunbook(_) => "recovered by a fix learned from the agent".into(),
+            Outcome::ByAgent(_) => "recovered by the AI agent".into(),
+        }
+    }
+}
+
+/// One step of the ladder.
+pub trait Rung: Sync {
+    /// The level it belongs to, as the state records a run in it.
+    fn step(&self) -> Step {
+        Step::Level2
+    }
+    /// The longest it can take.
+    fn bound(&self, c: &Config) -> Duration;
+    /// What a dry run says it would do (nothing when it would not run).
+    fn plan(&self, ctx: &Ctx, climb: &Climb) -> Vec<String>;
+    /// Does it; `Some` when the service is healthy afterwards.
+    fn run(&self, ctx: &mut Ctx, climb: &mut Climb) -> Result<Option<Outcome>>;
+}
+
+/// The ladder, in order. A new step is a module with a `Rung` and its
+/// place here.
+const LADDER: [&dyn Rung; 7] = [
+    &restart::FIRST,
+    &rollback::ROLLBACK,
+    &runbook::REPLAY,
+    &repair::REPAIR,
+    &restart::REST,
+    &escalation::WAIT,
+    &level3::AGENT,
+];
+
+/// What a climb has learned so far, shared by its steps.
+pub struct Climb {
+    pub ev: Evidence,
+    /// The last probe.
+    pub probe: Probe,
+    pub boot: boot::BootWait,
+    /// Restart attempts planned (the repair adds one) and run.
+    pub planned: u32,
+    pub attempts: u32,
+    /// When the last restart began: a service healthy after it booted this long.
+    pub last_restart_at: Option<Instant>,
+    /// The crash-loop brake held: no blind restart (the fact, for the alert).
+    pub braked: Option<String>,
+    /// The restart command cannot run at all (not found, not executable):
+    /// waiting and retrying cannot help.
+    pub cannot_run: bool,
+    /// The repair command ran.
+    pub repaired: bool,
+    /// What level 2 did, for the alert's level 2 line.
+    pub summary: restart::Summary,
+    /// How long the escalation wait waited.
+    pub waited: Duration,
+    /// Level 3's line, when it ran or was skipped.
+    pub level3: Option<String>,
+    /// `selfheal recover`: level 3 alone, no level 2 to tell of.
+    only_agent: bool,
+    started: Instant,
+}
+
+impl Climb {
+    fn new(ctx: &Ctx, ev: Evidence, probe: &Probe) -> Climb {
+        let c = ctx.config;
+        let planned = if c.restart_cmd.is_empty() {
+            0
+        } else if c.repair_cmd.is_empty() || c.max_retries == 0 {
+            c.max_retries
+        } else {
+            // The repair is followed by a restart of its own.
+            c.max_retries + 1
+        };
+        Climb {
+            ev,
+            probe: probe.clone(),
+            boot: boot::wait(c),
+            planned,
+            attempts: 0,
+            last_restart_at: None,
+            braked: None,
+            cannot_run: false,
+            repaired: false,
+            summary: restart::Summary::default(),
+            waited: Duration::ZERO,
+            level3: None,
+            only_agent: false,
+            started: ctx.clock.now(),
+        }
+    }
+
+    /// For a step run by a command of its own (`selfheal rollback`): no
+    /// evidence, no probe yet.
+    pub fn outside_a_climb(ctx: &Ctx) -> Climb {
+        let nothing = Probe {
+            healthy: false,
+            status: None,
+            latency: Duration::ZERO,
+            reason: String::new(),
+        };
+        Climb::new(ctx, Evidence::default(), &nothing)
+    }
+
+    /// Whether the first restart has run and failed (or the brake held
+    /// before it): what a restart cannot fix comes next.
+    pub fn restart_failed(&self) -> bool {
+        !self.cannot_run && (self.attempts >= 1 || self.braked.is_some())
+    }
+
+    /// The levels of a climb that did not heal, for the alert.
+    pub fn failed_levels(&self) -> Vec<LevelOutcome> {
+        if self.only_agent {
+            return Vec::new();
+        }
+        let level2 = match self.attempts {
+            0 if self.planned == 0 && self.braked.is_none() => {
+                "no restart command configured".to_string()
+            }
+            _ => self.summary.text(self.braked.as_deref(), self.waited),
+        };
+        let mut levels = level4::failed_levels(level2);
+        if let Some(detail) = &self.level3 {
+            levels.push(LevelOutcome {
+                level: 3,
+                ok: false,
+                detail: detail.clone(),
+            });
+        }
+        levels
+    }
 }
 
 /// Climbs the ladder for a service whose failure is confirmed (`confirm`).
@@ -60,10 +240,10 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
         fmt_secs(worst_case(ctx))
     ));
     if ctx.mode == Mode::DryRun {
-        let ev = evidence::gather(ctx.config, first);
-        plan(ctx, &ev);
-        let levels = level4::failed_levels(ctx.config.max_retries, "(dry run)".into());
-        let facts = level4::facts(ctx, first, levels, Some(&ev));
+        let climb = Climb::new(ctx, evidence::gather(ctx.config, first), first);
+        plan(ctx, &climb);
+        let levels = level4::failed_levels("(dry run)".into());
+        let facts = level4::facts(ctx, first, levels, Some(&climb.ev));
         outbox::send(ctx, Kind::Failed, &facts, Spool::Drop)?;
         return Ok(Health::Unhealthy);
     }
@@ -74,36 +254,90 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
     if let Some(fact) = flapping {
         level4::flapping(ctx, first, &ev, fact)?;
     }
-    let outcome = level2::run(ctx, &mut ev)?;
-    ev.refresh_logs(ctx.config);
-    keep(ctx, &mut ev);
+    let mut climb = Climb::new(ctx, ev, first);
+    if climb.planned > 0 {
+        ctx.log.info(format!(
+            "level 2: after each restart, waiting up to {} for it to boot: {}",
+            fmt_secs(climb.boot.limit),
+            climb.boot.why
+        ));
+    }
+    let mut healed = None;
+    let mut in_level2 = true;
+    for rung in LADDER {
+        if in_level2 && rung.step() != Step::Level2 {
+            in_level2 = false;
+            level2_ended(ctx, &climb, None);
+        }
+        ctx.set_step(rung.step());
+        if let Some(outcome) = rung.run(ctx, &mut climb)? {
+            if in_level2 {
+                level2_ended(ctx, &climb, Some(&outcome));
+            }
+            healed = Some(outcome);
+            break;
+        }
+    }
+    climb.ev.refresh_logs(ctx.config);
+    keep(ctx, &mut climb.ev);
     // Still running until the alerts are out: a run killed while alerting
     // is found by the next one.
     ctx.set_step(Step::Level4);
-    let health = match outcome {
-        Level2::Recovered {
-            how,
-            attempts,
-            probe,
-        } => {
+    let health = match healed {
+        Some(outcome) => {
             brake::healed(ctx);
-            level4::restarted(ctx, how, attempts, &probe)?;
+            level4::concluded(ctx, &outcome, &climb)?;
             Health::Healthy
         }
-        Level2::Failed {
-            attempts,
-            last_probe,
-            summary,
-        } => above_level2(ctx, attempts, last_probe, summary, &ev)?,
+        None => {
+            let probe = climb.probe.clone();
+            level4::failed(ctx, &probe, climb.failed_levels(), &climb.ev)?;
+            Health::Unhealthy
+        }
     };
     ctx.state.running = None;
     ctx.save_state();
     Ok(health)
 }
 
+/// The end of level 2 in the log and the metrics: healed by one of its
+/// steps, or not at all (then level 3 follows).
+pub fn level2_ended(ctx: &mut Ctx, climb: &Climb, healed: Option<&Outcome>) {
+    let took = fmt_secs(ctx.clock.now() - climb.started);
+    let attempts = f64::from(climb.attempts);
+    match healed {
+        Some(outcome) => {
+            ctx.record(
+                HEALTH_FILE,
+                Metric::new("recovery", outcome.metric(), attempts),
+            );
+            if let Some(at) = climb.last_restart_at {
+                // How long it took to boot: what the next incident waits for.
+                let boot = ctx.clock.now() - at;
+                ctx.record(
+                    HEALTH_FILE,
+                    Metric::new("boot", "success", boot.as_secs_f64()),
+                );
+            }
+            ctx.log
+                .act(format!("level 2: {} after {took}", outcome.said()));
+        }
+        None => {
+            ctx.record(HEALTH_FILE, Metric::new("recovery", "failed", attempts));
+            ctx.log.warn(format!(
+                "level 2 failed: still unhealthy after {} restart attempt(s) and {took}: \
+                 {} (status {})",
+                climb.attempts,
+                climb.probe.reason,
+                climb.probe.status_text()
+            ));
+        }
+    }
+}
+
 /// Writes the incident file (a failure to is logged: healing goes on).
 #[inline(never)]
-fn keep(ctx: &mut Ctx, ev: &mut evidence::Evidence) {
+fn keep(ctx: &mut Ctx, ev: &mut Evidence) {
     let first = ev.path.is_none();
     match evidence::write(ctx.config, &ctx.host, ev) {
         Ok(path) if first => ctx.log.info(format!(
@@ -114,50 +348,6 @@ fn keep(ctx: &mut Ctx, ev: &mut evidence::Evidence) {
         Ok(_) => {}
         Err(e) => ctx.log.warn(format!("incident file not written: {e}")),
     }
-}
-
-/// Levels 3 and 4, after level 2 failed.
-#[inline(never)]
-fn above_level2(
-    ctx: &mut Ctx,
-    attempts: u32,
-    last_probe: Probe,
-    summary: String,
-    ev: &evidence::Evidence,
-) -> Result<Health> {
-    if let Some(i) = ctx.state.incident.as_mut() {
-        i.status = last_probe.status_text();
-        i.reason = last_probe.reason.clone();
-    }
-    let mut levels = level4::failed_levels(attempts, summary);
-    let (detail, probe) = match level3::run(ctx, &last_probe, &levels, ev)? {
-        Level3::Recovered(outcome) => {
-            brake::healed(ctx);
-            if let Some(fix) = &outcome.fix {
-                runbook::learn(ctx, &ev.signature, fix, outcome.root_cause.as_deref());
-            }
-            let probe = ctx.probe();
-            levels.push(LevelOutcome {
-                level: 3,
-                ok: true,
-                detail: outcome.detail.clone(),
-            });
-            level4::agent_recovered(ctx, &probe, levels, &outcome)?;
-            return Ok(Health::Healthy);
-        }
-        Level3::Failed(outcome) => (
-            format!("{} (log: {})", outcome.detail, outcome.log_path.display()),
-            ctx.probe(),
-        ),
-        Level3::Skipped(why) => (why, last_probe),
-    };
-    levels.push(LevelOutcome {
-        level: 3,
-        ok: false,
-        detail,
-    });
-    level4::failed(ctx, &probe, levels, ev)?;
-    Ok(Health::Unhealthy)
 }
 
 /// Opens (or continues) the incident and records that this run is healing,
@@ -184,22 +374,24 @@ pub fn recover_now(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
     start_healing(ctx, probe, Step::Level3);
     let mut ev = evidence::gather(ctx.config, probe);
     keep(ctx, &mut ev);
-    let outcome = crate::agent::recover(ctx, probe, &ev.markdown(ctx.config, &ctx.host))?;
+    let mut climb = Climb::new(ctx, ev, probe);
+    climb.only_agent = true;
+    let outcome = agent::recover(ctx, probe, &climb.ev.markdown(ctx.config, &ctx.host))?;
     ctx.state.running = None;
-    let level = LevelOutcome {
-        level: 3,
-        ok: outcome.recovered(),
-        detail: outcome.detail.clone(),
-    };
-    let probe = ctx.probe();
+    climb.probe = ctx.probe();
     let health = if outcome.recovered() {
         if let Some(fix) = &outcome.fix {
-            runbook::learn(ctx, &ev.signature, fix, outcome.root_cause.as_deref());
+            runbook::learn(ctx, &climb.ev.signature, fix, outcome.root_cause.as_deref());
         }
-        level4::agent_recovered(ctx, &probe, vec![level], &outcome)?;
+        level4::concluded(ctx, &Outcome::ByAgent(outcome), &climb)?;
         Health::Healthy
     } else {
-        let mut f = level4::facts(ctx, &probe, vec![level], Some(&ev));
+        let level = LevelOutcome {
+            level: 3,
+            ok: false,
+            detail: outcome.detail.clone(),
+        };
+        let mut f = level4::facts(ctx, &climb.probe, vec![level], Some(&climb.ev));
         f.log_path = Some(outcome.log_path.display().to_string());
         incident::alert_once(ctx, Kind::Failed, &f)?;
         Health::Unhealthy
@@ -208,112 +400,33 @@ pub fn recover_now(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
     Ok(health)
 }
 
-/// The longest a healing run can take: every step at its bound.
 /// Alert rounds one healing run can send besides the outbox flush: run_died,
 /// flapping, escalating, then failed (or a reminder) — or a recovery message
 /// and resolved — and runs_again after a run that could not run.
 const ALERT_ROUNDS: u32 = 6;
 
+/// The longest a healing run can take: every step at its bound.
 pub fn worst_case(ctx: &Ctx) -> Duration {
     let c = ctx.config;
-    let command = c.restart_timeout + KILL_GRACE;
-    let attempts = match (c.restart_cmd.is_empty(), c.repair_cmd.is_empty()) {
-        (true, _) => 0,
-        (false, true) => c.max_retries,
-        (false, false) => c.max_retries + u32::from(c.max_retries > 0),
-    };
-    let boot = boot::wait(c).limit;
-    let per_attempt = command + boot + c.http_timeout;
-    // After the first failed attempt: a restart with the last working
-    // config, and a learned fix with its boot wait.
-    let learned = if attempts == 0 {
-        Duration::ZERO
-    } else {
-        per_attempt + command + boot + c.http_timeout
-    };
-    let repair = if c.repair_cmd.is_empty() {
-        Duration::ZERO
-    } else {
-        command + c.http_timeout
-    };
-    let level3 = if c.agent_cmd.is_empty() {
-        Duration::ZERO
-    } else {
-        // The budget, the dialog wait, and slack for tmux calls and the report grace.
-        c.recovery_timeout + c.startup_wait + c.trust_timeout + Duration::from_secs(90)
-    };
     // The outbox flush, then at most ALERT_ROUNDS rounds of alerts, and the
     // heartbeat's `/start` and end (one request each, bounded like an attempt).
     let alerts =
         outbox::flush_bound(c) + outbox::round_bound(c) * ALERT_ROUNDS + c.alert_timeout * 2;
+    let steps: Duration = LADDER.iter().map(|r| r.bound(c)).sum();
     c.http_timeout
         + (c.poll_interval + c.http_timeout) * c.confirm_probes
         + evidence::BOUND
-        + per_attempt * attempts
-        + learned
-        + repair
-        + c.escalation_wait
-        + c.http_timeout
-        + level3
+        + steps
         + alerts
 }
 
 /// What a dry run prints instead of healing.
-fn plan(ctx: &Ctx, ev: &evidence::Evidence) {
-    let c = ctx.config;
-    let secrets = c.secrets();
-    let say = |s: String| log::print(&format!("{}\n", crate::sys::redact::scrub(&s, &secrets)));
-    if c.restart_cmd.is_empty() {
-        say("would not restart: SELFHEAL_RESTART_CMD is empty".into());
-    } else {
-        let boot = boot::wait(c);
-        say(format!(
-            "would run: {} (timeout {}), then probe every {} for up to {} ({}); \
-             up to {} attempt(s)",
-            shellwords::join(&c.restart_cmd),
-            fmt_secs(c.restart_timeout),
-            fmt_secs(c.poll_interval),
-            fmt_secs(boot.limit),
-            boot.why,
-            c.max_retries
-        ));
+fn plan(ctx: &Ctx, climb: &Climb) {
+    let secrets = ctx.config.secrets();
+    for rung in LADDER {
+        for line in rung.plan(ctx, climb) {
+            log::print(&format!("{}\n", crate::sys::redact::scrub(&line, &secrets)));
+        }
     }
-    for ch in rollback::changes(ctx) {
-        say(format!(
-            "would restore the last working version of {} after the first failed attempt \
-             (your version moved aside, put back if that does not help); `selfheal rollback \
-             --dry-run` shows what differs",
-            ch.file.display()
-        ));
-    }
-    if let Some(e) = runbook::usable(ctx, &ev.signature) {
-        say(format!(
-            "would then replay the fix learned on {} for this kind of incident: /bin/sh {}",
-            e.learned_on(),
-            e.script.display()
-        ));
-    }
-    if !c.repair_cmd.is_empty() {
-        say(format!(
-            "would run once after the first failed attempt, then restart once more: {} \
-             (timeout {})",
-            shellwords::join(&c.repair_cmd),
-            fmt_secs(c.restart_timeout)
-        ));
-    }
-    say(format!(
-        "would wait up to {} (probing every {}) before level 3",
-        fmt_secs(c.escalation_wait),
-        fmt_secs(c.poll_interval)
-    ));
-    if c.agent_cmd.is_empty() {
-        say("would skip level 3 (SELFHEAL_AGENT_CMD is empty)".into());
-    } else {
-        say(format!(
-            "would start level 3: {} in a private tmux session (budget {})",
-            shellwords::join(&c.agent_cmd),
-            fmt_secs(c.recovery_timeout)
-        ));
-    }
-    say("would then alert every configured channel:".into());
+    log::print("would then alert every configured channel:\n");
 }

@@ -3,6 +3,9 @@
 //! an incident, after the first failed restart, the rung that puts the last
 //! working version back when the file differs from it.
 //!
+//! The rung (`ROLLBACK`) runs after the first failed restart (or at once in
+//! a crash loop) when a watched file differs from its last working version.
+//!
 //! The user's file is never deleted or edited: it is renamed aside
 //! (`openclaw.json.selfheal-<time>`) and the kept version is written next to
 //! it under the real name (temp file, same mode and owner, rename). When the
@@ -14,12 +17,18 @@ use std::fs;
 use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
+use super::brake::{self, Gate};
+use super::restart::{attempt_bound, restart};
+use super::{Climb, Outcome, Rung};
+use crate::config::{Config, Switch};
 use crate::ctx::{Ctx, Mode};
 use crate::error::{Error, Result};
 use crate::sys::clock::local_now;
 use crate::sys::files;
 use crate::sys::log::file_stamp;
+use crate::sys::metrics::{Metric, HEALTH_FILE};
 
 pub const DIR: &str = "last-good";
 const KEEP: usize = 5;
@@ -58,7 +67,7 @@ pub fn versions(memory: &Path, file: &Path) -> Vec<PathBuf> {
 /// carries the file's mtime).
 pub fn keep_good(ctx: &mut Ctx) {
     let c = ctx.config;
-    if c.rollback == crate::config::Switch::Off || ctx.mode == Mode::DryRun {
+    if c.rollback == Switch::Off || ctx.mode == Mode::DryRun {
         return;
     }
     for file in &c.watch_files {
@@ -287,6 +296,133 @@ pub fn diff(user: Option<&[u8]>, good: &[u8], max: usize) -> Vec<String> {
         }
     }
     out
+}
+
+pub struct Rollback;
+pub const ROLLBACK: Rollback = Rollback;
+
+impl Rung for Rollback {
+    fn bound(&self, c: &Config) -> Duration {
+        match c.rollback == Switch::Off || c.watch_files.is_empty() || c.restart_cmd.is_empty() {
+            true => Duration::ZERO,
+            false => attempt_bound(c),
+        }
+    }
+
+    fn plan(&self, ctx: &Ctx, _: &Climb) -> Vec<String> {
+        if ctx.config.rollback == Switch::Off {
+            return Vec::new();
+        }
+        changes(ctx)
+            .iter()
+            .map(|ch| {
+                format!(
+                    "would restore the last working version of {} after the first failed \
+                     attempt (your version moved aside, put back if that does not help); \
+                     `selfheal rollback --dry-run` shows what differs",
+                    ch.file.display()
+                )
+            })
+            .collect()
+    }
+
+    fn run(&self, ctx: &mut Ctx, climb: &mut Climb) -> crate::error::Result<Option<Outcome>> {
+        if ctx.config.rollback == Switch::Off || !climb.restart_failed() {
+            return Ok(None);
+        }
+        let changes = changes(ctx);
+        if changes.is_empty() {
+            return Ok(None);
+        }
+        Ok(match roll_back(ctx, climb, changes)? {
+            RolledBack::NotPossible(e) => {
+                ctx.log.warn(format!("level 2: rollback not possible: {e}"));
+                None
+            }
+            RolledBack::Kept(restored) => Some(Outcome::ByRollback(restored)),
+            RolledBack::Undone => None,
+        })
+    }
+}
+
+/// How a rollback ended.
+pub enum RolledBack {
+    /// Healthy with the last working versions: they stay.
+    Kept(Vec<Restored>),
+    /// Not healthy: the user's files are back (or the log says which are not).
+    Undone,
+    /// Nothing was restored (the files could not be written or moved).
+    NotPossible(Error),
+}
+
+/// Restores the last working versions of `changes`, restarts and waits for
+/// the boot; keeps them when healthy, else puts the user's files back. The
+/// `rollback` metric either way. (`selfheal rollback` runs it too.)
+pub fn roll_back(ctx: &mut Ctx, climb: &mut Climb, changes: Vec<Change>) -> Result<RolledBack> {
+    let names: Vec<String> = changes
+        .iter()
+        .map(|c| c.file.display().to_string())
+        .collect();
+    let names = names.join(", ");
+    let at = ctx.clock.now();
+    let restored = match restore(changes) {
+        Ok(restored) => restored,
+        Err(e) => return Ok(RolledBack::NotPossible(e)),
+    };
+    ctx.log.act(format!(
+        "level 2: {names} differ(s) from the last working version: restored it, the user's \
+         version moved aside"
+    ));
+    let label = "after restoring the last working config";
+    let probe = restart(ctx, climb, climb.attempts.max(1), label)?;
+    brake::restarted(ctx, &Gate::Open);
+    let took = (ctx.clock.now() - at).as_secs_f64();
+    if probe.healthy {
+        ctx.record(HEALTH_FILE, Metric::new("rollback", "success", took));
+        return Ok(RolledBack::Kept(restored));
+    }
+    ctx.record(HEALTH_FILE, Metric::new("rollback", "failed", took));
+    let problems = undo(&restored);
+    let said = if problems.is_empty() {
+        "the user's version is back, byte for byte".to_string()
+    } else {
+        format!("COULD NOT PUT BACK: {}", problems.join("; "))
+    };
+    ctx.log.warn(format!(
+        "level 2: still unhealthy with the last working config ({}); {said}",
+        probe.reason
+    ));
+    climb.ev.step(
+        format!("restored the last working {names}: did not help; {said}"),
+        &[],
+    );
+    Ok(RolledBack::Undone)
+}
+
+/// What the alert says of a rollback that healed: which files, where the
+/// user's versions are, what differed.
+pub fn note(restored: &[Restored]) -> String {
+    let mut note = String::new();
+    for r in restored {
+        let name = r
+            .change
+            .file
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        note.push_str(&format!(
+            "Restored the last working {name} ({}). ",
+            r.change.file.display()
+        ));
+        match &r.aside {
+            Some(a) => note.push_str(&format!("Your version is kept at {}.", a.display())),
+            None => note.push_str("There was no file."),
+        }
+        note.push_str("\nWhat differed (- yours, + restored):\n");
+        note.push_str(&diff(r.change.current.as_deref(), &r.change.good_bytes, 8).join("\n"));
+        note.push('\n');
+    }
+    note.trim_end().to_string()
 }
 
 #[cfg(test)]

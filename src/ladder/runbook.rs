@@ -6,12 +6,18 @@
 //! An entry is `runbook/<id>.sh` (the script, run as `/bin/sh <file>`, never
 //! through a command line) and `runbook/<id>.json` (signature, when it was
 //! learned, the root cause, replays and failures), both 0600. An entry that
-//! failed `RETIRE_AFTER` times is no longer replayed. Nothing here decides
-//! when to replay: that is `level2`'s.
+//! failed `RETIRE_AFTER` times is no longer replayed. The rung (`REPLAY`)
+//! replays after rollback, before the repair command.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde_json::{json, Value};
+
+use super::restart::{attempt_bound, said, wait_boot};
+use super::{Climb, Outcome, Rung};
+use crate::config::{Config, Switch};
+use crate::sys::metrics::{Metric, HEALTH_FILE};
 
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
@@ -105,7 +111,7 @@ pub fn all(memory: &Path) -> Vec<Entry> {
 
 /// The fix to replay for this incident, if one was learned and not retired.
 pub fn usable(ctx: &Ctx, signature: &str) -> Option<Entry> {
-    if ctx.config.runbook == crate::config::Switch::Off || signature.is_empty() {
+    if ctx.config.runbook == Switch::Off || signature.is_empty() {
         return None;
     }
     load(&ctx.config.memory_dir, &id(signature)).filter(|e| !e.retired())
@@ -114,7 +120,7 @@ pub fn usable(ctx: &Ctx, signature: &str) -> Option<Entry> {
 /// Keeps the agent's fix script under the incident's signature (replacing
 /// an older entry of the same signature).
 pub fn learn(ctx: &mut Ctx, signature: &str, script: &Path, root_cause: Option<&str>) {
-    if ctx.config.runbook == crate::config::Switch::Off || signature.is_empty() {
+    if ctx.config.runbook == Switch::Off || signature.is_empty() {
         return;
     }
     let result = (|| -> Result<PathBuf> {
@@ -182,4 +188,86 @@ pub fn forget(memory: &Path, id: &str) -> bool {
     };
     let _ = std::fs::remove_file(&entry.script);
     std::fs::remove_file(memory.join(DIR).join(format!("{id}.json"))).is_ok()
+}
+
+pub struct Replay;
+pub const REPLAY: Replay = Replay;
+
+impl Rung for Replay {
+    fn bound(&self, c: &Config) -> Duration {
+        match c.runbook == Switch::Off || c.restart_cmd.is_empty() {
+            true => Duration::ZERO,
+            false => attempt_bound(c),
+        }
+    }
+
+    fn plan(&self, ctx: &Ctx, climb: &Climb) -> Vec<String> {
+        usable(ctx, &climb.ev.signature)
+            .map(|e| {
+                format!(
+                    "would then replay the fix learned on {} for this kind of incident: \
+                     /bin/sh {}",
+                    e.learned_on(),
+                    e.script.display()
+                )
+            })
+            .into_iter()
+            .collect()
+    }
+
+    fn run(&self, ctx: &mut Ctx, climb: &mut Climb) -> Result<Option<Outcome>> {
+        if !climb.restart_failed() {
+            return Ok(None);
+        }
+        let Some(mut entry) = usable(ctx, &climb.ev.signature) else {
+            return Ok(None);
+        };
+        let c = ctx.config;
+        ctx.log.act(format!(
+            "level 2: replaying the fix learned on {} for this kind of incident ({}): \
+             /bin/sh {}",
+            entry.learned_on(),
+            entry.text("root_cause"),
+            entry.script.display()
+        ));
+        let argv = ["/bin/sh".to_string(), entry.script.display().to_string()];
+        let done = ctx.run_command(&argv, c.restart_timeout)?;
+        let (probe, _) = wait_boot(ctx, climb.boot.limit, &done)?;
+        ctx.record_probe(&probe);
+        let result = if probe.healthy { "success" } else { "failed" };
+        ctx.record(
+            HEALTH_FILE,
+            Metric::new("runbook", result, done.elapsed.as_secs_f64()),
+        );
+        replayed(ctx, &mut entry, probe.healthy);
+        climb.ev.step(
+            format!(
+                "learned fix {} replayed: {}; {}",
+                entry.id,
+                said(&done),
+                probe.reason
+            ),
+            &c.secrets(),
+        );
+        let healthy = probe.healthy;
+        climb.probe = probe;
+        if healthy {
+            return Ok(Some(Outcome::ByRunbook(entry)));
+        }
+        ctx.log.warn(format!(
+            "level 2: the learned fix did not heal it ({}); going on",
+            climb.probe.reason
+        ));
+        Ok(None)
+    }
+}
+
+/// What the alert says of a learned fix that healed.
+pub fn note(entry: &Entry) -> String {
+    format!(
+        "Healed by a fix learned on {} ({}), without an agent. What ran: {}",
+        entry.learned_on(),
+        entry.text("root_cause"),
+        entry.script.display()
+    )
 }

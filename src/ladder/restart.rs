@@ -1,0 +1,456 @@
+//! Level 2's restarts: the first attempt (`FIRST`), then the rest of
+//! `HEALTH_CHECK_MAX_RETRIES` after what a restart cannot fix (`REST`);
+//! and the waits every step of level 2 shares.
+//!
+//! Every wait is polled every `SELFHEAL_POLL_INTERVAL` and ends the moment
+//! the service is healthy; the wait after a restart is as long as the
+//! service needs to boot (`boot`) and ends early when its start evidently
+//! failed. No restart runs when the crash-loop brake (`brake`) says no.
+//! Every command runs in its own process group, killed at
+//! `SELFHEAL_RESTART_TIMEOUT`.
+
+use std::time::Duration;
+
+use super::brake::{self, Gate};
+use super::{Climb, Outcome, Rung};
+use crate::config::{shellwords, Config};
+use crate::ctx::Ctx;
+use crate::error::Result;
+use crate::fmt::fmt_secs;
+use crate::probe::Probe;
+use crate::sys::clock::Clock;
+use crate::sys::metrics::{Metric, HEALTH_FILE};
+use crate::sys::process::{Finished, Outcome as Exit, KILL_GRACE};
+
+/// The first restart attempt.
+pub struct First;
+/// The attempts after it (after rollback, runbook and repair).
+pub struct Rest;
+
+pub const FIRST: First = First;
+pub const REST: Rest = Rest;
+
+/// One attempt's bound: the command, the boot wait, a probe.
+pub fn attempt_bound(c: &Config) -> Duration {
+    c.restart_timeout + KILL_GRACE + super::boot::wait(c).limit + c.http_timeout
+}
+
+impl Rung for First {
+    fn bound(&self, c: &Config) -> Duration {
+        match c.restart_cmd.is_empty() || c.max_retries == 0 {
+            true => Duration::ZERO,
+            false => attempt_bound(c),
+        }
+    }
+
+    fn plan(&self, ctx: &Ctx, climb: &Climb) -> Vec<String> {
+        let c = ctx.config;
+        if c.restart_cmd.is_empty() {
+            return vec!["would not restart: SELFHEAL_RESTART_CMD is empty".into()];
+        }
+        vec![format!(
+            "would run: {} (timeout {}), then probe every {} for up to {} ({}); \
+             up to {} attempt(s)",
+            shellwords::join(&c.restart_cmd),
+            fmt_secs(c.restart_timeout),
+            fmt_secs(c.poll_interval),
+            fmt_secs(climb.boot.limit),
+            climb.boot.why,
+            c.max_retries
+        )]
+    }
+
+    fn run(&self, ctx: &mut Ctx, climb: &mut Climb) -> Result<Option<Outcome>> {
+        if ctx.config.restart_cmd.is_empty() {
+            ctx.log
+                .warn("level 2: SELFHEAL_RESTART_CMD is empty, nothing to restart with");
+        }
+        attempts(ctx, climb, 1)
+    }
+}
+
+impl Rung for Rest {
+    fn bound(&self, c: &Config) -> Duration {
+        let planned = match (c.restart_cmd.is_empty(), c.repair_cmd.is_empty()) {
+            (true, _) => 0,
+            (false, true) => c.max_retries,
+            (false, false) => c.max_retries + u32::from(c.max_retries > 0),
+        };
+        attempt_bound(c) * planned.saturating_sub(1)
+    }
+
+    fn plan(&self, _: &Ctx, _: &Climb) -> Vec<String> {
+        Vec::new()
+    }
+
+    fn run(&self, ctx: &mut Ctx, climb: &mut Climb) -> Result<Option<Outcome>> {
+        if climb.cannot_run || climb.braked.is_some() {
+            return Ok(None);
+        }
+        attempts(ctx, climb, climb.planned)
+    }
+}
+
+/// Restart attempts until `upto` of them have run, the service is healthy,
+/// the brake holds, or the restart command cannot run.
+fn attempts(ctx: &mut Ctx, climb: &mut Climb, upto: u32) -> Result<Option<Outcome>> {
+    while climb.attempts < upto.min(climb.planned) {
+        let gate = brake::gate(ctx);
+        match &gate {
+            Gate::Braked(why) => {
+                ctx.log.warn(format!("level 2: {why}"));
+                ctx.record(
+                    HEALTH_FILE,
+                    Metric::new("brake", "crash_loop", f64::from(climb.attempts)),
+                );
+                climb.ev.step(why.clone(), &ctx.config.secrets());
+                climb.braked = Some(why.clone());
+                return Ok(None);
+            }
+            Gate::AfterBackoff(why) => ctx.log.warn(format!("level 2: {why}")),
+            Gate::Open => {}
+        }
+        climb.attempts += 1;
+        let attempt = climb.attempts;
+        let label = format!("attempt {attempt}/{}", climb.planned);
+        let probe = restart(ctx, climb, attempt, &label)?;
+        if climb.cannot_run {
+            ctx.log.warn(
+                "level 2: the restart command cannot run (see above): no more attempts and no \
+                 escalation wait, since waiting cannot help; on to level 3",
+            );
+            return Ok(None);
+        }
+        brake::restarted(ctx, &gate);
+        if probe.healthy {
+            return Ok(Some(Outcome::ByRestart { attempt }));
+        }
+        ctx.log.warn(format!(
+            "level 2: still unhealthy after attempt {attempt}: {}",
+            probe.reason
+        ));
+    }
+    Ok(None)
+}
+
+/// What level 2 did, for the alert's level 2 line.
+#[derive(Default)]
+pub struct Summary {
+    restarts: u32,
+    /// The last restart's result and its last output line.
+    last_restart: Option<String>,
+    start_failed: Option<String>,
+    pub repair: Option<String>,
+}
+
+impl Summary {
+    pub fn text(&self, braked: Option<&str>, waited: Duration) -> String {
+        let mut parts = Vec::new();
+        match (self.restarts, &self.last_restart) {
+            (0, _) => {}
+            (n, Some(last)) => parts.push(format!("{n} restart attempt(s), the last {last}")),
+            (n, None) => parts.push(format!("{n} restart attempt(s)")),
+        }
+        parts.extend(self.start_failed.clone());
+        parts.extend(self.repair.clone());
+        parts.extend(braked.map(str::to_string));
+        if parts.is_empty() {
+            parts.push("no restart".into());
+        }
+        parts.push(format!("then waited {}", fmt_secs(waited)));
+        parts.join("; ")
+    }
+}
+
+/// A command of level 2, named by its key in messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmd {
+    Restart,
+    Repair,
+}
+
+impl Cmd {
+    fn name(self) -> &'static str {
+        match self {
+            Cmd::Restart => "restart",
+            Cmd::Repair => "repair",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Cmd::Restart => "SELFHEAL_RESTART_CMD",
+            Cmd::Repair => "SELFHEAL_REPAIR_CMD",
+        }
+    }
+
+    fn argv(self, c: &Config) -> &[String] {
+        match self {
+            Cmd::Restart => &c.restart_cmd,
+            Cmd::Repair => &c.repair_cmd,
+        }
+    }
+}
+
+/// One attempt: the restart command, then the boot-aware wait. Every step
+/// that restarts (rollback's too) goes through here.
+pub fn restart(ctx: &mut Ctx, climb: &mut Climb, attempt: u32, label: &str) -> Result<Probe> {
+    let c = ctx.config;
+    ctx.log.act(format!(
+        "level 2: {label}: running {}",
+        shellwords::join(&c.restart_cmd)
+    ));
+    climb.last_restart_at = Some(ctx.clock.now());
+    let done = run_command(ctx, Cmd::Restart)?;
+    if let Exit::NotStarted(_) = done.outcome {
+        climb.cannot_run = true;
+    }
+    let result = match &done.outcome {
+        Exit::TimedOut => "timeout",
+        _ if done.success() => "success",
+        _ => "failed",
+    };
+    ctx.record(
+        HEALTH_FILE,
+        Metric::new("gateway_restart", result, done.elapsed.as_secs_f64()).with("attempt", attempt),
+    );
+    climb.summary.restarts += 1;
+    climb.summary.last_restart = Some(said(&done));
+    climb.ev.step(
+        format!(
+            "restart `{}` (attempt {attempt}): {}",
+            shellwords::join(&c.restart_cmd),
+            said(&done)
+        ),
+        &c.secrets(),
+    );
+    let limit = if climb.cannot_run {
+        Duration::ZERO
+    } else {
+        climb.boot.limit
+    };
+    let (probe, failed_start) = wait_boot(ctx, limit, &done)?;
+    ctx.record_probe(&probe);
+    if let Some(why) = failed_start {
+        ctx.log.warn(format!("level 2: stopped waiting: {why}"));
+        climb.ev.step(why.clone(), &ctx.config.secrets());
+        climb.summary.start_failed = Some(why);
+    }
+    climb.probe = probe.clone();
+    Ok(probe)
+}
+
+/// `exited 1: "<its last output line>"` (whole: the alert is shaped to each
+/// service's limit by cutting long lines first).
+pub fn said(done: &Finished) -> String {
+    match done.last_line() {
+        Some(line) => format!("{}: \"{line}\"", done.describe()),
+        None => done.describe(),
+    }
+}
+
+/// Runs the restart or repair command (bounded), logs how it went.
+pub fn run_command(ctx: &mut Ctx, cmd: Cmd) -> Result<Finished> {
+    let c = ctx.config;
+    let argv = cmd.argv(c);
+    let done = ctx.run_command(argv, c.restart_timeout)?;
+    let what = cmd.name();
+    let line = format!(
+        "level 2: {what} command: {} after {}",
+        done.describe(),
+        fmt_secs(done.elapsed)
+    );
+    if done.success() {
+        ctx.log.act(line);
+    } else {
+        ctx.log.warn(line);
+        if let Exit::NotStarted(_) = done.outcome {
+            ctx.log.warn(format!(
+                "level 2: {:?} was not found or is not executable (PATH={}); \
+                 set {} to an absolute path",
+                argv.first().map(String::as_str).unwrap_or(""),
+                std::env::var("PATH").unwrap_or_default(),
+                cmd.key()
+            ));
+        }
+    }
+    if !done.output.is_empty() && (!done.success() || ctx.log.is_verbose()) {
+        ctx.log
+            .warn(format!("level 2: {what} output: {}", done.output));
+    }
+    Ok(done)
+}
+
+/// The wait after a restart: polled up to `limit`, ended early when the
+/// service is healthy or when its start evidently failed — the restart
+/// command left a process running (the service it started) and that process
+/// is gone while the port is closed. Returns the last probe and, for a
+/// failed start, why.
+pub fn wait_boot(
+    ctx: &mut Ctx,
+    limit: Duration,
+    done: &Finished,
+) -> Result<(Probe, Option<String>)> {
+    let (clock, poll) = (ctx.clock, ctx.config.poll_interval);
+    let started_one = done.left_running();
+    let mut failed = None;
+    let mut progress = crate::ctx::Progress::new(clock.now(), limit);
+    let probe = poll_until(
+        clock,
+        limit,
+        poll,
+        || {
+            let p = ctx.probe();
+            progress.report(ctx, "waiting for it to boot", &p);
+            p
+        },
+        |p| {
+            let gone = started_one && !done.left_running() && p.reason.contains("refused");
+            if gone {
+                failed = Some(
+                    "the process the restart command started exited during start-up \
+                     and the port is closed"
+                        .to_string(),
+                );
+            }
+            gone
+        },
+    )?;
+    Ok((probe, failed))
+}
+
+/// Probes every `SELFHEAL_POLL_INTERVAL` for up to `limit`, returning the
+/// first healthy probe, or the last one when time is up. Probes at least once.
+pub fn wait_healthy(ctx: &mut Ctx, limit: Duration) -> Result<Probe> {
+    let (clock, poll) = (ctx.clock, ctx.config.poll_interval);
+    let mut polls = 0u32;
+    let mut progress = crate::ctx::Progress::new(clock.now(), limit);
+    let probe = poll_until(
+        clock,
+        limit,
+        poll,
+        || {
+            polls += 1;
+            let p = ctx.probe();
+            progress.report(ctx, "waiting for it to be healthy", &p);
+            p
+        },
+        |_| false,
+    )?;
+    ctx.log
+        .debug(format!("probed {polls} time(s): {}", probe.reason));
+    Ok(probe)
+}
+
+/// The polling loop, apart from probing, so that it can be tested with a
+/// fake clock: until healthy, `give_up` says so, or the limit.
+pub fn poll_until(
+    clock: &dyn Clock,
+    limit: Duration,
+    poll: Duration,
+    mut probe: impl FnMut() -> Probe,
+    mut give_up: impl FnMut(&Probe) -> bool,
+) -> Result<Probe> {
+    let deadline = clock.now() + limit;
+    loop {
+        let now = clock.now();
+        clock.sleep(poll.min(deadline.saturating_duration_since(now)))?;
+        let p = probe();
+        if p.healthy || clock.now() >= deadline || give_up(&p) {
+            return Ok(p);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::clock::FakeClock;
+
+    fn probe(healthy: bool) -> Probe {
+        Probe {
+            healthy,
+            status: healthy.then_some(200),
+            latency: Duration::ZERO,
+            reason: String::new(),
+        }
+    }
+
+    #[test]
+    fn polling_stops_at_the_first_healthy_probe() {
+        let clock = FakeClock::default();
+        let mut n = 0;
+        let p = poll_until(
+            &clock,
+            Duration::from_secs(30),
+            Duration::from_secs(2),
+            || {
+                n += 1;
+                probe(n == 3)
+            },
+            |_| false,
+        )
+        .expect("no signal");
+        assert!(p.healthy);
+        assert_eq!(n, 3);
+        assert_eq!(clock.elapsed.get(), Duration::from_secs(6));
+    }
+
+    #[test]
+    fn polling_gives_up_at_the_limit() {
+        let clock = FakeClock::default();
+        let mut n = 0;
+        let p = poll_until(
+            &clock,
+            Duration::from_secs(5),
+            Duration::from_secs(2),
+            || {
+                n += 1;
+                probe(false)
+            },
+            |_| false,
+        )
+        .expect("no signal");
+        assert!(!p.healthy);
+        assert_eq!(n, 3, "probes at 2, 4 and 5 s");
+        assert_eq!(clock.elapsed.get(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn polling_stops_when_it_is_given_up() {
+        let clock = FakeClock::default();
+        let mut looked = 0;
+        let p = poll_until(
+            &clock,
+            Duration::from_secs(60),
+            Duration::from_secs(2),
+            || probe(false),
+            |_| {
+                looked += 1;
+                looked == 2
+            },
+        )
+        .expect("no signal");
+        assert!(!p.healthy);
+        assert_eq!(clock.elapsed.get(), Duration::from_secs(4));
+    }
+
+    #[test]
+    fn a_zero_limit_still_probes_once() {
+        let clock = FakeClock::default();
+        let mut n = 0;
+        poll_until(
+            &clock,
+            Duration::ZERO,
+            Duration::from_secs(2),
+            || {
+                n += 1;
+                probe(false)
+            },
+            |_| false,
+        )
+        .expect("no signal");
+        assert_eq!(n, 1);
+        assert_eq!(clock.elapsed.get(), Duration::from_secs(0));
+    }
+}
