@@ -23,6 +23,7 @@ use serde_json::{json, Value};
 use crate::alert::{Kind, Message, Severity};
 use crate::config::Config;
 use crate::error::Result;
+use crate::kind::Page;
 use crate::sys::clock::Clock;
 use crate::sys::redact;
 
@@ -191,17 +192,10 @@ pub struct Payload {
 /// PagerDuty's `event_action` for `kind`: trigger what pages, resolve what
 /// ends it; nothing else goes there.
 fn pagerduty_action(kind: Kind) -> Option<&'static str> {
-    match kind {
-        Kind::Escalating
-        | Kind::Failed
-        | Kind::Reminder
-        | Kind::RunDied
-        | Kind::Level3Failed
-        | Kind::CannotRun => Some("trigger"),
-        Kind::Recovered | Kind::AgentRecovered | Kind::Resolved | Kind::RunsAgain => {
-            Some("resolve")
-        }
-        _ => None,
+    match kind.page() {
+        Page::Calls => Some("trigger"),
+        Page::Ends => Some("resolve"),
+        Page::Tells => None,
     }
 }
 

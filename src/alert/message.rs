@@ -71,26 +71,6 @@ impl Message {
 }
 
 struct Words {
-    recovered: &'static str,
-    escalating: &'static str,
-    agent_recovered: &'static str,
-    failed: &'static str,
-    resolved: &'static str,
-    reminder: &'static str,
-    run_died: &'static str,
-    level3_failed: &'static str,
-    flapping: &'static str,
-    stable: &'static str,
-    rolled_back: &'static str,
-    learned_fix: &'static str,
-    agent_broken: &'static str,
-    agent_ready: &'static str,
-    cannot_run: &'static str,
-    runs_again: &'static str,
-    digest: &'static str,
-    early_warning: &'static str,
-    early_resolved: &'static str,
-    custom: &'static str,
     service: &'static str,
     status: &'static str,
     down_for: &'static str,
@@ -103,26 +83,6 @@ struct Words {
 }
 
 const EN: Words = Words {
-    recovered: "recovered by restart",
-    escalating: "restarts failed, starting AI recovery (level 3)",
-    agent_recovered: "recovered by the AI agent",
-    failed: "every automatic recovery failed",
-    resolved: "resolved",
-    reminder: "still down",
-    run_died: "a selfheal run died while healing",
-    level3_failed: "AI recovery failed",
-    flapping: "flapping: it keeps coming back and falling again",
-    stable: "stable again after flapping",
-    rolled_back: "recovered by restoring the last working config",
-    learned_fix: "recovered by a fix learned from the AI agent",
-    agent_broken: "level 3 cannot work: the AI agent is not ready",
-    agent_ready: "the AI agent works again",
-    cannot_run: "selfheal cannot run: nothing watches the service",
-    runs_again: "selfheal runs again",
-    digest: "summary",
-    early_warning: "early warning: the service is still up",
-    early_resolved: "early warning over",
-    custom: "message",
     service: "Service",
     status: "HTTP status",
     down_for: "Down for",
@@ -140,26 +100,6 @@ const EN: Words = Words {
 };
 
 const KO: Words = Words {
-    recovered: "재시작으로 복구됨",
-    escalating: "재시작 실패, AI 복구(Level 3) 시작",
-    agent_recovered: "AI 에이전트가 복구함",
-    failed: "모든 자동 복구 시스템이 실패했습니다",
-    resolved: "복구 완료",
-    reminder: "여전히 장애 중",
-    run_died: "selfheal 실행이 복구 도중 중단됨",
-    level3_failed: "AI 복구 실패",
-    flapping: "불안정: 복구와 장애가 반복됨",
-    stable: "불안정 상태 해소",
-    rolled_back: "마지막 정상 설정으로 복원하여 복구함",
-    learned_fix: "AI 에이전트에게 배운 해결책으로 복구함",
-    agent_broken: "Level 3 불가: AI 에이전트가 준비되지 않음",
-    agent_ready: "AI 에이전트가 다시 동작함",
-    cannot_run: "selfheal 실행 불가: 서비스를 감시하지 못함",
-    runs_again: "selfheal 다시 실행됨",
-    digest: "요약",
-    early_warning: "조기 경고: 서비스는 아직 정상",
-    early_resolved: "조기 경고 해제",
-    custom: "메시지",
     service: "서비스",
     status: "HTTP 상태",
     down_for: "장애 시간",
@@ -181,27 +121,10 @@ pub fn render(kind: Kind, facts: &Facts, lang: Lang) -> Message {
         Lang::En => &EN,
         Lang::Ko => &KO,
     };
-    let what = match kind {
-        Kind::Recovered => w.recovered,
-        Kind::Escalating => w.escalating,
-        Kind::AgentRecovered => w.agent_recovered,
-        Kind::Failed => w.failed,
-        Kind::Resolved => w.resolved,
-        Kind::Reminder => w.reminder,
-        Kind::RunDied => w.run_died,
-        Kind::Level3Failed => w.level3_failed,
-        Kind::Flapping => w.flapping,
-        Kind::Stable => w.stable,
-        Kind::RolledBack => w.rolled_back,
-        Kind::LearnedFix => w.learned_fix,
-        Kind::AgentBroken => w.agent_broken,
-        Kind::AgentReady => w.agent_ready,
-        Kind::CannotRun => w.cannot_run,
-        Kind::RunsAgain => w.runs_again,
-        Kind::Digest => w.digest,
-        Kind::EarlyWarning => w.early_warning,
-        Kind::EarlyResolved => w.early_resolved,
-        Kind::Custom(_) => w.custom,
+    let (en, ko) = kind.words();
+    let what = match lang {
+        Lang::En => en,
+        Lang::Ko => ko,
     };
     let severity = kind.severity();
     let title = format!("{} selfheal on {}: {what}", severity.emoji(), facts.host);
@@ -212,10 +135,7 @@ pub fn render(kind: Kind, facts: &Facts, lang: Lang) -> Message {
     if !facts.url.is_empty() {
         lines.push(format!("{}: {}", w.service, facts.url));
     }
-    let unhealthy = matches!(
-        kind,
-        Kind::Escalating | Kind::Failed | Kind::Reminder | Kind::Level3Failed
-    );
+    let unhealthy = kind.down();
     if unhealthy && !facts.reason.is_empty() {
         lines.push(format!("{}: {} ({})", w.status, facts.status, facts.reason));
     }
