@@ -201,6 +201,21 @@ impl Kind {
     }
 }
 
+impl serde::Serialize for Severity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// An unknown severity reads as an error: a message of unknown urgency is
+/// treated as urgent.
+impl<'de> serde::Deserialize<'de> for Severity {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Severity, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Ok(name.parse().unwrap_or(Severity::Error))
+    }
+}
+
 /// Kept in the state file by name; a name this version does not know reads
 /// back as a `Custom` kind (it never pages), so a newer file still loads.
 impl serde::Serialize for Kind {

@@ -5,12 +5,14 @@
 
 pub mod agent;
 pub mod alert;
+pub mod channel;
 pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod ctx;
 pub mod error;
 pub mod fmt;
+pub mod key;
 pub mod kind;
 pub mod ladder;
 pub mod openclaw;

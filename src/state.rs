@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::channel::Channel;
 use crate::error::Result;
-use crate::kind::Kind;
+use crate::kind::{Kind, Severity};
 use crate::sys::files;
 
 pub const STATE_FILE: &str = ".selfheal-state.json";
@@ -120,8 +121,20 @@ pub struct Incident {
     pub url: String,
     /// The channels a page of this incident went to (or is queued for): a
     /// channel configured later gets the page on the next run.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub told: Vec<String>,
+    #[serde(
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "known_channels"
+    )]
+    pub told: Vec<Channel>,
+}
+
+/// The channels of a list that this version knows (a newer version's or a
+/// forged name is left out, not the incident).
+fn known_channels<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Vec<Channel>, D::Error> {
+    let names = Vec::<String>::deserialize(d)?;
+    Ok(names.iter().filter_map(|n| Channel::from_name(n)).collect())
 }
 
 impl Default for Incident {
@@ -151,17 +164,45 @@ impl Incident {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(from = "QueuedFile")]
 pub struct Queued {
     /// Unix time the message was first tried.
     pub created: i64,
-    /// Channel name: discord, slack, telegram, ntfy, webhook.
-    pub channel: String,
-    pub kind: String,
-    pub severity: String,
+    pub channel: Channel,
+    pub kind: Kind,
+    pub severity: Severity,
     pub title: String,
     pub text: String,
     #[serde(default)]
     pub attempts: u32,
+}
+
+/// A queued alert as the file has it: its kind is read with its severity
+/// (a `notify` message's kind is `custom` of that severity).
+#[derive(Deserialize)]
+struct QueuedFile {
+    created: i64,
+    channel: Channel,
+    kind: String,
+    severity: Severity,
+    title: String,
+    text: String,
+    #[serde(default)]
+    attempts: u32,
+}
+
+impl From<QueuedFile> for Queued {
+    fn from(q: QueuedFile) -> Queued {
+        Queued {
+            created: q.created,
+            channel: q.channel,
+            kind: Kind::from_key(&q.kind, q.severity),
+            severity: q.severity,
+            title: q.title,
+            text: q.text,
+            attempts: q.attempts,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -511,7 +552,7 @@ mod tests {
             "agent_cooldown_until": 5}"#;
         std::fs::write(path(&dir), text).expect("write");
         let (s, warning) = load(&dir).expect("load");
-        let channels: Vec<&str> = s.outbox.iter().map(|q| q.channel.as_str()).collect();
+        let channels: Vec<&str> = s.outbox.iter().map(|q| q.channel.name()).collect();
         assert_eq!(channels, ["slack", "ntfy"]);
         assert_eq!(s.incident, None);
         assert_eq!(s.agent_cooldown_until, Some(5));

@@ -298,7 +298,7 @@ fn the_env_example_names_every_key_and_its_uncommented_form_is_valid() {
         env!("CARGO_MANIFEST_DIR")
     ))
     .expect("example");
-    for (key, _) in selfheal::config::KEYS {
+    for key in selfheal::config::keys::all().map(|k| k.name) {
         assert!(
             example.contains(&format!("#{key}=")),
             "{key} missing from the example"

@@ -133,11 +133,10 @@ fn parsers_never_panic_on_random_input() {
             assert!(!e.key.is_empty(), "{data:?}");
         }
         if let Ok(text) = std::str::from_utf8(&data) {
-            if let Ok(words) = selfheal::config::shellwords::split(text) {
+            if let Ok(words) = selfheal::key::shellwords::split(text) {
                 // What it accepts, it can also print back and re-read.
-                let again = selfheal::config::shellwords::split(
-                    &selfheal::config::shellwords::join(&words),
-                );
+                let again =
+                    selfheal::key::shellwords::split(&selfheal::key::shellwords::join(&words));
                 assert_eq!(again.as_ref().ok(), Some(&words), "{text:?}");
             }
             let _ = selfheal::fmt::parse_duration(text);

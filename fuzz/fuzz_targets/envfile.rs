@@ -10,6 +10,6 @@ fuzz_target!(|data: &[u8]| {
         assert!(!e.key.is_empty() && e.line >= 1 && e.line <= lines);
     }
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = selfheal::config::shellwords::split(text);
+        let _ = selfheal::key::shellwords::split(text);
     }
 });

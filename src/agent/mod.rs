@@ -21,10 +21,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::config::{shellwords, Config};
+use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::error::{Error, Result};
 use crate::fmt::fmt_secs;
+use crate::key::shellwords;
 use crate::probe::Probe;
 use crate::sys::clock::{local_now, unix_now};
 use crate::sys::files;

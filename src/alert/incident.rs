@@ -8,13 +8,14 @@
 
 use std::time::Duration;
 
-use super::channels::{self, Channel};
+use super::deliver;
 use super::outbox::{self, Spool};
 use super::{Facts, Kind};
-use crate::config::HeartbeatMode;
+use crate::channel::Target;
 use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
 use crate::fmt::between;
+use crate::key::values::HeartbeatMode;
 use crate::state::Incident;
 use crate::sys::clock::unix_now;
 use crate::sys::log;
@@ -61,17 +62,17 @@ pub fn downtime(ctx: &Ctx) -> Option<Duration> {
 
 /// Sends `kind` unless this incident already had it. Returns whether it went.
 pub fn alert_once(ctx: &mut Ctx, kind: Kind, facts: &Facts) -> Result<bool> {
-    let configured = channels::configured(ctx.config);
-    let names: Vec<String> = configured.iter().map(|c| c.name().to_string()).collect();
+    let configured = deliver::configured(ctx.config);
+    let names: Vec<_> = configured.iter().map(|t| t.channel()).collect();
     let incident = ctx.state.incident.get_or_insert_with(Incident::default);
     if incident.was_alerted(kind) {
         if incident.told.is_empty() {
             // A state from before channels were remembered: as it is now.
             incident.told = names;
         }
-        let missing: Vec<Channel> = configured
+        let missing: Vec<&Target> = configured
             .into_iter()
-            .filter(|c| kind.pages() && !incident.told.iter().any(|t| t == c.name()))
+            .filter(|t| kind.pages() && !incident.told.contains(&t.channel()))
             .collect();
         if missing.is_empty() {
             ctx.log.debug(format!(
@@ -81,9 +82,7 @@ pub fn alert_once(ctx: &mut Ctx, kind: Kind, facts: &Facts) -> Result<bool> {
             return Ok(false);
         }
         // Configured after the page went out: this incident's page is theirs too.
-        incident
-            .told
-            .extend(missing.iter().map(|c| c.name().to_string()));
+        incident.told.extend(missing.iter().map(|t| t.channel()));
         outbox::send_to(ctx, &missing, kind, facts, Spool::Outbox)?;
         return Ok(true);
     }
@@ -181,7 +180,7 @@ fn ping(ctx: &mut Ctx, suffix: &str, body: Option<&[u8]>) {
         log::print(&format!("would ping the heartbeat ({shown})\n"));
         return;
     }
-    match channels::heartbeat(ctx.webhooks(), url.expose(), suffix, body) {
+    match deliver::heartbeat(ctx.webhooks(), url.expose(), suffix, body) {
         Ok(()) => ctx.log.debug(format!("heartbeat ({shown}) pinged")),
         Err(e) => ctx.log.warn(format!("heartbeat ({shown}) failed: {e}")),
     }

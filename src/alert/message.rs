@@ -9,9 +9,10 @@
 
 use std::time::Duration;
 
-use crate::config::Lang;
+use crate::channel::Message;
 use crate::fmt::fmt_secs;
-use crate::kind::{Kind, Severity};
+use crate::key::values::Lang;
+use crate::kind::Kind;
 
 /// How one level of the ladder went.
 #[derive(Debug, Clone)]
@@ -41,33 +42,6 @@ pub struct Facts {
     pub cause: Vec<String>,
     /// The incident file with the whole evidence.
     pub evidence: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub kind: Kind,
-    pub severity: Severity,
-    /// One line, with the emoji.
-    pub title: String,
-    /// Detail lines; the part that is shortened when a service has a limit.
-    pub lines: Vec<String>,
-    pub commands: Vec<String>,
-}
-
-impl Message {
-    /// Plain text: title, details, then the commands.
-    pub fn plain(&self) -> String {
-        let mut text = self.title.clone();
-        if !self.lines.is_empty() {
-            text.push_str("\n\n");
-            text.push_str(&self.lines.join("\n"));
-        }
-        if !self.commands.is_empty() {
-            text.push_str("\n\n");
-            text.push_str(&self.commands.join("\n"));
-        }
-        text
-    }
 }
 
 struct Words {

@@ -7,8 +7,9 @@
 
 use std::time::Duration;
 
-use super::channels::{self, Channel, Delivery};
+use super::deliver::{self, Delivery};
 use super::{render, Facts, Kind, Message, Severity};
+use crate::channel::{Channel, Origin, Target};
 use crate::ctx::{Ctx, Mode};
 use crate::error::Result;
 use crate::fmt::{between, fmt_secs};
@@ -42,14 +43,14 @@ pub enum Spool {
 /// Sends a message to every configured channel; what fails for a reason
 /// that may pass goes to the outbox when `spool` says so.
 pub fn send(ctx: &mut Ctx, kind: Kind, facts: &Facts, spool: Spool) -> Result<Summary> {
-    let all = channels::configured(ctx.config);
+    let all = deliver::configured(ctx.config);
     send_to(ctx, &all, kind, facts, spool)
 }
 
 /// `send`, to the given channels only (a channel added mid-incident).
 pub fn send_to(
     ctx: &mut Ctx,
-    channels: &[Channel],
+    channels: &[&Target],
     kind: Kind,
     facts: &Facts,
     spool: Spool,
@@ -64,7 +65,11 @@ pub fn send_to(
     msg.commands.iter_mut().for_each(scrub);
     let mut summary = Summary::default();
     let configured = !channels.is_empty();
-    let channels: Vec<Channel> = channels.iter().copied().filter(|c| c.takes(kind)).collect();
+    let channels: Vec<&Target> = channels
+        .iter()
+        .copied()
+        .filter(|t| t.service().takes(kind))
+        .collect();
     if configured && channels.is_empty() {
         // Only PagerDuty, and this is not a page.
         ctx.log.debug(format!(
@@ -77,7 +82,7 @@ pub fn send_to(
         let line = format!(
             "alert [{}]: no channel configured ({}): nobody was told",
             msg.kind.key(),
-            channels::KEYS_HINT
+            Channel::keys_hint()
         );
         // Good news that nobody hears is no problem; bad news is.
         if msg.severity == Severity::Info {
@@ -94,23 +99,23 @@ pub fn send_to(
     let mut pending: Vec<Option<Queued>> = vec![None; channels.len()];
     let mut kept = true;
     if spool == Spool::Outbox {
-        for (slot, &channel) in pending.iter_mut().zip(&channels) {
-            let q = queued(channel, &msg);
+        for (slot, target) in pending.iter_mut().zip(&channels) {
+            let q = queued(target.channel(), &msg);
             ctx.state.outbox.push(q.clone());
             *slot = Some(q);
         }
         trim(ctx);
         kept = ctx.save_state();
     }
-    for (channel, q) in channels.into_iter().zip(pending) {
-        let (outcome, took) = deliver_one(ctx, channel, &msg)?;
+    for (target, q) in channels.into_iter().zip(pending) {
+        let (outcome, took) = deliver_one(ctx, target, &msg)?;
         let retry = matches!(outcome, Delivery::Retryable(_));
         let queued = if retry && q.is_some() {
             Queue::Kept(kept)
         } else {
             Queue::No
         };
-        account(ctx, channel, &msg, &outcome, queued, took);
+        account(ctx, target, &msg, &outcome, queued, took);
         match outcome {
             Delivery::Sent => summary.sent += 1,
             Delivery::Retryable(_) if q.is_some() => summary.queued += 1,
@@ -155,26 +160,31 @@ fn attempted(ctx: &mut Ctx, q: &Queued) {
 }
 
 /// One message to one channel (in a dry run: printed), and how long it took.
-fn deliver_one(ctx: &mut Ctx, channel: Channel, msg: &Message) -> Result<(Delivery, Duration)> {
-    let payload = channels::payload(channel, ctx.config, msg, &ctx.host);
+fn deliver_one(ctx: &mut Ctx, target: &Target, msg: &Message) -> Result<(Delivery, Duration)> {
+    let from = Origin {
+        host: &ctx.host,
+        service: &ctx.config.shown_url,
+    };
+    let payload = target.service().payload(msg, from);
     if ctx.mode == Mode::DryRun {
         log::print(&format!(
             "would send to {} ({}): {}\n",
-            channel.name(),
-            channel.shown_endpoint(ctx.config),
+            target.channel().name(),
+            target.shown_endpoint(),
             String::from_utf8_lossy(&payload.body)
         ));
         return Ok((Delivery::Sent, Duration::ZERO));
     }
     let start = ctx.clock.now();
-    let outcome = channels::deliver(ctx.webhooks(), ctx.config, channel, &payload, ctx.clock)?;
+    let timeout = ctx.config.alert_timeout;
+    let outcome = deliver::deliver(ctx.webhooks(), target, &payload, timeout, ctx.clock)?;
     Ok((outcome, ctx.clock.now() - start))
 }
 
 /// Logs and records one delivery.
 fn account(
     ctx: &mut Ctx,
-    channel: Channel,
+    target: &Target,
     msg: &Message,
     outcome: &Delivery,
     queued: Queue,
@@ -185,11 +195,12 @@ fn account(
     }
     // `alert [failed] to ntfy (…): delivered`: the kind in brackets, so that
     // "failed" never reads as the outcome.
+    let channel = target.channel();
     let head = format!(
         "alert [{}] to {} ({})",
         msg.kind.key(),
         channel.name(),
-        channel.shown_endpoint(ctx.config)
+        target.shown_endpoint()
     );
     let result = match outcome {
         Delivery::Sent => {
@@ -230,9 +241,9 @@ fn account(
 fn queued(channel: Channel, msg: &Message) -> Queued {
     Queued {
         created: unix_now(),
-        channel: channel.name().into(),
-        kind: msg.kind.key().into(),
-        severity: msg.severity.name().into(),
+        channel,
+        kind: msg.kind,
+        severity: msg.severity,
         title: msg.title.clone(),
         text: msg.lines.join("\n"),
         attempts: 0,
@@ -247,7 +258,8 @@ fn trim(ctx: &mut Ctx) {
         for q in dropped {
             ctx.log.warn(format!(
                 "outbox full: dropped the oldest queued alert ({} to {})",
-                q.kind, q.channel
+                q.kind.key(),
+                q.channel.name()
             ));
         }
     }
@@ -262,7 +274,7 @@ pub fn channel_bound(config: &crate::config::Config) -> Duration {
 /// The longest one round of alerts can take: every configured channel at its
 /// bound.
 pub fn round_bound(config: &crate::config::Config) -> Duration {
-    channel_bound(config) * channels::configured(config).len() as u32
+    channel_bound(config) * deliver::configured(config).len() as u32
 }
 
 /// The longest an outbox flush can take: two rounds' worth, so that many
@@ -284,19 +296,23 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
         "outbox: {} queued alert(s) to deliver",
         queued.len()
     ));
-    let configured = channels::configured(ctx.config);
+    let configured = deliver::configured(ctx.config);
     let one = channel_bound(ctx.config);
     let budget = flush_bound(ctx.config);
     let start = ctx.clock.now();
-    let mut failing: Vec<String> = Vec::new();
+    let mut failing: Vec<Channel> = Vec::new();
     for q in queued {
         let now = unix_now();
         let age = now.saturating_sub(q.created);
-        let Some(channel) = Channel::from_name(&q.channel).filter(|c| configured.contains(c))
+        let Some(target) = configured
+            .iter()
+            .copied()
+            .find(|t| t.channel() == q.channel)
         else {
             ctx.log.warn(format!(
                 "outbox: dropped a {} alert for {}, which is no longer configured",
-                q.kind, q.channel
+                q.kind.key(),
+                q.channel.name()
             ));
             acknowledge(ctx, &q);
             continue;
@@ -304,8 +320,8 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
         if age > OUTBOX_MAX_AGE {
             ctx.log.warn(format!(
                 "outbox: dropped a {} alert to {} queued {} h ago",
-                q.kind,
-                q.channel,
+                q.kind.key(),
+                q.channel.name(),
                 age / 3600
             ));
             acknowledge(ctx, &q);
@@ -315,10 +331,9 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
         if failing.contains(&q.channel) || ctx.clock.now() - start + one > budget {
             continue;
         }
-        let severity = q.severity.parse().unwrap_or(Severity::Error);
         let msg = Message {
-            kind: Kind::from_key(&q.kind, severity),
-            severity,
+            kind: q.kind,
+            severity: q.severity,
             title: q.title.clone(),
             lines: q
                 .text
@@ -328,12 +343,12 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
                 .collect(),
             commands: Vec::new(),
         };
-        let (outcome, took) = deliver_one(ctx, channel, &msg)?;
+        let (outcome, took) = deliver_one(ctx, target, &msg)?;
         let retry = matches!(outcome, Delivery::Retryable(_));
-        account(ctx, channel, &msg, &outcome, Queue::Kept(true), took);
+        account(ctx, target, &msg, &outcome, Queue::Kept(true), took);
         if retry {
             attempted(ctx, &q);
-            failing.push(q.channel.clone());
+            failing.push(q.channel);
         } else {
             acknowledge(ctx, &q);
         }

@@ -79,7 +79,7 @@ pub fn report(global: &Global, config: &Config, home: &Path, error: &Error) {
     let sent = outbox::send(&mut ctx, Kind::CannotRun, &facts, Spool::Drop);
     // Remembered when someone was told, or when there is nobody to tell; a
     // failed delivery is tried again by the next run.
-    let nobody = crate::alert::channels::configured(config).is_empty();
+    let nobody = crate::alert::deliver::configured(config).is_empty();
     if nobody || sent.is_ok_and(|s| s.sent > 0) {
         if let Err(e) = files::write_atomic(&remembered, cause.as_bytes()) {
             ctx.log.warn(format!(
@@ -111,7 +111,7 @@ pub fn cleared(global: &Global, config: &Config, home: &Path) {
         note: Some("selfheal runs again and watches the service.".into()),
         ..Facts::default()
     };
-    let told_nobody = crate::alert::channels::configured(config).is_empty();
+    let told_nobody = crate::alert::deliver::configured(config).is_empty();
     let sent = outbox::send(&mut ctx, Kind::RunsAgain, &facts, Spool::Drop);
     if told_nobody || sent.is_ok_and(|s| s.sent > 0) {
         let _ = std::fs::remove_file(&path);

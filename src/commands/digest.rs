@@ -9,9 +9,9 @@ use super::stats::{self, Stats};
 use super::Verdict;
 use crate::alert::outbox::{self, Spool};
 use crate::alert::{Facts, Kind};
-use crate::config::Digest;
 use crate::ctx::Ctx;
 use crate::error::Result;
+use crate::key::values::Digest;
 use crate::sys::clock::unix_now;
 
 /// The start (unix time) of the period that `now` is in: today's (or this

@@ -10,11 +10,13 @@ use serde::Serialize;
 
 use super::Verdict;
 use crate::agent::ready::{self, Ready};
-use crate::alert::channels;
+use crate::alert::deliver;
+use crate::channel::Channel;
 use crate::cli::{AskAgent, Format};
-use crate::config::{shellwords, Config};
+use crate::config::Config;
 use crate::error::Error;
 use crate::fmt::fmt_secs;
+use crate::key::shellwords;
 use crate::sys::which::find_program;
 use crate::sys::{log, process, tls};
 
@@ -134,10 +136,10 @@ fn configuration(c: &Config) -> Vec<Check> {
         ));
     }
     match c.warn_disk {
-        Some(crate::config::DiskFree::Bytes(b)) => {
+        Some(crate::key::DiskFree::Bytes(b)) => {
             early.push(format!("free disk under {}", crate::fmt::fmt_size(b)));
         }
-        Some(crate::config::DiskFree::Percent(p)) => early.push(format!("free disk under {p}%")),
+        Some(crate::key::DiskFree::Percent(p)) => early.push(format!("free disk under {p}%")),
         None => {}
     }
     if let Some(d) = c.warn_latency {
@@ -157,7 +159,10 @@ fn configuration(c: &Config) -> Vec<Check> {
             "channels",
             format!(
                 "alerts go only to {} (SELFHEAL_CHANNELS); set it to `all` for every configured one",
-                only.join(", ")
+                only.iter()
+                    .map(|c| c.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }
@@ -319,7 +324,7 @@ night; consider --permission-mode acceptEdits and --allowedTools in SELFHEAL_AGE
 
 /// The watched config files and how many working versions of each are kept.
 fn rollback(c: &Config) -> Check {
-    if c.watch_files.is_empty() || c.rollback == crate::config::Switch::Off {
+    if c.watch_files.is_empty() || c.rollback == crate::key::values::Switch::Off {
         return info(
             "rollback",
             "off (no SELFHEAL_WATCH_FILES, or SELFHEAL_ROLLBACK=off)",
@@ -371,24 +376,24 @@ fn ask_agents(c: &Config, checks: &mut Vec<Check>) {
 }
 
 fn alerting(c: &Config, checks: &mut Vec<Check>) {
-    let configured = channels::configured(c);
+    let configured = deliver::configured(c);
     checks.push(if configured.is_empty() {
         fail(
             "alert channels",
             "none configured: when every level fails, nobody is told",
-            format!("set {}; then `selfheal notify test`", channels::KEYS_HINT),
+            format!("set {}; then `selfheal notify test`", Channel::keys_hint()),
         )
     } else {
         let list: Vec<String> = configured
             .iter()
-            .map(|ch| format!("{} ({})", ch.name(), ch.shown_endpoint(c)))
+            .map(|t| format!("{} ({})", t.channel().name(), t.shown_endpoint()))
             .collect();
         ok("alert channels", list.join(", "))
     });
     if let Some(url) = &c.heartbeat_url {
         let mode = match c.heartbeat_mode {
-            crate::config::HeartbeatMode::Fail => "URL or URL/fail",
-            crate::config::HeartbeatMode::Exit => "URL/<exit code>",
+            crate::key::values::HeartbeatMode::Fail => "URL or URL/fail",
+            crate::key::values::HeartbeatMode::Exit => "URL/<exit code>",
         };
         checks.push(info(
             "heartbeat",
@@ -398,9 +403,9 @@ fn alerting(c: &Config, checks: &mut Vec<Check>) {
             ),
         ));
     }
-    if c.digest != crate::config::Digest::Off {
+    if c.digest != crate::key::values::Digest::Off {
         let at = format!("{:02}:{:02}", c.digest_at / 60, c.digest_at % 60);
-        let every = if c.digest == crate::config::Digest::Weekly {
+        let every = if c.digest == crate::key::values::Digest::Weekly {
             "weekly (Mondays)"
         } else {
             "daily"

@@ -3,18 +3,20 @@
 //! outbox, because it runs beside `check` without the lock.
 
 use super::Verdict;
-use crate::alert::channels::{self, KEYS_HINT};
+use crate::alert::deliver;
 use crate::alert::outbox::{self, Spool};
 use crate::alert::{Facts, Kind, Severity};
+use crate::channel::Channel;
 use crate::ctx::{Ctx, Mode};
 use crate::error::{Error, Result};
 use crate::sys::log;
 
 pub fn run(ctx: &mut Ctx, severity: Severity, message: &str) -> Result<Verdict> {
-    if channels::configured(ctx.config).is_empty() {
+    if deliver::configured(ctx.config).is_empty() {
         return Err(Error::Setup(format!(
-            "notify: no alert channel is configured; set {KEYS_HINT} \
-             (README \"Configuration\", contrib/selfheal.env.example)"
+            "notify: no alert channel is configured; set {} \
+             (README \"Configuration\", contrib/selfheal.env.example)",
+            Channel::keys_hint()
         )));
     }
     let facts = Facts {

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use super::Verdict;
 use crate::cli::Global;
-use crate::config::window::{self, LocalMinute};
 use crate::config::Config;
 use crate::ctx::{Ctx, Mode};
 use crate::error::{Error, Result};
 use crate::fmt::fmt_secs;
+use crate::key::window::{self, LocalMinute};
 use crate::state;
 use crate::sys::clock::unix_now;
 use crate::sys::files;

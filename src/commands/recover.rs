@@ -3,10 +3,10 @@
 
 use super::Verdict;
 use crate::alert::outbox;
-use crate::config::shellwords;
 use crate::ctx::{Ctx, Mode};
 use crate::error::{Error, Result};
 use crate::fmt::fmt_secs;
+use crate::key::shellwords;
 use crate::ladder;
 use crate::sys::log;
 

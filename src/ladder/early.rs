@@ -15,10 +15,10 @@ use std::path::Path;
 
 use crate::alert::outbox::{self, Spool};
 use crate::alert::{Facts, Kind};
-use crate::config::DiskFree;
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::fmt::{fmt_secs, fmt_size};
+use crate::key::DiskFree;
 use crate::probe::Probe;
 use crate::sys::process;
 

@@ -10,10 +10,10 @@ use super::evidence::Evidence;
 use super::{rollback, runbook, Climb, Outcome};
 use crate::alert::outbox::{self, Spool};
 use crate::alert::{incident, Facts, Kind, LevelOutcome};
-use crate::config::shellwords;
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::fmt::fmt_secs;
+use crate::key::shellwords;
 use crate::probe::Probe;
 use crate::sys::metrics::{Metric, HEALTH_FILE};
 

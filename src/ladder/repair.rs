@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use super::restart::{run_command, said, Cmd};
 use super::{Climb, Outcome, Rung};
-use crate::config::{shellwords, Config};
+use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::fmt::fmt_secs;
+use crate::key::shellwords;
 use crate::sys::process::KILL_GRACE;
 
 pub struct Repair;

@@ -13,10 +13,11 @@ use std::time::Duration;
 
 use super::brake::{self, Gate};
 use super::{Climb, Outcome, Rung};
-use crate::config::{shellwords, Config};
+use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::error::Result;
 use crate::fmt::fmt_secs;
+use crate::key::shellwords;
 use crate::probe::Probe;
 use crate::sys::clock::Clock;
 use crate::sys::metrics::{Metric, HEALTH_FILE};

@@ -16,7 +16,8 @@ use serde_json::{json, Value};
 
 use super::restart::{attempt_bound, said, wait_boot};
 use super::{Climb, Outcome, Rung};
-use crate::config::{Config, Switch};
+use crate::config::Config;
+use crate::key::values::Switch;
 use crate::sys::metrics::{Metric, HEALTH_FILE};
 
 use crate::ctx::Ctx;

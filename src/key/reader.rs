@@ -1,13 +1,16 @@
 //! Typed access to the merged raw values: every accessor validates, and every
 //! error names the key, the value (redacted for secret keys) and its source.
+//! What each key holds is declared elsewhere (`config::keys`, each channel);
+//! this only reads.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{expand_home, shellwords, Raw, Secret};
+use super::{shellwords, Raw, Secret};
 use crate::error::{Error, Result};
 use crate::fmt::{fmt_secs, parse_duration};
+use crate::sys::files::expand_home;
 
 /// Typed access to the merged raw values; every error names key, value, source.
 ///
@@ -17,14 +20,25 @@ use crate::fmt::{fmt_secs, parse_duration};
 pub struct Reader<'a> {
     pub raw: &'a BTreeMap<&'static str, Raw>,
     pub home: &'a Path,
+    /// Whether the service is the OpenClaw gateway: what `auto` means for
+    /// the keys that have it.
+    pub openclaw: bool,
+    /// Whether a key's value may never be shown (`config::keys::looks_secret`).
+    looks_secret: fn(&str) -> bool,
     first_error: std::cell::RefCell<Option<Error>>,
 }
 
 impl<'a> Reader<'a> {
-    pub fn new(raw: &'a BTreeMap<&'static str, Raw>, home: &'a Path) -> Reader<'a> {
+    pub fn new(
+        raw: &'a BTreeMap<&'static str, Raw>,
+        home: &'a Path,
+        looks_secret: fn(&str) -> bool,
+    ) -> Reader<'a> {
         Reader {
             raw,
             home,
+            openclaw: false,
+            looks_secret,
             first_error: std::cell::RefCell::new(None),
         }
     }
@@ -98,16 +112,16 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub fn get(&self, key: &str) -> (&str, &str) {
+    pub fn get(&self, key: &str) -> (&str, &super::Source) {
         match self.raw.get(key) {
-            Some(r) => (r.value.as_str(), r.source.as_str()),
-            None => ("", "default"),
+            Some(r) => (r.value.as_str(), &r.source),
+            None => ("", &super::Source::Default),
         }
     }
 
     pub fn fail(&self, key: &str, reason: impl Into<String>) -> Error {
         let (value, source) = self.get(key);
-        let shown = if super::keys::looks_secret(key) {
+        let shown = if (self.looks_secret)(key) {
             "<redacted>".to_string()
         } else if value.contains("://") {
             // A URL may carry a password or a token in its user info or query.
@@ -115,7 +129,7 @@ impl<'a> Reader<'a> {
         } else {
             value.to_string()
         };
-        Error::config(key, &shown, source, reason)
+        Error::config(key, &shown, &source.to_string(), reason)
     }
 
     pub fn string(&self, key: &str) -> String {
@@ -125,6 +139,24 @@ impl<'a> Reader<'a> {
     pub fn optional(&self, key: &str) -> Option<String> {
         let v = self.get(key).0.trim();
         (!v.is_empty()).then(|| v.to_string())
+    }
+
+    /// The keys that configure one thing (a channel): all set or none. A
+    /// missing one is the error's key (the first missing, when some are set).
+    pub fn together<const N: usize>(&self, keys: [&str; N]) -> Option<[String; N]> {
+        let values = keys.map(|k| self.optional(k));
+        if values.iter().all(Option::is_none) {
+            return None;
+        }
+        if let Some(i) = values.iter().position(Option::is_none) {
+            self.check(
+                keys[i],
+                false,
+                format!("{} go together: set all or none", keys.join(", ")),
+            );
+            return None;
+        }
+        Some(values.map(Option::unwrap_or_default))
     }
 
     fn try_duration(&self, key: &str, min: Duration, max: Duration) -> Result<Duration> {
