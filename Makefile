@@ -5,7 +5,7 @@ STATIC := target/$(MUSL)/release/selfheal
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: build release static dist dist-repro test demo lint bench fuzz real clean
+.PHONY: build release static dist dist-repro test demo lint bench fuzz real docs clean
 
 build:
 	$(CARGO) build
@@ -44,6 +44,11 @@ test:
 
 demo: release
 	bash tests/demo.sh target/release/selfheal
+
+# The README's tables of keys and contrib/selfheal.env.example, made anew
+# from the keys' declarations (src/config/keys.rs, src/channel/*.rs).
+docs:
+	SELFHEAL_BLESS=1 $(CARGO) test --test integration docs::
 
 lint:
 	$(CARGO) fmt --all -- --check

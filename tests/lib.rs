@@ -8,6 +8,7 @@ mod agent;
 mod alerts;
 mod check;
 mod config;
+mod docs;
 mod evidence;
 mod faults;
 mod fuzz_smoke;
