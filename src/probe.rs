@@ -12,7 +12,6 @@ use std::io::Read;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
@@ -24,19 +23,51 @@ use crate::fmt::fmt_secs;
 /// The most of a body that is read.
 pub const BODY_CAP: u64 = 64 * 1024;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct Probe {
-    pub healthy: bool,
+    /// Why it is not healthy; `None`: healthy.
+    pub failure: Option<Failure>,
     /// None when no HTTP response was received.
-    #[serde(skip)]
     pub status: Option<u16>,
-    #[serde(skip)]
     pub latency: Duration,
     /// One line: `HTTP 200`, `connection refused`, `timeout after 10s`, ...
     pub reason: String,
 }
 
+/// Why a probe failed, as decisions need it (the words are in `reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Nothing listens: the connection was refused.
+    Refused,
+    /// No answer within the probe's timeout (connecting, or reading).
+    Timeout,
+    /// The connection was reset or closed without a response.
+    Dropped,
+    /// The host name did not resolve.
+    Dns,
+    /// No route to the host.
+    Unreachable,
+    /// TLS: the certificate or the handshake.
+    Tls,
+    /// An answer whose status is not a healthy one.
+    Status,
+    /// A healthy status, but the body lacks the expected text (or could not
+    /// be read).
+    Body,
+    /// Anything else: a bad HTTP response, an I/O error.
+    Other,
+}
+
 impl Probe {
+    pub fn healthy(&self) -> bool {
+        self.failure.is_none()
+    }
+
+    /// Whether nothing listens (the connection was refused).
+    pub fn refused(&self) -> bool {
+        self.failure == Some(Failure::Refused)
+    }
+
     /// The status as the metrics file writes it: `"200"`, or `"000"`.
     pub fn status_text(&self) -> String {
         match self.status {
@@ -137,12 +168,13 @@ pub fn probe(agent: &Agent, config: &Config) -> Probe {
     let mut response = match result {
         Ok(r) => r,
         Err(e) => {
+            let (failure, reason) = describe(&e, config.http_timeout);
             return Probe {
-                healthy: false,
+                failure: Some(failure),
                 status: None,
                 latency: start.elapsed(),
-                reason: describe(&e, config.http_timeout),
-            }
+                reason,
+            };
         }
     };
     let status = response.status().as_u16();
@@ -153,24 +185,24 @@ pub fn probe(agent: &Agent, config: &Config) -> Probe {
         .take(BODY_CAP)
         .read_to_end(&mut body);
     let latency = start.elapsed();
-    let (healthy, reason) = match read {
-        Err(e) => (false, read_error(&e, config.http_timeout)),
+    let (failure, reason) = match read {
+        Err(e) => read_error(&e, config.http_timeout),
         Ok(_) if !config.expect_status.contains(status) => (
-            false,
+            Some(Failure::Status),
             format!("status {status} (expected {})", config.expect_status),
         ),
         Ok(_) if !contains(&body, config.expect_body.as_bytes()) => (
-            false,
+            Some(Failure::Body),
             format!(
                 "status {status} but the body lacks {:?} (first {} KiB read)",
                 config.expect_body,
                 BODY_CAP / 1024
             ),
         ),
-        Ok(_) => (true, format!("HTTP {status}")),
+        Ok(_) => (None, format!("HTTP {status}")),
     };
     Probe {
-        healthy,
+        failure,
         status: Some(status),
         latency,
         reason,
@@ -181,51 +213,72 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-fn describe(e: &ureq::Error, timeout: Duration) -> String {
+fn describe(e: &ureq::Error, timeout: Duration) -> (Failure, String) {
     use std::io::ErrorKind as K;
+    let timed_out = || {
+        (
+            Failure::Timeout,
+            format!("timeout after {}", fmt_secs(timeout)),
+        )
+    };
     match e {
-        ureq::Error::Timeout(_) => format!("timeout after {}", fmt_secs(timeout)),
-        ureq::Error::HostNotFound => "DNS: host not found".into(),
+        ureq::Error::Timeout(_) => timed_out(),
+        ureq::Error::HostNotFound => (Failure::Dns, "DNS: host not found".into()),
         ureq::Error::Io(io) => match io.kind() {
-            K::ConnectionRefused => "connection refused".into(),
-            K::ConnectionReset | K::ConnectionAborted => "connection reset".into(),
-            K::UnexpectedEof => "connection closed without a response".into(),
-            K::TimedOut | K::WouldBlock => format!("timeout after {}", fmt_secs(timeout)),
-            K::HostUnreachable | K::NetworkUnreachable => "network unreachable".into(),
-            // rustls reports certificate and handshake failures as InvalidData.
-            K::InvalidData if crate::sys::tls::bundle().is_none() => {
-                format!("TLS: {io}; {}", crate::sys::tls::MISSING_HINT)
+            K::ConnectionRefused => (Failure::Refused, "connection refused".into()),
+            K::ConnectionReset | K::ConnectionAborted => {
+                (Failure::Dropped, "connection reset".into())
             }
-            K::InvalidData => format!("TLS: {io}"),
-            _ => format!("I/O error: {io}"),
+            K::UnexpectedEof => (
+                Failure::Dropped,
+                "connection closed without a response".into(),
+            ),
+            K::TimedOut | K::WouldBlock => timed_out(),
+            K::HostUnreachable | K::NetworkUnreachable => {
+                (Failure::Unreachable, "network unreachable".into())
+            }
+            // rustls reports certificate and handshake failures as InvalidData.
+            K::InvalidData if crate::sys::tls::bundle().is_none() => (
+                Failure::Tls,
+                format!("TLS: {io}; {}", crate::sys::tls::MISSING_HINT),
+            ),
+            K::InvalidData => (Failure::Tls, format!("TLS: {io}")),
+            _ => (Failure::Other, format!("I/O error: {io}")),
         },
-        ureq::Error::Protocol(p) => format!("bad HTTP response: {p}"),
+        ureq::Error::Protocol(p) => (Failure::Other, format!("bad HTTP response: {p}")),
         #[cfg(feature = "tls")]
-        ureq::Error::Rustls(t) if crate::sys::tls::bundle().is_none() => {
-            format!("TLS: {t}; {}", crate::sys::tls::MISSING_HINT)
-        }
+        ureq::Error::Rustls(t) if crate::sys::tls::bundle().is_none() => (
+            Failure::Tls,
+            format!("TLS: {t}; {}", crate::sys::tls::MISSING_HINT),
+        ),
         #[cfg(feature = "tls")]
-        ureq::Error::Rustls(t) => format!("TLS: {t}"),
-        ureq::Error::Tls(t) => format!("TLS: {t}"),
-        ureq::Error::ConnectionFailed => "connection failed".into(),
+        ureq::Error::Rustls(t) => (Failure::Tls, format!("TLS: {t}")),
+        ureq::Error::Tls(t) => (Failure::Tls, format!("TLS: {t}")),
+        ureq::Error::ConnectionFailed => (Failure::Other, "connection failed".into()),
         other => {
             let text = other.to_string();
             if text.contains("https") || text.contains("TLS") || text.contains("tls") {
-                format!("TLS: {text}")
+                (Failure::Tls, format!("TLS: {text}"))
             } else {
-                format!("error: {text}")
+                (Failure::Other, format!("error: {text}"))
             }
         }
     }
 }
 
-fn read_error(e: &std::io::Error, timeout: Duration) -> String {
+fn read_error(e: &std::io::Error, timeout: Duration) -> (Option<Failure>, String) {
     // ureq reports its own errors through io::Error while a body is read.
     let text = e.to_string();
     if e.kind() == std::io::ErrorKind::TimedOut || text.contains("timeout") {
-        format!("timeout after {} while reading the body", fmt_secs(timeout))
+        (
+            Some(Failure::Timeout),
+            format!("timeout after {} while reading the body", fmt_secs(timeout)),
+        )
     } else {
-        format!("body could not be read: {text}")
+        (
+            Some(Failure::Body),
+            format!("body could not be read: {text}"),
+        )
     }
 }
 

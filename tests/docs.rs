@@ -6,7 +6,8 @@
 use selfheal::config::keys::{all, SECTIONS};
 use selfheal::key::Key;
 
-const BEGIN: &str = "<!-- keys: made by `make docs` from src/config/keys.rs and src/channel/; edit there -->\n";
+const BEGIN: &str =
+    "<!-- keys: made by `make docs` from src/config/keys.rs and src/channel/; edit there -->\n";
 const END: &str = "<!-- /keys -->\n";
 
 fn help(k: &Key) -> String {
@@ -101,7 +102,9 @@ fn check(path: &str, want: &str, have: &str) {
 fn the_readme_tables_of_keys_are_made_from_their_declarations() {
     let path = format!("{}/README.md", env!("CARGO_MANIFEST_DIR"));
     let readme = std::fs::read_to_string(&path).expect("README");
-    let start = readme.find(BEGIN).expect("the keys' begin marker in README.md");
+    let start = readme
+        .find(BEGIN)
+        .expect("the keys' begin marker in README.md");
     let end = readme.find(END).expect("the keys' end marker in README.md") + END.len();
     let want = format!("{}{}{}", &readme[..start], readme_tables(), &readme[end..]);
     check(&path, &want, &readme);

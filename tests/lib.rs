@@ -15,4 +15,5 @@ mod fuzz_smoke;
 mod install;
 mod learn;
 mod ops;
+mod tidy;
 mod tls;

@@ -232,7 +232,7 @@ pub fn recover(ctx: &mut Ctx, why: &Probe, evidence: &str) -> Result<Outcome> {
         End::Tmux(_) => Recovery::TmuxFailed,
         _ => {
             let healthy = ctx.probe();
-            let (result, how) = if healthy.healthy {
+            let (result, how) = if healthy.healthy() {
                 (Recovery::Recovered, "verified healthy")
             } else {
                 (Recovery::NotRecovered, "still unhealthy")

@@ -86,7 +86,7 @@ pub fn watch(ctx: &mut Ctx, l3: &L3Log, server: &tmux::Server, s: &Session) -> t
             .unwrap_or_default();
         let now = ctx.clock.now();
         let report = s.paths.report.is_file();
-        if probe.healthy {
+        if probe.healthy() {
             // Healthy: done once it wrote the report and the fix script
             // (kept for next time), or after the grace.
             let since = *seen.healthy_at.get_or_insert(now);
@@ -96,7 +96,7 @@ pub fn watch(ctx: &mut Ctx, l3: &L3Log, server: &tmux::Server, s: &Session) -> t
         } else {
             seen.healthy_at = None;
         }
-        if report && !probe.healthy {
+        if report && !probe.healthy() {
             // Done by its own account but not healthy: a little longer for
             // the service to come up, then stop.
             let since = *seen.report_at.get_or_insert(now);
@@ -113,7 +113,7 @@ pub fn watch(ctx: &mut Ctx, l3: &L3Log, server: &tmux::Server, s: &Session) -> t
         } else if now - seen.changed_at >= silence_limit {
             return Ok(End::Silent(now - seen.changed_at));
         }
-        let health = if probe.healthy {
+        let health = if probe.healthy() {
             "healthy".to_string()
         } else {
             format!("unhealthy ({})", probe.reason)

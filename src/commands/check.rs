@@ -36,7 +36,7 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     abandoned::report(ctx)?;
     let first = ctx.probe();
     ctx.record_probe(&first);
-    let health = if first.healthy {
+    let health = if first.healthy() {
         healthy(ctx, &first)?;
         Health::Healthy
     } else {
@@ -88,7 +88,7 @@ fn healthy(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
 fn paused(ctx: &mut Ctx, why: &str, until: i64) -> Result<Verdict> {
     let probe = ctx.probe();
     ctx.record_probe(&probe);
-    if probe.healthy {
+    if probe.healthy() {
         ctx.record(HEALTH_FILE, Metric::new("health_check", "healthy", 0.0));
     }
     ctx.log.info(format!(
@@ -96,7 +96,7 @@ fn paused(ctx: &mut Ctx, why: &str, until: i64) -> Result<Verdict> {
         fmt_secs(between(unix_now(), until)),
         probe.reason
     ));
-    write_prom(ctx, probe.healthy, &probe, Window::Paused);
+    write_prom(ctx, probe.healthy(), &probe, Window::Paused);
     ctx.save_state();
     Ok(Verdict::Ok)
 }

@@ -19,7 +19,7 @@ pub fn run(config: &Config, format: Format) -> Result<Verdict> {
         Format::Json => {
             let value = serde_json::json!({
                 "url": url,
-                "healthy": p.healthy,
+                "healthy": p.healthy(),
                 "status": p.status_text(),
                 "latency_ms": p.latency_ms(),
                 "reason": p.reason,
@@ -27,7 +27,7 @@ pub fn run(config: &Config, format: Format) -> Result<Verdict> {
             format!("{value}\n")
         }
         // Healthy: the reason already is the status ("HTTP 200").
-        Format::Text if p.healthy => {
+        Format::Text if p.healthy() => {
             format!("healthy: {} in {} ms ({url})\n", p.reason, p.latency_ms())
         }
         Format::Text => format!(
@@ -38,5 +38,5 @@ pub fn run(config: &Config, format: Format) -> Result<Verdict> {
         ),
     };
     log::print(&text);
-    Ok(Verdict::from_ok(p.healthy))
+    Ok(Verdict::from_ok(p.healthy()))
 }

@@ -14,7 +14,7 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     ctx.load_state()?;
     outbox::flush(ctx)?;
     let probe = ctx.probe();
-    if probe.healthy {
+    if probe.healthy() {
         ctx.log
             .info(format!("healthy ({}): level 3 is not needed", probe.reason));
         return Ok(Verdict::Ok);

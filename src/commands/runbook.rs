@@ -57,9 +57,9 @@ fn summary(e: &Entry) -> String {
         "{}  learned {}  replays {}  failures {}  ({state})\n  root cause: {}\n  signature: {}\n",
         e.id,
         e.learned_on(),
-        e.meta["replays"].as_u64().unwrap_or(0),
-        e.failures(),
-        e.text("root_cause"),
-        e.text("signature"),
+        e.meta.replays,
+        e.meta.failures,
+        e.meta.root_cause,
+        e.meta.signature,
     )
 }

@@ -15,7 +15,7 @@ use crate::sys::{files, log};
 pub fn run(config: &Config) -> Verdict {
     let p = probe::probe(&probe::agent(config), config);
     let last = evidence::newest(&config.memory_dir);
-    if !p.healthy {
+    if !p.healthy() {
         let ev = evidence::gather(config, &p);
         let mut text = format!(
             "{} is unhealthy now; gathered just now:\n\n{}",

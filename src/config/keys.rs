@@ -68,7 +68,7 @@ settings! {
         /// The env file that was read, if any.
         env_file: Option<PathBuf>,
         /// Things worth telling the user that do not stop the run.
-        warnings: Vec<String>,
+        warnings: Vec<super::Warning>,
         /// Old keys taken as ours or ignored: told by `doctor` and `check -v`,
         /// never on every run's stderr.
         notes: Vec<String>,

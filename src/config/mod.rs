@@ -23,6 +23,25 @@ pub use sources::Sources;
 
 const MS: Duration = Duration::from_millis(1);
 
+/// Something worth telling about the configuration that does not stop it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// A key that looks like one of ours but is not: a setting that
+    /// silently does not apply.
+    UnknownKey(String),
+    /// Anything else (a file readable by others, a line of another program's
+    /// that could not be read).
+    Note(String),
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Warning::UnknownKey(w) | Warning::Note(w) => f.write_str(w),
+        }
+    }
+}
+
 impl Config {
     /// Whether the service is the OpenClaw gateway: its default port, or a
     /// restart command that runs `openclaw`.

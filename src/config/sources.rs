@@ -10,8 +10,8 @@ use std::ffi::OsString;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use super::envfile;
 use super::keys::{self, all};
+use super::{envfile, Warning};
 use crate::error::{Error, Result};
 use crate::key::{Raw, Source};
 use crate::sys::files::expand_home;
@@ -92,7 +92,7 @@ pub enum Leniency {
 pub struct Merged {
     pub raw: BTreeMap<&'static str, Raw>,
     pub env_file: Option<PathBuf>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     pub notes: Vec<String>,
 }
 
@@ -162,7 +162,9 @@ pub fn merge(sources: &Sources, leniency: Leniency) -> Result<Merged> {
                 },
             );
         } else if let Some(hint) = typo(key) {
-            warnings.push(format!("unknown key {key} in the environment{hint}"));
+            warnings.push(Warning::UnknownKey(format!(
+                "unknown key {key} in the environment{hint}"
+            )));
         }
     }
     let notes = take_old_keys(&mut raw, &old);
@@ -320,7 +322,7 @@ fn read_env_file(
     path: &Path,
     raw: &mut BTreeMap<&'static str, Raw>,
     old: &mut BTreeMap<&'static str, Raw>,
-    warnings: &mut Vec<String>,
+    warnings: &mut Vec<Warning>,
     leniency: Leniency,
 ) -> Result<()> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
@@ -352,12 +354,12 @@ fn read_env_file(
         });
     }
     if mode & 0o044 != 0 {
-        warnings.push(format!(
+        warnings.push(Warning::Note(format!(
             "{} is readable by others (mode {:o}) and holds secrets; fix: chmod 600 {}",
             path.display(),
             mode & 0o777,
             path.display()
-        ));
+        )));
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
     let parsed = envfile::parse(&bytes);
@@ -375,12 +377,12 @@ fn read_env_file(
         }
         // Lines that are not ours belong to OpenClaw; their format is its
         // business, so they are only mentioned.
-        warnings.push(format!(
+        warnings.push(Warning::Note(format!(
             "{}:{}: ignored: {}",
             path.display(),
             problem.line,
             problem.reason
-        ));
+        )));
     }
     for entry in parsed.entries {
         if let Some(slot) = raw.get_mut(entry.key.as_str()) {
@@ -403,12 +405,12 @@ fn read_env_file(
                 },
             );
         } else if let Some(hint) = typo(&entry.key) {
-            warnings.push(format!(
+            warnings.push(Warning::UnknownKey(format!(
                 "{}:{}: unknown key {}{hint}",
                 path.display(),
                 entry.line,
                 entry.key
-            ));
+            )));
         }
     }
     Ok(())

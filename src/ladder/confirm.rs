@@ -25,7 +25,7 @@ pub fn confirm(ctx: &mut Ctx, first: &Probe) -> Result<Confirmed> {
         ctx.clock.sleep(c.poll_interval)?;
         last = ctx.probe();
         ctx.record_probe(&last);
-        if last.healthy {
+        if last.healthy() {
             let took = ctx.clock.now() - started;
             ctx.record(
                 HEALTH_FILE,

@@ -46,7 +46,7 @@ impl Rung for Wait {
         }
         let probe = wait_healthy(ctx, climb.waited)?;
         ctx.record_probe(&probe);
-        let healthy = probe.healthy;
+        let healthy = probe.healthy();
         climb.probe = probe;
         Ok(healthy.then_some(Outcome::ByItself))
     }

@@ -192,7 +192,7 @@ impl Climb {
     /// evidence, no probe yet.
     pub fn outside_a_climb(ctx: &Ctx) -> Climb {
         let nothing = Probe {
-            healthy: false,
+            failure: Some(crate::probe::Failure::Other),
             status: None,
             latency: Duration::ZERO,
             reason: String::new(),

@@ -58,7 +58,7 @@ impl Rung for Repair {
         climb.ev.step(line.clone(), &[]);
         climb.summary.repair = Some(line);
         let probe = ctx.probe();
-        if !probe.healthy {
+        if !probe.healthy() {
             return Ok(None);
         }
         ctx.record_probe(&probe);

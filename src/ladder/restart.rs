@@ -123,7 +123,7 @@ fn attempts(ctx: &mut Ctx, climb: &mut Climb, upto: u32) -> Result<Option<Outcom
             return Ok(None);
         }
         brake::restarted(ctx, &gate);
-        if probe.healthy {
+        if probe.healthy() {
             return Ok(Some(Outcome::ByRestart { attempt }));
         }
         ctx.log.warn(format!(
@@ -306,7 +306,7 @@ pub fn wait_boot(
             p
         },
         |p| {
-            let gone = started_one && !done.left_running() && p.reason.contains("refused");
+            let gone = started_one && !done.left_running() && p.refused();
             if gone {
                 failed = Some(
                     "the process the restart command started exited during start-up \
@@ -357,7 +357,7 @@ pub fn poll_until(
         let now = clock.now();
         clock.sleep(poll.min(deadline.saturating_duration_since(now)))?;
         let p = probe();
-        if p.healthy || clock.now() >= deadline || give_up(&p) {
+        if p.healthy() || clock.now() >= deadline || give_up(&p) {
             return Ok(p);
         }
     }
@@ -370,7 +370,7 @@ mod tests {
 
     fn probe(healthy: bool) -> Probe {
         Probe {
-            healthy,
+            failure: (!healthy).then_some(crate::probe::Failure::Refused),
             status: healthy.then_some(200),
             latency: Duration::ZERO,
             reason: String::new(),
@@ -392,7 +392,7 @@ mod tests {
             |_| false,
         )
         .expect("no signal");
-        assert!(p.healthy);
+        assert!(p.healthy());
         assert_eq!(n, 3);
         assert_eq!(clock.elapsed.get(), Duration::from_secs(6));
     }
@@ -412,7 +412,7 @@ mod tests {
             |_| false,
         )
         .expect("no signal");
-        assert!(!p.healthy);
+        assert!(!p.healthy());
         assert_eq!(n, 3, "probes at 2, 4 and 5 s");
         assert_eq!(clock.elapsed.get(), Duration::from_secs(5));
     }
@@ -432,7 +432,7 @@ mod tests {
             },
         )
         .expect("no signal");
-        assert!(!p.healthy);
+        assert!(!p.healthy());
         assert_eq!(clock.elapsed.get(), Duration::from_secs(4));
     }
 

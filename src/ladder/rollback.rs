@@ -378,7 +378,7 @@ pub fn roll_back(ctx: &mut Ctx, climb: &mut Climb, changes: Vec<Change>) -> Resu
     let probe = restart(ctx, climb, climb.attempts.max(1), label)?;
     brake::restarted(ctx, &Gate::Open);
     let took = (ctx.clock.now() - at).as_secs_f64();
-    if probe.healthy {
+    if probe.healthy() {
         ctx.record(HEALTH_FILE, Metric::new("rollback", "success", took));
         return Ok(RolledBack::Kept(restored));
     }

@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::restart::{attempt_bound, said, wait_boot};
 use super::{Climb, Outcome, Rung};
@@ -36,37 +36,48 @@ pub fn id(signature: &str) -> String {
     format!("{:012x}", crate::sys::hash::fnv(signature.as_bytes()) >> 16)
 }
 
+/// What is known of a learned fix, kept in `runbook/<id>.json`. Read field
+/// by field: a missing or odd field is its default, never a lost entry.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Meta {
+    /// The signature of the incident it healed.
+    pub signature: String,
+    /// Unix time it was learned.
+    pub learned: i64,
+    /// The agent's root cause, one line.
+    pub root_cause: String,
+    /// The script the agent wrote, where it was.
+    pub from: String,
+    pub replays: u64,
+    /// Replays that did not heal.
+    pub failures: u64,
+}
+
 /// One learned fix.
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub id: String,
     pub script: PathBuf,
-    pub meta: Value,
+    pub meta: Meta,
 }
 
 impl Entry {
-    pub fn failures(&self) -> u64 {
-        self.meta["failures"].as_u64().unwrap_or(0)
-    }
-
     pub fn retired(&self) -> bool {
-        self.failures() >= RETIRE_AFTER
-    }
-
-    pub fn text(&self, key: &str) -> &str {
-        self.meta[key].as_str().unwrap_or("")
+        self.meta.failures >= RETIRE_AFTER
     }
 
     /// "2026-11-24" (local) of when it was learned.
     pub fn learned_on(&self) -> String {
-        let at = self.meta["learned"].as_i64().unwrap_or(0);
-        let t = crate::sys::clock::local_at(at);
+        let t = crate::sys::clock::local_at(self.meta.learned);
         format!("{}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
     }
 
     fn save(&self, dir: &Path) -> Result<()> {
         let path = dir.join(format!("{}.json", self.id));
-        files::write_atomic(&path, format!("{:#}\n", self.meta).as_bytes())
+        let mut text = serde_json::to_vec_pretty(&self.meta).unwrap_or_default();
+        text.push(b'\n');
+        files::write_atomic(&path, &text)
     }
 }
 
@@ -82,9 +93,9 @@ pub fn load(memory: &Path, id: &str) -> Option<Entry> {
     }
     let dir = memory.join(DIR);
     let file = files::open_read(&dir.join(format!("{id}.json"))).ok()?;
-    let meta: Value = serde_json::from_slice(&files::tail(file, SCRIPT_MAX)).ok()?;
+    let meta: Meta = serde_json::from_slice(&files::tail(file, SCRIPT_MAX)).ok()?;
     let script = dir.join(format!("{id}.sh"));
-    (meta.is_object() && script.is_file()).then(|| Entry {
+    script.is_file().then(|| Entry {
         id: id.to_string(),
         script,
         meta,
@@ -106,7 +117,7 @@ pub fn all(memory: &Path) -> Vec<Entry> {
         .collect();
     ids.sort();
     let mut entries: Vec<Entry> = ids.iter().filter_map(|id| load(memory, id)).collect();
-    entries.sort_by_key(|e| e.meta["learned"].as_i64().unwrap_or(0));
+    entries.sort_by_key(|e| e.meta.learned);
     entries
 }
 
@@ -142,14 +153,14 @@ pub fn learn(ctx: &mut Ctx, signature: &str, script: &Path, root_cause: Option<&
         let entry = Entry {
             id,
             script: path.clone(),
-            meta: json!({
-                "signature": signature,
-                "learned": unix_now(),
-                "root_cause": root_cause.unwrap_or("unknown"),
-                "from": script.display().to_string(),
-                "replays": 0,
-                "failures": 0,
-            }),
+            meta: Meta {
+                signature: signature.to_string(),
+                learned: unix_now(),
+                root_cause: root_cause.unwrap_or("unknown").to_string(),
+                from: script.display().to_string(),
+                replays: 0,
+                failures: 0,
+            },
         };
         entry.save(&dir)?;
         Ok(path)
@@ -166,10 +177,9 @@ pub fn learn(ctx: &mut Ctx, signature: &str, script: &Path, root_cause: Option<&
 
 /// Counts a replay, and a failure when it did not heal.
 pub fn replayed(ctx: &mut Ctx, entry: &mut Entry, healed: bool) {
-    let bump = |v: &mut Value, key: &str| v[key] = json!(v[key].as_u64().unwrap_or(0) + 1);
-    bump(&mut entry.meta, "replays");
+    entry.meta.replays += 1;
     if !healed {
-        bump(&mut entry.meta, "failures");
+        entry.meta.failures += 1;
         if entry.retired() {
             ctx.log.warn(format!(
                 "the learned fix {} failed {RETIRE_AFTER} times and is retired",
@@ -228,19 +238,19 @@ impl Rung for Replay {
             "level 2: replaying the fix learned on {} for this kind of incident ({}): \
              /bin/sh {}",
             entry.learned_on(),
-            entry.text("root_cause"),
+            entry.meta.root_cause,
             entry.script.display()
         ));
         let argv = ["/bin/sh".to_string(), entry.script.display().to_string()];
         let done = ctx.run_command(&argv, c.restart_timeout)?;
         let (probe, _) = wait_boot(ctx, climb.boot.limit, &done)?;
         ctx.record_probe(&probe);
-        let result = if probe.healthy { "success" } else { "failed" };
+        let result = if probe.healthy() { "success" } else { "failed" };
         ctx.record(
             HEALTH_FILE,
             Metric::new("runbook", result, done.elapsed.as_secs_f64()),
         );
-        replayed(ctx, &mut entry, probe.healthy);
+        replayed(ctx, &mut entry, probe.healthy());
         climb.ev.step(
             format!(
                 "learned fix {} replayed: {}; {}",
@@ -250,7 +260,7 @@ impl Rung for Replay {
             ),
             &c.secrets(),
         );
-        let healthy = probe.healthy;
+        let healthy = probe.healthy();
         climb.probe = probe;
         if healthy {
             return Ok(Some(Outcome::ByRunbook(entry)));
@@ -268,7 +278,7 @@ pub fn note(entry: &Entry) -> String {
     format!(
         "Healed by a fix learned on {} ({}), without an agent. What ran: {}",
         entry.learned_on(),
-        entry.text("root_cause"),
+        entry.meta.root_cause,
         entry.script.display()
     )
 }

@@ -213,7 +213,7 @@ pub fn gather(config: &Config, probe: &Probe) -> Evidence {
     // Before the config check: OpenClaw's own check writes to the same log.
     ev.refresh_logs(config);
     // Refused: nothing listens, so nobody holds the port.
-    if !probe.reason.contains("refused") {
+    if !probe.refused() {
         ev.port_owner = port(&config.url).and_then(|p| port_owner(p).map(|o| clean(&o)));
     }
     if let Some(d) = Docker::of(&config.restart_cmd) {

@@ -1,0 +1,130 @@
+//! What runs selfheal and what keeps the service alive between checks:
+//! the scheduler (launchd, a systemd timer, cron, or the user's own) and
+//! level 1, the OpenClaw gateway's service manager. Asked, bounded; never
+//! changed.
+
+use super::{fail, info, ok, Check, QUERY_TIMEOUT};
+use crate::config::Config;
+use crate::openclaw::{LAUNCHD_LABEL as GATEWAY_LABEL, SYSTEMD_UNIT as GATEWAY_UNIT};
+use crate::sys::process;
+
+/// The LaunchAgent `install.sh` writes on macOS.
+const LAUNCH_AGENT: &str = "com.openclaw.healthcheck";
+const LAUNCH_AGENT_FIX: &str =
+    "./install.sh (or launchctl load ~/Library/LaunchAgents/com.openclaw.healthcheck.plist)";
+
+pub fn scheduler() -> Check {
+    let name = "scheduler";
+    if cfg!(target_os = "macos") {
+        return match process::output(&["launchctl", "list", LAUNCH_AGENT], QUERY_TIMEOUT) {
+            Some((true, _)) => ok(name, format!("launchd: {LAUNCH_AGENT} is loaded")),
+            _ if chose_none(&config_home()) => info(name, CHOSE_NONE),
+            _ => fail(
+                name,
+                format!("the LaunchAgent {LAUNCH_AGENT} is not loaded"),
+                LAUNCH_AGENT_FIX,
+            ),
+        };
+    }
+    if let Some((true, out)) = process::output(
+        &["systemctl", "--user", "is-active", "selfheal.timer"],
+        QUERY_TIMEOUT,
+    ) {
+        return ok(
+            name,
+            format!("systemd user timer selfheal.timer is {}", out.trim()),
+        );
+    }
+    if let Some((true, out)) = process::output(&["crontab", "-l"], QUERY_TIMEOUT) {
+        if out.lines().any(|l| {
+            !l.trim_start().starts_with('#') && l.contains("selfheal") && l.contains("check")
+        }) {
+            return ok(name, "cron: a `selfheal check` line is in the crontab");
+        }
+    }
+    let config_home = config_home();
+    if chose_none(&config_home) {
+        return info(name, CHOSE_NONE);
+    }
+    let timer = config_home.join("systemd/user/selfheal.timer");
+    let user_manager = process::output(&["systemctl", "--user", "show-environment"], QUERY_TIMEOUT)
+        .is_some_and(|(ok, _)| ok);
+    if timer.is_file() && !user_manager {
+        return fail(
+            name,
+            format!(
+                "{} is installed, but no systemd user manager is reachable from here",
+                timer.display()
+            ),
+            "from a login session: systemctl --user daemon-reload && systemctl --user enable \
+             --now selfheal.timer; and, to run while logged out: loginctl enable-linger $USER",
+        );
+    }
+    if !user_manager {
+        return fail(
+            name,
+            NO_SCHEDULER,
+            "no systemd user manager here: ./install.sh --scheduler cron (needs crontab), or \
+             run `selfheal --quiet check` every few minutes from your own scheduler",
+        );
+    }
+    fail(
+        name,
+        NO_SCHEDULER,
+        "./install.sh (it picks launchd, systemd or cron)",
+    )
+}
+
+const NO_SCHEDULER: &str = "no systemd timer, LaunchAgent or cron line runs `selfheal check`";
+const CHOSE_NONE: &str = "none installed (you chose `./install.sh --scheduler none`): make sure \
+    your own scheduler runs `selfheal --quiet check` every few minutes";
+
+/// `$XDG_CONFIG_HOME`, else `~/.config` (where install.sh records its choice).
+fn config_home() -> std::path::PathBuf {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".config")
+        })
+}
+
+/// The user told install.sh not to install a scheduler: sending them back to
+/// it would be circular. (Still not a ✓: nothing of ours runs `check`.)
+fn chose_none(config_home: &std::path::Path) -> bool {
+    std::fs::read_to_string(config_home.join("selfheal/installed"))
+        .is_ok_and(|t| t.lines().any(|l| l.trim() == "scheduler=none"))
+}
+
+const NOT_OPENCLAW: &str = "not an OpenClaw gateway: check that your service manager restarts \
+    it (launchd KeepAlive, systemd Restart=)";
+const NOTHING_RESTARTS: &str = "nothing restarts a crashed gateway between checks";
+
+pub fn keep_alive(c: &Config) -> Check {
+    let name = "level 1 keep-alive";
+    if !c.is_openclaw() {
+        return info(name, NOT_OPENCLAW);
+    }
+    if cfg!(target_os = "macos") {
+        return match process::output(&["launchctl", "list", GATEWAY_LABEL], QUERY_TIMEOUT) {
+            Some((true, _)) => ok(name, format!("launchd: {GATEWAY_LABEL} is loaded")),
+            _ => fail(
+                name,
+                format!("launchd does not know {GATEWAY_LABEL}: {NOTHING_RESTARTS}"),
+                "install the gateway's service: `openclaw gateway install` \
+                 (launchd then keeps it alive)",
+            ),
+        };
+    }
+    let query = ["systemctl", "--user", "is-enabled", GATEWAY_UNIT];
+    match process::output(&query, QUERY_TIMEOUT) {
+        Some((true, _)) => ok(name, format!("systemd: {GATEWAY_UNIT} is enabled")),
+        _ => fail(
+            name,
+            format!("the systemd user unit {GATEWAY_UNIT} is not enabled: {NOTHING_RESTARTS}"),
+            format!(
+                "install the gateway's service (`openclaw gateway install`) and \
+                 `systemctl --user enable --now {GATEWAY_UNIT}`"
+            ),
+        ),
+    }
+}
