@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::Duration;
 
-const LIMIT: Duration = Duration::from_secs(60);
 const KEY: &str = "sk-ant-test-SECRET-4242424242";
 
 /// A service that is down, a fix command that brings it back after the

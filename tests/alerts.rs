@@ -5,7 +5,6 @@ use crate::common::*;
 use std::process::Command;
 use std::time::Duration;
 
-const LIMIT: Duration = Duration::from_secs(60);
 const TOKEN: &str = "123456:SECRET-bot-token";
 const HOOK_SECRET: &str = "hook-SECRET-abcdef";
 

@@ -7,8 +7,6 @@ use std::path::Path;
 use std::thread;
 use std::time::Duration;
 
-const LIMIT: Duration = Duration::from_secs(30);
-
 /// Fast settings: a run that fails fully takes about a second.
 fn fast(url: &str) -> Vec<String> {
     [

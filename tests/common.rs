@@ -12,6 +12,11 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_selfheal");
 
+/// The longest a test lets one run of the binary take before it kills it
+/// and fails (a guard against a test's bug, not a timing assertion: it is
+/// far above what any run needs, also on a loaded machine).
+pub const LIMIT: Duration = Duration::from_secs(60);
+
 pub fn fixture(name: &str) -> String {
     format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))
 }
@@ -77,6 +82,13 @@ impl Sandbox {
         cmd
     }
 
+    /// Writes the state file as selfheal does (`state::save`), the tool
+    /// directory made first.
+    pub fn save_state(&self, state: &selfheal::state::State) {
+        selfheal::sys::files::ensure_dir(&self.memory()).expect("tool dir");
+        selfheal::state::save(&self.memory(), state).expect("state");
+    }
+
     /// Writes `~/.openclaw/.env` (mode 0600).
     pub fn env_file(&self, text: &str) -> PathBuf {
         use std::os::unix::fs::PermissionsExt;
@@ -128,6 +140,55 @@ impl Sandbox {
     }
 }
 
+/// One test's set-up, as most need it: a sandbox and a `check` against a
+/// service that is down (`Sandbox::failing_check`: fast timings, level 3
+/// off), with keys added; `expect` runs the real binary and checks its exit
+/// status, naming the test's line and what the run printed when it differs.
+pub struct Test {
+    pub sb: Sandbox,
+    pub cmd: Command,
+}
+
+impl Test {
+    pub fn failing(name: &str) -> Test {
+        let sb = Sandbox::new(name);
+        let cmd = sb.failing_check();
+        Test { sb, cmd }
+    }
+
+    pub fn env(mut self, key: &str, value: impl AsRef<std::ffi::OsStr>) -> Test {
+        self.cmd.env(key, value);
+        self
+    }
+
+    /// `SELFHEAL_RESTART_CMD`: a fixture script and its arguments.
+    pub fn restart(self, fixture_name: &str, args: &[&str]) -> Test {
+        let mut argv = vec![fixture(fixture_name)];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        self.env("SELFHEAL_RESTART_CMD", argv.join(" "))
+    }
+
+    /// Every alert to `sink` (the generic webhook at `/hook`).
+    pub fn alerts_to(self, sink: &Sink) -> Test {
+        let url = sink.url("/hook");
+        self.env("SELFHEAL_WEBHOOK_URL", url)
+    }
+
+    /// Runs it (again: the same command each time) and expects `code`.
+    #[track_caller]
+    pub fn expect(&mut self, code: i32) -> Run {
+        let r = run_ref(&mut self.cmd, LIMIT);
+        assert_eq!(
+            r.code,
+            Some(code),
+            "exit status\n--- output:\n{}\n--- log:\n{}",
+            r.all(),
+            self.sb.log()
+        );
+        r
+    }
+}
+
 pub struct Run {
     pub code: Option<i32>,
     pub stdout: String,
@@ -143,6 +204,11 @@ impl Run {
 
 /// Runs to completion, killing it if it outlives `limit` (a test bug guard).
 pub fn run(mut cmd: Command, limit: Duration) -> Run {
+    run_ref(&mut cmd, limit)
+}
+
+/// `run`, keeping the command for another run.
+pub fn run_ref(cmd: &mut Command, limit: Duration) -> Run {
     let start = Instant::now();
     let mut child = cmd
         .stdout(Stdio::piped())

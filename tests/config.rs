@@ -3,9 +3,6 @@
 
 use crate::common::*;
 use std::os::unix::ffi::OsStrExt;
-use std::time::Duration;
-
-const LIMIT: Duration = Duration::from_secs(20);
 
 fn probe(sb: &Sandbox) -> std::process::Command {
     sb.cmd(&["probe"])

@@ -7,8 +7,6 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-const LIMIT: Duration = Duration::from_secs(60);
-
 fn count(pairs: &[(String, String)], metric: &str) -> usize {
     pairs.iter().filter(|(m, _)| m == metric).count()
 }
@@ -37,21 +35,18 @@ fn kinds(sink: &Sink) -> Vec<String> {
 
 #[test]
 fn a_blip_heals_nothing_and_pages_nobody() {
-    let sb = Sandbox::new("ev-blip");
     // The service fails one probe, then answers again.
     let service = Sink::start(vec![Answer::status(503), Answer::ok()]);
     let alerts = Sink::start(vec![Answer::ok()]);
-    let runs = sb.root.join("restarts");
-    let mut cmd = sb.failing_check();
-    cmd.env("OPENCLAW_GATEWAY_URL", service.url("/"))
+    let t = Test::failing("ev-blip");
+    let runs = t.sb.root.join("restarts");
+    let mut t = t
+        .env("OPENCLAW_GATEWAY_URL", service.url("/"))
         .env("SELFHEAL_CONFIRM_PROBES", "2")
-        .env(
-            "SELFHEAL_RESTART_CMD",
-            format!("{} {}", fixture("append.sh"), runs.display()),
-        )
-        .env("SELFHEAL_WEBHOOK_URL", alerts.url("/hook"));
-    let r = run(cmd, LIMIT);
-    assert_eq!(r.code, Some(0), "{}", r.all());
+        .restart("append.sh", &[&runs.display().to_string()])
+        .alerts_to(&alerts);
+    t.expect(0);
+    let sb = &t.sb;
     assert_eq!(lines(&runs), 0, "a blip restarted the service");
     assert!(alerts.received().is_empty(), "a blip paged someone");
     let pairs = sb.metric_pairs();
@@ -65,15 +60,13 @@ fn a_blip_heals_nothing_and_pages_nobody() {
 
 #[test]
 fn a_confirmed_failure_is_probed_again_before_anything_is_done() {
-    let sb = Sandbox::new("ev-confirm");
-    let runs = sb.root.join("restarts");
-    let mut cmd = sb.failing_check();
-    cmd.env("SELFHEAL_CONFIRM_PROBES", "2").env(
-        "SELFHEAL_RESTART_CMD",
-        format!("{} {}", fixture("append.sh"), runs.display()),
-    );
-    let r = run(cmd, LIMIT);
-    assert_eq!(r.code, Some(1), "{}", r.all());
+    let t = Test::failing("ev-confirm");
+    let runs = t.sb.root.join("restarts");
+    let mut t = t
+        .env("SELFHEAL_CONFIRM_PROBES", "2")
+        .restart("append.sh", &[&runs.display().to_string()]);
+    t.expect(1);
+    let sb = &t.sb;
     assert_eq!(lines(&runs), 1);
     let pairs = sb.metric_pairs();
     let first_restart = pairs

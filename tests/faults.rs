@@ -3,10 +3,11 @@
 //! run inside its budget.
 
 use crate::common::*;
+use selfheal::channel::Channel;
+use selfheal::kind::{Kind, Severity};
+use selfheal::state::{Incident, Queued, Running, State, Step};
 use std::process::Command;
 use std::time::Duration;
-
-const LIMIT: Duration = Duration::from_secs(60);
 
 /// A failing service, level 2 fast, level 3 off.
 fn failing(sb: &Sandbox, restart: &str) -> Command {
@@ -272,17 +273,16 @@ fn an_out_of_range_port_is_refused_not_probed_on_port_80() {
 fn a_last_alert_in_the_future_does_not_silence_reminders() {
     let sb = Sandbox::new("f-future-alert");
     let sink = Sink::start(vec![Answer::ok()]);
-    std::fs::create_dir_all(sb.memory()).expect("mkdir");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    let state = format!(
-        r#"{{"incident": {{"started": {}, "alerted": ["failed"], "last_alert": {}}}}}"#,
-        now - 60,
-        now + 10 * 365 * 86400
-    );
-    std::fs::write(sb.memory().join(".selfheal-state.json"), state).expect("state");
+    let now = unix_now() as i64;
+    sb.save_state(&State {
+        incident: Some(Incident {
+            started: now - 60,
+            alerted: vec![Kind::Failed],
+            last_alert: Some(now + 10 * 365 * 86400),
+            ..Incident::default()
+        }),
+        ..State::default()
+    });
     let check = || {
         let mut cmd = failing(&sb, &fixture("fail.sh"));
         cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
@@ -528,13 +528,22 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// A failed-kind alert queued for `channel` now, as the state file keeps it.
-fn queued(channel: &str, title: &str) -> String {
-    format!(
-        r#"{{"created": {}, "channel": "{channel}", "kind": "failed", "severity": "error",
-            "title": "{title}", "text": "x"}}"#,
-        unix_now()
-    )
+/// A failed-kind alert queued for `channel` now.
+fn queued(channel: &str, title: &str) -> Queued {
+    Queued {
+        created: unix_now() as i64,
+        channel: Channel::from_name(channel).expect("a channel"),
+        kind: Kind::Failed,
+        severity: Severity::Error,
+        title: title.into(),
+        text: "x".into(),
+        attempts: 0,
+    }
+}
+
+/// The same, as the state file keeps it (for files made wrong on purpose).
+fn queued_json(channel: &str, title: &str) -> String {
+    serde_json::to_string(&queued(channel, title)).expect("json")
 }
 
 fn kinds_at(sink: &Sink, path: &str) -> Vec<String> {
@@ -641,7 +650,7 @@ fn one_bad_field_in_the_state_keeps_the_queued_alerts() {
     let sink = Sink::start(vec![Answer::ok()]);
     let srv = Server::start(Behaviour::Reply(200, "ok".into()));
     std::fs::create_dir_all(sb.memory()).expect("mkdir");
-    let entry = |title: &str| queued("webhook", title);
+    let entry = |title: &str| queued_json("webhook", title);
     let state = format!(
         r#"{{"incident": {{"started": "not a time"}}, "outbox": [{}, {{"created": []}}, {}]}}"#,
         entry("first"),
@@ -718,10 +727,10 @@ fn a_flush_killed_midway_does_not_send_acknowledged_alerts_again() {
     let sb = Sandbox::new("f-flush-kill");
     let sink = Sink::start(vec![Answer::ok(), Answer::Hang, Answer::ok()]);
     let srv = Server::start(Behaviour::Reply(200, "ok".into()));
-    std::fs::create_dir_all(sb.memory()).expect("mkdir");
-    let entry = |title: &str| queued("webhook", title);
-    let state = format!(r#"{{"outbox": [{}, {}]}}"#, entry("first"), entry("second"));
-    std::fs::write(sb.memory().join(".selfheal-state.json"), state).expect("state");
+    sb.save_state(&State {
+        outbox: vec![queued("webhook", "first"), queued("webhook", "second")],
+        ..State::default()
+    });
     let check = || {
         let mut cmd = sb.cmd(&["check"]);
         cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
@@ -842,18 +851,26 @@ fn secs_of(text: &str) -> f64 {
 fn a_run_never_outlives_the_worst_case_it_announced() {
     let sb = Sandbox::new("f-worst");
     let hang = Sink::start(vec![Answer::Hang]);
-    std::fs::create_dir_all(sb.memory()).expect("mkdir");
-    let now = unix_now();
-    let entry = |channel: &str| queued(channel, "t");
-    let state = format!(
-        r#"{{"outbox": [{}, {}, {}], "running": {{"step": "level 2", "pid": 1, "since": {now}}},
-            "incident": {{"started": {now}, "url": "{}"}}}}"#,
-        entry("webhook"),
-        entry("ntfy"),
-        entry("webhook"),
-        sb.down
-    );
-    std::fs::write(sb.memory().join(".selfheal-state.json"), state).expect("state");
+    let now = unix_now() as i64;
+    sb.save_state(&State {
+        outbox: vec![
+            queued("webhook", "t"),
+            queued("ntfy", "t"),
+            queued("webhook", "t"),
+        ],
+        running: Some(Running {
+            step: Step::Level2,
+            pid: 1,
+            since: now,
+            child: None,
+        }),
+        incident: Some(Incident {
+            started: now,
+            url: sb.down.clone(),
+            ..Incident::default()
+        }),
+        ..State::default()
+    });
     let mut cmd = failing(&sb, &fixture("fail.sh"));
     cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
         .env("SELFHEAL_ALERT_TIMEOUT", "1")

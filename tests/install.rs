@@ -7,9 +7,6 @@ use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
-
-const LIMIT: Duration = Duration::from_secs(120);
 
 fn install(sb: &Sandbox, args: &[&str]) -> Run {
     let mut cmd = Command::new("bash");
@@ -30,7 +27,7 @@ fn install(sb: &Sandbox, args: &[&str]) -> Run {
         .env("TMPDIR", sb.root.join("tmp"))
         .stdin(std::process::Stdio::null());
     std::fs::create_dir_all(sb.root.join("tmp")).expect("tmp");
-    run(cmd, LIMIT)
+    run(cmd, LIMIT * 2)
 }
 
 /// Every file under HOME with its content and mode (mtime too: an
@@ -297,7 +294,7 @@ fn install_release(sb: &Sandbox, args: &[&str]) -> Run {
         .env("TMPDIR", sb.root.join("tmp"))
         .stdin(std::process::Stdio::null());
     std::fs::create_dir_all(sb.root.join("tmp")).expect("tmp");
-    run(cmd, LIMIT)
+    run(cmd, LIMIT * 2)
 }
 
 #[test]
@@ -460,7 +457,7 @@ fn a_failed_build_stops_the_install() {
         .env("HOME", &sb.home)
         .env("TMPDIR", sb.root.join("tmp"));
     std::fs::create_dir_all(sb.root.join("tmp")).expect("tmp");
-    let r = run(cmd, LIMIT);
+    let r = run(cmd, LIMIT * 2);
     assert_ne!(r.code, Some(0), "{}", r.all());
     assert!(r.stderr.contains("building selfheal"), "{}", r.stderr);
     assert!(

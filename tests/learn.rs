@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-const LIMIT: Duration = Duration::from_secs(60);
 const GOOD: &str = "{\n  gateway: { mode: \"local\" },\n  token: \"abcdef123456\",\n}\n";
 /// The user's edit: an unknown key, and a new secret that must not leak.
 const BROKEN: &str =

@@ -3,9 +3,6 @@
 use crate::common::*;
 use std::io::Write;
 use std::process::Command;
-use std::time::Duration;
-
-const LIMIT: Duration = Duration::from_secs(60);
 
 #[test]
 fn stats_match_the_seeds_jq_query_and_skip_garbage() {

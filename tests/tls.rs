@@ -6,8 +6,6 @@ use std::path::Path;
 use std::process::{Child, Command};
 use std::time::Duration;
 
-const LIMIT: Duration = Duration::from_secs(30);
-
 fn openssl(dir: &Path, args: &[&str]) {
     require_tool("openssl", "apt-get install openssl");
     let out = Command::new("openssl")
