@@ -126,9 +126,8 @@ Usage: selfheal [GLOBAL OPTIONS] notify [--level info|warning|error] MESSAGE
   --level LEVEL   info, warning or error (default info): the emoji, and
                   the priority of ntfy, Pushover and Gotify
 
-Channels: Discord, Slack, Telegram, ntfy, a JSON webhook, Pushover, Gotify,
-Matrix (PagerDuty takes only what pages: not these messages); their keys are
-in README.md and `selfheal doctor` lists the configured ones.
+Channels: every one configured (their keys are in README.md; `selfheal
+doctor` lists them), except those that take only pages (PagerDuty).
 
 Uses the same delivery as the alerts of `check` (timeouts, retries that honour
 Retry-After), logs and records each send, but keeps nothing in the outbox.

@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::evidence::Evidence;
-use super::{rollback, runbook, Climb, Outcome};
+use super::{Climb, Outcome};
 use crate::alert::outbox::{self, Spool};
 use crate::alert::{incident, Facts, Kind, LevelOutcome};
 use crate::ctx::Ctx;
@@ -64,91 +64,31 @@ pub fn failed_levels(level2: String) -> Vec<LevelOutcome> {
     ]
 }
 
-/// The service is back: the incident's last word, chosen here for every way
-/// it can come back, then the incident closes ("resolved" follows a page).
-///
-/// A restart, the repair or a wait: one info message unless someone was
-/// paged (then "resolved" says it). A restored config: a warning whatever
-/// happened before (a file of the user's was replaced). A learned fix: an
-/// info message. The agent: its root cause and fix, unless paged.
+/// The service is back: the incident's last word, then the incident
+/// closes. What it says is the outcome's (`Outcome::told`); how it is told
+/// is decided here, for every outcome: a message whatever was said before
+/// when something ran or changed that nobody asked for; otherwise one
+/// message unless someone was paged, and then "resolved" says it.
 #[inline(never)]
 pub fn concluded(ctx: &mut Ctx, outcome: &Outcome, climb: &Climb) -> Result<()> {
     let probe = &climb.probe;
-    let level2 = |detail: String| {
-        vec![LevelOutcome {
-            level: 2,
-            ok: true,
-            detail,
-        }]
-    };
-    let (kind, levels, note, commands) = match outcome {
-        Outcome::ByRestart { attempt } => (
-            Kind::Recovered,
-            level2(format!("restart attempt {attempt} worked")),
-            None,
-            None,
-        ),
-        Outcome::ByRepair => (
-            Kind::Recovered,
-            level2("the repair command worked".into()),
-            None,
-            None,
-        ),
-        Outcome::ByItself => (
-            Kind::Recovered,
-            level2("it came back by itself during the escalation wait".into()),
-            None,
-            None,
-        ),
-        Outcome::ByRollback(restored) => (
-            Kind::RolledBack,
-            Vec::new(),
-            Some(rollback::note(restored)),
-            Some(vec!["selfheal rollback --list".to_string()]),
-        ),
-        Outcome::ByRunbook(entry) => (
-            Kind::LearnedFix,
-            Vec::new(),
-            Some(runbook::note(entry)),
-            Some(vec![format!("selfheal runbook show {}", entry.id)]),
-        ),
-        Outcome::ByAgent(agent) => {
-            let mut levels = climb.failed_levels();
-            levels.push(LevelOutcome {
-                level: 3,
-                ok: true,
-                detail: agent.detail.clone(),
-            });
-            let mut note = String::from("Recovered by the AI agent.");
-            if let Some(cause) = &agent.root_cause {
-                note.push_str(&format!("\nRoot cause: {cause}"));
-            }
-            if let Some(fix) = &agent.solution {
-                note.push_str(&format!("\nSolution applied: {fix}"));
-            }
-            (Kind::AgentRecovered, levels, Some(note), None)
-        }
-    };
-    let mut f = facts(ctx, probe, levels, None);
-    f.note = note;
-    if let Some(commands) = commands {
+    let told = outcome.told(climb);
+    let mut f = facts(ctx, probe, told.levels, None);
+    f.note = told.note;
+    if let Some(commands) = told.commands {
         f.commands = commands;
     }
-    if matches!(outcome, Outcome::ByRollback(_) | Outcome::ByRunbook(_)) {
-        // Something ran or changed that a human did not ask for: they hear
-        // of it whatever was said before.
-        outbox::send(ctx, kind, &f, Spool::Outbox)?;
-        return incident::close(ctx, &facts(ctx, probe, Vec::new(), None));
+    let bare = facts(ctx, probe, Vec::new(), None);
+    if told.always {
+        outbox::send(ctx, told.kind, &f, Spool::Outbox)?;
+        return incident::close(ctx, &bare);
     }
     if paged(ctx) {
         // "resolved" says it, with what worked.
         return incident::close(ctx, &f);
     }
-    incident::alert_once(ctx, kind, &f)?;
-    match kind {
-        Kind::AgentRecovered => incident::close(ctx, &f),
-        _ => incident::close(ctx, &facts(ctx, probe, Vec::new(), None)),
-    }
+    incident::alert_once(ctx, told.kind, &f)?;
+    incident::close(ctx, &bare)
 }
 
 /// Every level failed: the final alert once (a reminder later, if asked

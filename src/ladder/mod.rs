@@ -104,6 +104,77 @@ impl Outcome {
     }
 }
 
+/// What the incident's last message says of an outcome (`level4::concluded`
+/// decides how it is told).
+pub struct Told {
+    pub kind: Kind,
+    pub levels: Vec<LevelOutcome>,
+    pub note: Option<String>,
+    /// Commands to paste instead of the usual ones.
+    pub commands: Option<Vec<String>>,
+    /// Told whatever was said before: something ran or changed that nobody
+    /// asked for (a file replaced, a script run).
+    pub always: bool,
+}
+
+impl Outcome {
+    /// Its message: the kind, the level that worked, and what to know.
+    pub fn told(&self, climb: &Climb) -> Told {
+        let level2 = |detail: String| Told {
+            kind: Kind::Recovered,
+            levels: vec![LevelOutcome {
+                level: 2,
+                ok: true,
+                detail,
+            }],
+            note: None,
+            commands: None,
+            always: false,
+        };
+        match self {
+            Outcome::ByRestart { attempt } => level2(format!("restart attempt {attempt} worked")),
+            Outcome::ByRepair => level2("the repair command worked".into()),
+            Outcome::ByItself => level2("it came back by itself during the escalation wait".into()),
+            Outcome::ByRollback(restored) => Told {
+                kind: Kind::RolledBack,
+                levels: Vec::new(),
+                note: Some(rollback::note(restored)),
+                commands: Some(vec!["selfheal rollback --list".to_string()]),
+                always: true,
+            },
+            Outcome::ByRunbook(entry) => Told {
+                kind: Kind::LearnedFix,
+                levels: Vec::new(),
+                note: Some(runbook::note(entry)),
+                commands: Some(vec![format!("selfheal runbook show {}", entry.id)]),
+                always: true,
+            },
+            Outcome::ByAgent(agent) => {
+                let mut levels = climb.failed_levels();
+                levels.push(LevelOutcome {
+                    level: 3,
+                    ok: true,
+                    detail: agent.detail.clone(),
+                });
+                let mut note = String::from("Recovered by the AI agent.");
+                if let Some(cause) = &agent.root_cause {
+                    note.push_str(&format!("\nRoot cause: {cause}"));
+                }
+                if let Some(fix) = &agent.solution {
+                    note.push_str(&format!("\nSolution applied: {fix}"));
+                }
+                Told {
+                    kind: Kind::AgentRecovered,
+                    levels,
+                    note: Some(note),
+                    commands: None,
+                    always: false,
+                }
+            }
+        }
+    }
+}
+
 /// One step of the ladder.
 pub trait Rung: Sync {
     /// The level it belongs to, as the state records a run in it.
