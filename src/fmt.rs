@@ -101,10 +101,35 @@ pub fn closest<'a>(
         // candidates are ruled out without computing it (this runs for every
         // variable of the environment, on every run).
         .filter(|c| c.len().abs_diff(word.len()) <= max)
+        // So do the letters one has more of than the other (a few adds
+        // per candidate, where the distance is a product of the lengths).
+        .filter(|c| bag_distance(word, c) <= max)
         .map(|c| (distance(word, c), c))
         .filter(|(d, _)| *d <= max)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// A lower bound of the edit distance: the larger of the two counts of
+/// bytes one string has more of than the other (each edit changes each
+/// count by at most one).
+fn bag_distance(a: &str, b: &str) -> usize {
+    let mut counts = [0i32; 256];
+    for &x in a.as_bytes() {
+        counts[usize::from(x)] += 1;
+    }
+    for &x in b.as_bytes() {
+        counts[usize::from(x)] -= 1;
+    }
+    // Each byte's difference, read once (then zeroed): the work is the
+    // lengths', not the alphabet's.
+    let (mut more, mut fewer) = (0, 0);
+    for &x in a.as_bytes().iter().chain(b.as_bytes()) {
+        let c = std::mem::take(&mut counts[usize::from(x)]);
+        more += c.max(0) as usize;
+        fewer += (-c).max(0) as usize;
+    }
+    more.max(fewer)
 }
 
 /// Levenshtein distance, by bytes (keys and commands are ASCII).
@@ -126,6 +151,19 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bag_distance_never_exceeds_the_edit_distance() {
+        for (a, b) in [
+            ("HEALTH_CHECK_TIMEOUT", "HEALTH_CHECK_HTTP_TIMEOUT"),
+            ("SELFHEAL_POLL_INTERVALL", "SELFHEAL_POLL_INTERVAL"),
+            ("PATH", "HOME"),
+            ("abc", "cab"),
+            ("", "xyz"),
+        ] {
+            assert!(bag_distance(a, b) <= distance(a, b), "{a} {b}");
+        }
+    }
 
     #[test]
     fn suggestions_within_reach() {
