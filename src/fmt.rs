@@ -89,6 +89,56 @@ pub fn between(then: i64, now: i64) -> Duration {
     Duration::from_secs(u64::try_from(now.saturating_sub(then)).unwrap_or(0))
 }
 
+/// `2026-12-06T10:00:00.123Z` (or with `+01:00`) → unix seconds; `None` for
+/// anything else, and for Docker's "never" (year 1).
+pub fn parse_rfc3339(text: &str) -> Option<i64> {
+    let b = text.as_bytes();
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let s = text.get(r)?;
+        s.bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| s.parse().ok())?
+    };
+    if b.len() < 20 || b.get(4) != Some(&b'-') || b.get(10) != Some(&b'T') {
+        return None;
+    }
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, s) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if y < 1970 || !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || s > 60
+    {
+        return None;
+    }
+    // The zone: after the fraction, `Z` or `±hh:mm`.
+    let rest = text
+        .get(19..)?
+        .trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let hh: i64 = rest.get(1..3)?.parse().ok()?;
+            let mm: i64 = rest.get(4..6)?.parse().ok()?;
+            sign * (hh * 3600 + mm * 60)
+        }
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let (y, m) = if mo <= 2 {
+        (y - 1, mo + 9)
+    } else {
+        (y, mo - 3)
+    };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * m + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86400 + h * 3600 + mi * 60 + s - offset)
+}
+
 /// The candidate closest to `word` by edit distance, if it is within `max`
 /// (for "did you mean").
 pub fn closest<'a>(
@@ -151,6 +201,27 @@ fn distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_times() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339("2026-12-06T10:00:00.123456789Z"),
+            Some(1_796_551_200)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-12-06T11:00:00+01:00"),
+            Some(1_796_551_200)
+        );
+        for bad in [
+            "0001-01-01T00:00:00Z",
+            "",
+            "2026-13-01T00:00:00Z",
+            "2026-1é-01T00:00:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn the_bag_distance_never_exceeds_the_edit_distance() {

@@ -40,16 +40,29 @@ pub struct State {
     pub agent_check: Option<AgentCheck>,
     /// The start (unix time) of the last period whose digest went out.
     pub digest_sent: Option<i64>,
-    /// Early warnings: the service's process and the episodes in progress.
+    /// Early warnings: the episodes in progress.
     pub early: Early,
+    /// The service's own process, as last seen healthy (`ladder::service`).
+    pub service: Option<ServiceProc>,
+}
+
+/// The service's process as last seen: the owner of its port.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ServiceProc {
+    /// 0: none found at the last look.
+    pub pid: u32,
+    /// When it started (`process::start_stamp`): a pid reused is another.
+    pub started: String,
+    /// Its executable and command line: how its processes are known.
+    pub identity: crate::sys::procs::Identity,
+    /// Unix time of the last search for it.
+    pub looked: i64,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct Early {
-    /// The service's process (found by its port), and when it started.
-    pub pid: Option<u32>,
-    pub pid_started: Option<String>,
     /// Consecutive runs whose probe was slower than `SELFHEAL_WARN_LATENCY`.
     pub slow_runs: u32,
     /// Thresholds crossed whose warning went out (`rss`, `disk`, `latency`).
@@ -444,6 +457,7 @@ fn from_value(mut v: serde_json::Value, dropped: &mut Vec<String>) -> State {
         agent_check: field(&mut v, "agent_check", dropped),
         digest_sent: field(&mut v, "digest_sent", dropped),
         early: field(&mut v, "early", dropped),
+        service: field(&mut v, "service", dropped),
     }
 }
 

@@ -454,12 +454,19 @@ fn with_one_retry_the_repair_is_followed_by_a_restart() {
 
 #[test]
 fn a_service_that_dies_at_start_up_is_not_waited_on() {
+    // Its own log says it did not start: evidence about the service.
     let sb = Sandbox::new("ev-dies");
+    let log = sb.root.join("service.log");
+    std::fs::write(&log, "an old line\n").expect("log");
     let mut cmd = sb.failing_check();
     cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
         .env("HEALTH_CHECK_RETRY_DELAY", "30")
         .env("SELFHEAL_POLL_INTERVAL", "0.2")
-        .env("SELFHEAL_RESTART_CMD", fixture("dies-at-start.sh"));
+        .env("SELFHEAL_SERVICE_LOGS", &log)
+        .env(
+            "SELFHEAL_RESTART_CMD",
+            format!("{} {}", fixture("dies-at-start.sh"), log.display()),
+        );
     let r = run(cmd, LIMIT);
     assert_eq!(r.code, Some(1), "{}", r.all());
     assert!(
@@ -467,7 +474,32 @@ fn a_service_that_dies_at_start_up_is_not_waited_on() {
         "waited for a dead start: {:?}",
         r.elapsed
     );
-    assert!(sb.log().contains("exited during start-up"), "{}", sb.log());
+    assert!(
+        sb.log().contains("its log says it did not start"),
+        "{}",
+        sb.log()
+    );
+}
+
+#[test]
+fn a_start_that_leaves_no_trace_of_failing_is_waited_on_to_its_bound() {
+    // The same service without a log: its process dies, but nothing about
+    // the service says so (the restart command's process group is no
+    // evidence): the whole boot wait runs.
+    let sb = Sandbox::new("ev-dies-quiet");
+    let mut cmd = sb.failing_check();
+    cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("HEALTH_CHECK_RETRY_DELAY", "2")
+        .env("SELFHEAL_POLL_INTERVAL", "0.1")
+        .env("SELFHEAL_RESTART_CMD", fixture("dies-at-start.sh"));
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    assert!(
+        r.elapsed >= Duration::from_secs(2),
+        "judged dead on no evidence: {:?}",
+        r.elapsed
+    );
+    assert!(!sb.log().contains("stopped waiting"), "{}", sb.log());
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::fmt::{between, fmt_secs};
 use crate::ladder::brake::{self, Calm};
 use crate::ladder::confirm::{self, Confirmed};
-use crate::ladder::{self, abandoned, early, level3, level4, rollback, Health};
+use crate::ladder::{self, abandoned, early, level3, level4, rollback, service, Health};
 use crate::probe::Probe;
 use crate::sys::clock::unix_now;
 use crate::sys::log;
@@ -69,7 +69,13 @@ fn healthy(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
         incident::close(ctx, &facts)?;
     }
     rollback::keep_good(ctx);
-    early::check(ctx, probe)?;
+    // Who the service is, for the next incident (one /proc read while the
+    // same process runs).
+    let (pid, changed) = service::remember(ctx);
+    if changed {
+        ctx.save_state();
+    }
+    early::check(ctx, probe, pid)?;
     level3::readiness(ctx, probe)?;
     match brake::healthy(ctx) {
         Calm::Unchanged => {}

@@ -25,14 +25,11 @@ use crate::sys::process;
 /// Runs in a row slower than `SELFHEAL_WARN_LATENCY` before it counts.
 const SLOW_RUNS: u32 = 3;
 
-pub fn check(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
+pub fn check(ctx: &mut Ctx, probe: &Probe, pid: Option<u32>) -> Result<()> {
     let c = ctx.config;
     if c.warn_rss.is_none() && c.warn_disk.is_none() && c.warn_latency.is_none() {
         return Ok(());
     }
-    let pid = (c.warn_rss.is_some() || c.warn_disk.is_some())
-        .then(|| service_pid(ctx))
-        .flatten();
     let mut changed = false;
     if let Some(limit) = c.warn_rss {
         let rss = pid.and_then(rss_bytes);
@@ -140,29 +137,6 @@ fn episode(ctx: &mut Ctx, name: &str, now: Option<Option<String>>) -> Result<boo
     };
     outbox::send(ctx, kind, &facts, Spool::Outbox)?;
     Ok(true)
-}
-
-/// The service's process: the remembered one while it still runs (same
-/// start time), else the owner of the URL's port.
-fn service_pid(ctx: &mut Ctx) -> Option<u32> {
-    let early = &ctx.state.early;
-    if let (Some(pid), Some(started)) = (early.pid, &early.pid_started) {
-        let id = libc::pid_t::try_from(pid).ok()?;
-        if process::start_stamp(id).as_deref() == Some(started.as_str()) {
-            return Some(pid);
-        }
-    }
-    // In Docker the port's owner is docker-proxy: ask Docker for the
-    // container's main process instead.
-    let pid = match super::evidence::Docker::of(&ctx.config.restart_cmd) {
-        Some(d) => d.main_pid(ctx.config)?,
-        None => super::evidence::listener_pid(super::evidence::port(&ctx.config.url)?)?,
-    };
-    ctx.state.early.pid = Some(pid);
-    ctx.state.early.pid_started = libc::pid_t::try_from(pid)
-        .ok()
-        .and_then(process::start_stamp);
-    Some(pid)
 }
 
 /// Resident memory of `pid` in bytes.

@@ -31,10 +31,9 @@ impl Rung for Wait {
 
     fn run(&self, ctx: &mut Ctx, climb: &mut Climb) -> Result<Option<Outcome>> {
         let c = ctx.config;
-        climb.waited = if climb.cannot_run {
-            Duration::ZERO
-        } else {
-            c.escalation_wait
+        climb.waited = match climb.hopeless {
+            Some(_) => Duration::ZERO,
+            None => c.escalation_wait,
         };
         if !climb.waited.is_zero() {
             ctx.log.act(format!(

@@ -32,6 +32,8 @@ pub mod repair;
 pub mod restart;
 pub mod rollback;
 pub mod runbook;
+pub mod service;
+pub mod start;
 
 use std::time::{Duration, Instant};
 
@@ -214,9 +216,10 @@ pub struct Climb {
     pub last_restart_at: Option<Instant>,
     /// The crash-loop brake held: no blind restart (the fact, for the alert).
     pub braked: Option<String>,
-    /// The restart command cannot run at all (not found, not executable):
-    /// waiting and retrying cannot help.
-    pub cannot_run: bool,
+    /// Why more restarts and waiting cannot help, when the evidence says
+    /// so: the restart command cannot run, a program it runs is missing, the
+    /// port is held by a process a restart does not replace.
+    pub hopeless: Option<String>,
     /// The repair command ran.
     pub repaired: bool,
     /// What level 2 did, for the alert's level 2 line.
@@ -249,7 +252,7 @@ impl Climb {
             attempts: 0,
             last_restart_at: None,
             braked: None,
-            cannot_run: false,
+            hopeless: None,
             repaired: false,
             summary: restart::Summary::default(),
             waited: Duration::ZERO,
@@ -274,7 +277,7 @@ impl Climb {
     /// Whether the first restart has run and failed (or the brake held
     /// before it): what a restart cannot fix comes next.
     pub fn restart_failed(&self) -> bool {
-        !self.cannot_run && (self.attempts >= 1 || self.braked.is_some())
+        self.hopeless.is_none() && (self.attempts >= 1 || self.braked.is_some())
     }
 
     /// The levels of a climb that did not heal, for the alert.

@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use super::brake::{self, Gate};
+use super::start::Start;
 use super::{Climb, Outcome, Rung};
 use crate::config::Config;
 use crate::ctx::Ctx;
@@ -85,7 +86,7 @@ impl Rung for Rest {
     }
 
     fn run(&self, ctx: &mut Ctx, climb: &mut Climb) -> Result<Option<Outcome>> {
-        if climb.cannot_run || climb.braked.is_some() {
+        if climb.hopeless.is_some() || climb.braked.is_some() {
             return Ok(None);
         }
         attempts(ctx, climb, climb.planned)
@@ -115,12 +116,14 @@ fn attempts(ctx: &mut Ctx, climb: &mut Climb, upto: u32) -> Result<Option<Outcom
         let attempt = climb.attempts;
         let label = format!("attempt {attempt}/{}", climb.planned);
         let probe = restart(ctx, climb, attempt, &label)?;
-        if climb.cannot_run {
-            ctx.log.warn(
-                "level 2: the restart command cannot run (see above): no more attempts and no \
-                 escalation wait, since waiting cannot help; on to level 3",
-            );
-            return Ok(None);
+        if let Some(why) = &climb.hopeless {
+            ctx.log.warn(format!(
+                "level 2: {why}: no more attempts and no escalation wait, since they cannot \
+                 help; on to level 3"
+            ));
+            if !probe.healthy() {
+                return Ok(None);
+            }
         }
         brake::restarted(ctx, &gate);
         if probe.healthy() {
@@ -202,9 +205,23 @@ pub fn restart(ctx: &mut Ctx, climb: &mut Climb, attempt: u32, label: &str) -> R
         shellwords::join(&c.restart_cmd)
     ));
     climb.last_restart_at = Some(ctx.clock.now());
+    // Who holds the port now (someone answers, badly): a restart that
+    // leaves the same process there cannot free it.
+    let holder = (!climb.probe.refused()).then(|| port_holder(ctx)).flatten();
+    let mut start = Start::begin(ctx);
     let done = run_command(ctx, Cmd::Restart)?;
-    if let Exit::NotStarted(_) = done.outcome {
-        climb.cannot_run = true;
+    match &done.outcome {
+        Exit::NotStarted(_) => {
+            climb.hopeless = Some(format!(
+                "the restart command cannot run ({})",
+                done.describe()
+            ))
+        }
+        Exit::Exited(s) if s.code() == Some(127) => {
+            climb.hopeless =
+                Some("the restart command exited 127: a program it runs was not found".to_string())
+        }
+        _ => {}
     }
     let result = match &done.outcome {
         Exit::TimedOut => "timeout",
@@ -225,13 +242,33 @@ pub fn restart(ctx: &mut Ctx, climb: &mut Climb, attempt: u32, label: &str) -> R
         ),
         &c.secrets(),
     );
-    let limit = if climb.cannot_run {
-        Duration::ZERO
-    } else {
-        climb.boot.limit
+    let limit = match climb.hopeless {
+        Some(_) => Duration::ZERO,
+        None => climb.boot.limit,
     };
-    let (probe, failed_start) = wait_boot(ctx, limit, &done)?;
+    let (probe, failed_start) = wait_boot(ctx, limit, &mut start)?;
     ctx.record_probe(&probe);
+    if let Some(before) = holder.filter(|_| !probe.healthy()) {
+        if port_holder(ctx)
+            .is_some_and(|now| now.pid == before.pid && now.started == before.started)
+        {
+            let port = super::evidence::port(&c.url).unwrap_or(0);
+            let why = match super::service::identity(ctx) {
+                Some(id) if *id == before.identity => format!(
+                    "the restart did not replace the service's process on port {port} (pid {})",
+                    before.pid
+                ),
+                _ => format!(
+                    "port {port} is still held by another program (pid {}: {}) after the \
+                     restart; a restart cannot free it",
+                    before.pid,
+                    crate::sys::redact::printable(&before.identity.shown())
+                ),
+            };
+            climb.ev.step(why.clone(), &c.secrets());
+            climb.hopeless = Some(why);
+        }
+    }
     if let Some(why) = failed_start {
         ctx.log.warn(format!("level 2: stopped waiting: {why}"));
         climb.ev.step(why.clone(), &ctx.config.secrets());
@@ -239,6 +276,12 @@ pub fn restart(ctx: &mut Ctx, climb: &mut Climb, attempt: u32, label: &str) -> R
     }
     climb.probe = probe.clone();
     Ok(probe)
+}
+
+/// The process that listens on the service's port.
+fn port_holder(ctx: &Ctx) -> Option<crate::sys::procs::Proc> {
+    let port = super::evidence::port(&ctx.config.url)?;
+    crate::sys::procs::info(super::evidence::listener_pid(port)?)
 }
 
 /// `exited 1: "<its last output line>"` (whole: the alert is shaped to each
@@ -283,40 +326,26 @@ pub fn run_command(ctx: &mut Ctx, cmd: Cmd) -> Result<Finished> {
 }
 
 /// The wait after a restart: polled up to `limit`, ended early when the
-/// service is healthy or when its start evidently failed — the restart
-/// command left a process running (the service it started) and that process
-/// is gone while the port is closed. Returns the last probe and, for a
-/// failed start, why.
+/// service is healthy or when its start evidently failed (`Start::failed`:
+/// evidence about the service, never the restart command's process group).
+/// Returns the last probe and, for a failed start, why.
 pub fn wait_boot(
     ctx: &mut Ctx,
     limit: Duration,
-    done: &Finished,
+    start: &mut Start,
 ) -> Result<(Probe, Option<String>)> {
     let (clock, poll) = (ctx.clock, ctx.config.poll_interval);
-    let started_one = done.left_running();
     let mut failed = None;
     let mut progress = crate::ctx::Progress::new(clock.now(), limit);
-    let probe = poll_until(
-        clock,
-        limit,
-        poll,
-        || {
-            let p = ctx.probe();
-            progress.report(ctx, "waiting for it to boot", &p);
-            p
-        },
-        |p| {
-            let gone = started_one && !done.left_running() && p.refused();
-            if gone {
-                failed = Some(
-                    "the process the restart command started exited during start-up \
-                     and the port is closed"
-                        .to_string(),
-                );
-            }
-            gone
-        },
-    )?;
+    let probe = poll_until(clock, limit, poll, || {
+        let p = ctx.probe();
+        progress.report(ctx, "waiting for it to boot", &p);
+        if !p.healthy() {
+            failed = start.failed(ctx, &p);
+        }
+        let stop = failed.is_some();
+        (p, stop)
+    })?;
     Ok((probe, failed))
 }
 
@@ -326,38 +355,32 @@ pub fn wait_healthy(ctx: &mut Ctx, limit: Duration) -> Result<Probe> {
     let (clock, poll) = (ctx.clock, ctx.config.poll_interval);
     let mut polls = 0u32;
     let mut progress = crate::ctx::Progress::new(clock.now(), limit);
-    let probe = poll_until(
-        clock,
-        limit,
-        poll,
-        || {
-            polls += 1;
-            let p = ctx.probe();
-            progress.report(ctx, "waiting for it to be healthy", &p);
-            p
-        },
-        |_| false,
-    )?;
+    let probe = poll_until(clock, limit, poll, || {
+        polls += 1;
+        let p = ctx.probe();
+        progress.report(ctx, "waiting for it to be healthy", &p);
+        (p, false)
+    })?;
     ctx.log
         .debug(format!("probed {polls} time(s): {}", probe.reason));
     Ok(probe)
 }
 
 /// The polling loop, apart from probing, so that it can be tested with a
-/// fake clock: until healthy, `give_up` says so, or the limit.
+/// fake clock: `look` probes and says whether to give up; until healthy,
+/// given up, or the limit.
 pub fn poll_until(
     clock: &dyn Clock,
     limit: Duration,
     poll: Duration,
-    mut probe: impl FnMut() -> Probe,
-    mut give_up: impl FnMut(&Probe) -> bool,
+    mut look: impl FnMut() -> (Probe, bool),
 ) -> Result<Probe> {
     let deadline = clock.now() + limit;
     loop {
         let now = clock.now();
         clock.sleep(poll.min(deadline.saturating_duration_since(now)))?;
-        let p = probe();
-        if p.healthy() || clock.now() >= deadline || give_up(&p) {
+        let (p, give_up) = look();
+        if p.healthy() || clock.now() >= deadline || give_up {
             return Ok(p);
         }
     }
@@ -387,9 +410,8 @@ mod tests {
             Duration::from_secs(2),
             || {
                 n += 1;
-                probe(n == 3)
+                (probe(n == 3), false)
             },
-            |_| false,
         )
         .expect("no signal");
         assert!(p.healthy());
@@ -407,9 +429,8 @@ mod tests {
             Duration::from_secs(2),
             || {
                 n += 1;
-                probe(false)
+                (probe(false), false)
             },
-            |_| false,
         )
         .expect("no signal");
         assert!(!p.healthy());
@@ -425,10 +446,9 @@ mod tests {
             &clock,
             Duration::from_secs(60),
             Duration::from_secs(2),
-            || probe(false),
-            |_| {
+            || {
                 looked += 1;
-                looked == 2
+                (probe(false), looked == 2)
             },
         )
         .expect("no signal");
@@ -440,16 +460,10 @@ mod tests {
     fn a_zero_limit_still_probes_once() {
         let clock = FakeClock::default();
         let mut n = 0;
-        poll_until(
-            &clock,
-            Duration::ZERO,
-            Duration::from_secs(2),
-            || {
-                n += 1;
-                probe(false)
-            },
-            |_| false,
-        )
+        poll_until(&clock, Duration::ZERO, Duration::from_secs(2), || {
+            n += 1;
+            (probe(false), false)
+        })
         .expect("no signal");
         assert_eq!(n, 1);
         assert_eq!(clock.elapsed.get(), Duration::from_secs(0));

@@ -242,8 +242,9 @@ impl Rung for Replay {
             entry.script.display()
         ));
         let argv = ["/bin/sh".to_string(), entry.script.display().to_string()];
+        let mut start = super::start::Start::begin(ctx);
         let done = ctx.run_command(&argv, c.restart_timeout)?;
-        let (probe, _) = wait_boot(ctx, climb.boot.limit, &done)?;
+        let (probe, _) = wait_boot(ctx, climb.boot.limit, &mut start)?;
         ctx.record_probe(&probe);
         let result = if probe.healthy() { "success" } else { "failed" };
         ctx.record(

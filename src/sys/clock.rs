@@ -140,6 +140,16 @@ pub fn unix_now_nanos() -> u128 {
         .unwrap_or(0)
 }
 
+/// Microseconds of CLOCK_MONOTONIC, as systemd stamps a unit's starts.
+pub fn monotonic_us() -> u64 {
+    // SAFETY: clock_gettime writes only into `ts`.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    if unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) } != 0 {
+        return 0;
+    }
+    (ts.tv_sec as u64).saturating_mul(1_000_000) + (ts.tv_nsec as u64) / 1000
+}
+
 /// Seconds since the Unix epoch (for metrics).
 pub fn unix_now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()

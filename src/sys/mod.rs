@@ -14,6 +14,7 @@ pub mod lock;
 pub mod log;
 pub mod metrics;
 pub mod process;
+pub mod procs;
 pub mod prom;
 pub mod redact;
 pub mod rotate;

@@ -132,9 +132,34 @@ fn next_secret(text: &str) -> Option<(&str, &str, &str)> {
     Some((&text[..start], &text[start..end], &text[end..]))
 }
 
+/// Text from outside (a process's command line, a log line) made safe to
+/// show on a terminal or in a message: control characters become visible
+/// (`^[` for ESC, `\r`), so that none can move the cursor, hide a line or
+/// inject one.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\u{1b}' => out.push_str("^["),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push(' '),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_become_visible() {
+        assert_eq!(printable("a\u{1b}[2Kb\rc\u{7}"), "a^[[2Kb\\rc\\u{7}");
+        assert_eq!(printable("plain text"), "plain text");
+    }
 
     #[test]
     fn secrets_in_log_lines_are_masked() {

@@ -10,9 +10,9 @@ use crate::sys::process;
 /// The evidence step then asks Docker (its state and the container's last
 /// log lines) instead of the host's service manager.
 pub struct Docker<'a> {
-    program: &'a str,
+    pub program: &'a str,
     /// `compose` and its global options, for a compose project.
-    compose: Option<&'a [String]>,
+    pub compose: Option<&'a [String]>,
     pub names: Vec<&'a str>,
 }
 
@@ -108,50 +108,16 @@ impl<'a> Docker<'a> {
         }
     }
 
-    /// (Docker's view in one line, the exit code line).
-    pub(super) fn state(&self, config: &Config) -> (Option<String>, Option<String>) {
-        if let Some(c) = self.compose {
-            let out = self.run(config, &self.compose_args(c, &["ps", "-a"]));
-            let view = out.lines().nth(1).map(|l| {
-                format!(
-                    "docker compose: {}",
-                    l.split_whitespace().collect::<Vec<_>>().join(" ")
-                )
-            });
-            return (view, None);
-        }
-        let Some(name) = self.names.first().copied() else {
-            return (None, None);
-        };
-        let format = "{{.State.Status}} {{.State.ExitCode}} {{.State.OOMKilled}} \
-                      {{.RestartCount}} {{.State.Error}}";
-        let state = self.run(config, &["inspect", "--format", format, name]);
-        let mut f = state.split_whitespace();
-        let (status, code, oom, restarts) = (f.next(), f.next(), f.next(), f.next());
-        let error: Vec<&str> = f.collect();
-        let view = status.map(|st| {
-            let mut v = format!("docker: container {name} is {st}");
-            if let Some(r) = restarts {
-                v.push_str(&format!(", restarted {r} time(s) by Docker"));
-            }
-            if oom == Some("true") {
-                v.push_str(", killed for lack of memory (OOMKilled)");
-            }
-            if !error.is_empty() {
-                v.push_str(&format!(": {}", error.join(" ")));
-            }
-            v
-        });
-        let exit = code
-            .filter(|c| *c != "0" && status != Some("running"))
-            .map(|c| {
-                let oom = if oom == Some("true") {
-                    " (killed for lack of memory: OOMKilled)"
-                } else {
-                    ""
-                };
-                format!("the container {name} exited with code {c}{oom}")
-            });
-        (view, exit)
+    /// A compose project's view in one line (a single container's is the
+    /// manager's, `manager::Manager::Docker`).
+    pub(super) fn compose_view(&self, config: &Config) -> Option<String> {
+        let c = self.compose?;
+        let out = self.run(config, &self.compose_args(c, &["ps", "-a"]));
+        out.lines().nth(1).map(|l| {
+            format!(
+                "docker compose: {}",
+                l.split_whitespace().collect::<Vec<_>>().join(" ")
+            )
+        })
     }
 }

@@ -33,6 +33,63 @@ pub fn log_errors(patterns: &[String]) -> Vec<(String, String)> {
     found.split_off(from)
 }
 
+/// Where each of the service's logs ends now: what is written after is news.
+pub fn marks(patterns: &[String]) -> Vec<(PathBuf, u64)> {
+    log_files(patterns)
+        .into_iter()
+        .map(|f| {
+            let len = std::fs::metadata(&f).map(|m| m.len()).unwrap_or(0);
+            (f, len)
+        })
+        .collect()
+}
+
+/// The lines written since `marks` (all of a file that is new, or that
+/// shrank: rotated), at most `LOG_TAIL` bytes of each file.
+pub fn since(patterns: &[String], marks: &[(PathBuf, u64)]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for file in log_files(patterns) {
+        let from = marks.iter().find(|(f, _)| *f == file).map_or(0, |m| m.1);
+        let Ok(f) = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+            .open(&file)
+        else {
+            continue;
+        };
+        let len = match f.metadata() {
+            Ok(m) if m.is_file() => m.len(),
+            _ => continue,
+        };
+        let from = if len < from { 0 } else { from };
+        let new = len - from;
+        let text = String::from_utf8_lossy(&files::tail(f, new.min(LOG_TAIL))).into_owned();
+        lines.extend(text.lines().map(str::to_string));
+    }
+    lines
+}
+
+/// Whether a line of the service's says it would not, or could not, start.
+pub fn refuses(line: &str) -> bool {
+    let l = line.to_ascii_lowercase();
+    REFUSALS.iter().any(|w| l.contains(w))
+}
+
+/// Words of a line by which a service says it did not start.
+const REFUSALS: &[&str] = &[
+    "failed to start",
+    "refusing to",
+    "refused to start",
+    "cannot start",
+    "could not start",
+    "startup failed",
+    "fatal",
+    "eaddrinuse",
+    "address already in use",
+    "invalid config",
+    "config invalid",
+];
+
 /// The file itself, or the newest file whose name matches a `*`/`?` glob.
 fn newest_match(pattern: &str) -> Option<PathBuf> {
     let path = Path::new(pattern);

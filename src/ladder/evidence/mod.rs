@@ -12,8 +12,8 @@
 //! service.
 
 mod docker;
-mod logs;
-mod manager;
+pub mod logs;
+pub mod manager;
 mod port;
 
 use std::path::{Path, PathBuf};
@@ -26,6 +26,7 @@ use crate::sys::clock::local_now;
 use crate::sys::{files, log, redact};
 pub use docker::Docker;
 pub use logs::{error_lines, log_errors, log_files};
+pub use manager::Manager;
 pub use port::{listener_pid, port, port_owner};
 
 /// How long one query command may take.
@@ -216,17 +217,16 @@ pub fn gather(config: &Config, probe: &Probe) -> Evidence {
     if !probe.refused() {
         ev.port_owner = port(&config.url).and_then(|p| port_owner(p).map(|o| clean(&o)));
     }
-    if let Some(d) = Docker::of(&config.restart_cmd) {
-        // In a container: Docker's view replaces the host's service manager
-        // (its log lines come with `refresh_logs`).
-        let (view, exit) = d.state(config);
-        ev.manager = view.map(|v| clean(&v));
-        ev.exit_code = exit;
-    } else if config.is_openclaw() {
-        if let Some((view, exit)) = manager::view(openclaw::SYSTEMD_UNIT, openclaw::LAUNCHD_LABEL) {
-            ev.manager = Some(clean(&view));
-            ev.exit_code = exit;
-        }
+    // The manager's view (in a container Docker's; its log lines come with
+    // `refresh_logs`).
+    if let Some(state) = Manager::of(config).and_then(|m| m.state()) {
+        ev.manager = Some(clean(&state.view));
+        ev.exit_code = state.exit;
+    } else if let Some(view) = Docker::of(&config.restart_cmd).and_then(|d| d.compose_view(config))
+    {
+        ev.manager = Some(clean(&view));
+    }
+    if config.is_openclaw() {
         ev.config_error = openclaw::config_check(&config.restart_cmd).map(|e| clean(&e));
     }
     ev.signature = ev.compute_signature();

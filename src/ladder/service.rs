@@ -1,0 +1,74 @@
+//! The service's own process: remembered from the owner of its port while
+//! it is healthy (its pid, when it started, its executable and command
+//! line, in the state), so that at an incident its processes can be told
+//! from anyone else's — a start under way, a process that died, a hung one,
+//! a stranger on its port. With a docker restart command, the container's
+//! main process stands in for the port's owner (docker-proxy).
+//!
+//! Cost on the healthy path: one read of `/proc/PID/stat` while the
+//! remembered process lives; a search for the port's owner only when it is
+//! gone (after a restart), and when none is found, at most every
+//! `LOOK_AGAIN`.
+
+use super::evidence::{self, Docker};
+use crate::ctx::Ctx;
+use crate::state::ServiceProc;
+use crate::sys::clock::unix_now;
+use crate::sys::procs::{self, Identity, Proc};
+
+/// How long a search that found no owner is trusted.
+const LOOK_AGAIN: i64 = 600;
+
+/// The service's process now (healthy path): the remembered one while it
+/// still runs, else the port's owner, remembered. Whether the state changed.
+pub fn remember(ctx: &mut Ctx) -> (Option<u32>, bool) {
+    let now = unix_now();
+    if let Some(s) = &ctx.state.service {
+        if let Some(p) = procs::info(s.pid).filter(|p| p.started == s.started) {
+            return (Some(p.pid), false);
+        }
+        if s.pid == 0 && s.looked <= now && now - s.looked < LOOK_AGAIN {
+            return (None, false);
+        }
+    }
+    let found = owner(ctx).and_then(procs::info);
+    let previous = ctx.state.service.take();
+    ctx.state.service = Some(match &found {
+        Some(p) => ServiceProc {
+            pid: p.pid,
+            started: p.started.clone(),
+            identity: p.identity.clone(),
+            looked: now,
+        },
+        // Nothing found now: keep what it was, to know its processes by.
+        None => ServiceProc {
+            pid: 0,
+            started: String::new(),
+            identity: previous.map(|s| s.identity).unwrap_or_default(),
+            looked: now,
+        },
+    });
+    (found.map(|p| p.pid), true)
+}
+
+/// The pid that owns the service: Docker's container, else the port's owner.
+fn owner(ctx: &Ctx) -> Option<u32> {
+    match Docker::of(&ctx.config.restart_cmd) {
+        Some(d) => d.main_pid(ctx.config),
+        None => evidence::listener_pid(evidence::port(&ctx.config.url)?),
+    }
+}
+
+/// Who the service is, if it was ever seen.
+pub fn identity<'a>(ctx: &'a Ctx) -> Option<&'a Identity> {
+    ctx.state
+        .service
+        .as_ref()
+        .map(|s| &s.identity)
+        .filter(|i| !i.cmdline.is_empty())
+}
+
+/// Its processes now (none when it was never seen).
+pub fn processes(ctx: &Ctx) -> Vec<Proc> {
+    identity(ctx).map(procs::matching).unwrap_or_default()
+}

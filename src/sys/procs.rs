@@ -1,0 +1,210 @@
+//! Processes as evidence: who a process is (its executable and command
+//! line), how old it is, whether it is stopped, and which processes are of
+//! one identity. Linux reads /proc; elsewhere one bounded `ps`.
+//!
+//! Read-only: nothing here signals a process.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use super::process;
+
+/// What makes a process the service's: its executable and its command
+/// line (for a Node or Python service the executable alone is everyone's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct Identity {
+    pub exe: String,
+    pub cmdline: String,
+}
+
+impl Identity {
+    /// `node …/openclaw.mjs gateway run` (the command line, capped).
+    pub fn shown(&self) -> String {
+        let text = if self.cmdline.is_empty() {
+            &self.exe
+        } else {
+            &self.cmdline
+        };
+        text.chars().take(160).collect()
+    }
+}
+
+/// One process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proc {
+    pub pid: u32,
+    /// When it started, as the system says (`process::start_stamp`).
+    pub started: String,
+    pub identity: Identity,
+    /// How long it has been running.
+    pub age: Duration,
+    /// Stopped (SIGSTOP) or traced: it cannot answer.
+    pub stopped: bool,
+}
+
+/// Process `pid`, if it exists and can be read.
+pub fn info(pid: u32) -> Option<Proc> {
+    if cfg!(target_os = "linux") {
+        return linux_info(pid);
+    }
+    ps(Some(pid)).into_iter().next()
+}
+
+/// Every process of `identity`.
+pub fn matching(identity: &Identity) -> Vec<Proc> {
+    if identity.cmdline.is_empty() && identity.exe.is_empty() {
+        return Vec::new();
+    }
+    if cfg!(target_os = "linux") {
+        let Ok(dir) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        return dir
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+            // The command line first: one small read rules out nearly all.
+            .filter(|&pid| cmdline(pid).is_some_and(|c| c == identity.cmdline))
+            .filter_map(linux_info)
+            .filter(|p| same(&p.identity, identity))
+            .collect();
+    }
+    ps(None)
+        .into_iter()
+        .filter(|p| same(&p.identity, identity))
+        .collect()
+}
+
+fn same(a: &Identity, b: &Identity) -> bool {
+    a.cmdline == b.cmdline && (a.exe.is_empty() || b.exe.is_empty() || a.exe == b.exe)
+}
+
+fn cmdline(pid: u32) -> Option<String> {
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let words: Vec<String> = raw
+        .split(|&b| b == 0)
+        .filter(|w| !w.is_empty())
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect();
+    Some(words.join(" "))
+}
+
+fn linux_info(pid: u32) -> Option<Proc> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which may hold spaces: 3 (state) on.
+    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let state = rest.first()?.chars().next()?;
+    let started = rest.get(19)?.to_string();
+    let ticks: f64 = started.parse().ok()?;
+    let hz = clock_ticks();
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    let age = (uptime - ticks / hz).max(0.0);
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe"))
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    Some(Proc {
+        pid,
+        started,
+        identity: Identity {
+            exe,
+            cmdline: cmdline(pid)?,
+        },
+        age: Duration::from_secs_f64(age),
+        stopped: matches!(state, 'T' | 't'),
+    })
+}
+
+fn clock_ticks() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz > 0 {
+        hz as f64
+    } else {
+        100.0
+    }
+}
+
+/// `ps -o pid=,etime=,stat=,lstart=,args=` for one process or all (macOS and
+/// other systems without /proc). `lstart` is five words.
+fn ps(pid: Option<u32>) -> Vec<Proc> {
+    let pid_arg = pid.map(|p| p.to_string());
+    let mut argv = vec!["ps", "-o", "pid=,etime=,stat=,lstart=,args="];
+    match &pid_arg {
+        Some(p) => argv.extend(["-p", p.as_str()]),
+        None => argv.push("-ax"),
+    }
+    let Some((true, out)) = process::output(&argv, Duration::from_secs(2)) else {
+        return Vec::new();
+    };
+    out.lines().filter_map(parse_ps).collect()
+}
+
+fn parse_ps(line: &str) -> Option<Proc> {
+    let mut f = line.split_whitespace();
+    let pid = f.next()?.parse().ok()?;
+    let age = etime(f.next()?)?;
+    let stat = f.next()?;
+    let started: Vec<&str> = f.by_ref().take(5).collect();
+    let args: Vec<&str> = f.collect();
+    Some(Proc {
+        pid,
+        started: started.join(" "),
+        identity: Identity {
+            exe: String::new(),
+            cmdline: args.join(" "),
+        },
+        age,
+        stopped: stat.starts_with('T'),
+    })
+}
+
+/// `[[dd-]hh:]mm:ss` → a duration.
+fn etime(text: &str) -> Option<Duration> {
+    let (days, rest) = match text.split_once('-') {
+        Some((d, r)) => (d.parse::<u64>().ok()?, r),
+        None => (0, text),
+    };
+    let parts: Vec<u64> = rest
+        .split(':')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
+    let secs = match parts.as_slice() {
+        [m, s] => m * 60 + s,
+        [h, m, s] => h * 3600 + m * 60 + s,
+        _ => return None,
+    };
+    Some(Duration::from_secs(days * 86400 + secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn this_process_is_found_and_young() {
+        let me = info(std::process::id()).expect("this process");
+        assert!(!me.stopped);
+        assert!(me.age < Duration::from_secs(3600), "{me:?}");
+        let all = matching(&me.identity);
+        assert!(all.iter().any(|p| p.pid == me.pid), "{all:?}");
+    }
+
+    #[test]
+    fn ps_lines_and_elapsed_times() {
+        assert_eq!(etime("05:07"), Some(Duration::from_secs(307)));
+        assert_eq!(etime("1-02:00:01"), Some(Duration::from_secs(93601)));
+        assert_eq!(etime("x"), None);
+        let p = parse_ps("  42   01:02 Ss   Sun Dec  6 10:00:00 2026 node /x/openclaw.mjs gateway")
+            .expect("a line");
+        assert_eq!(p.pid, 42);
+        assert_eq!(p.identity.cmdline, "node /x/openclaw.mjs gateway");
+        assert_eq!(p.age, Duration::from_secs(62));
+        assert!(parse_ps("garbage").is_none());
+    }
+}
