@@ -71,14 +71,63 @@ fn program(restart_cmd: &[String]) -> Option<PathBuf> {
     }
 }
 
-/// `openclaw config validate --json`: the problems it names, if any.
-pub fn config_check(restart_cmd: &[String]) -> Option<String> {
+/// The gateway's own verdict on its config (`openclaw config validate`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Validation {
+    Valid,
+    /// The problems it names.
+    Invalid(String),
+    /// It did not answer in time, could not run, or said something that is
+    /// not its JSON: not known, and never taken for valid.
+    Unknown(String),
+}
+
+/// Starts `openclaw config validate --json` (its output in `capture`), to
+/// be finished by `validation` — while the gateway boots, not before.
+pub fn validate_start(restart_cmd: &[String], capture: &Path) -> Option<process::Pending> {
     let program = program(restart_cmd)?.display().to_string();
-    let (ok, out) = process::output(&[&program, "config", "validate", "--json"], CONFIG_CHECK)?;
-    if ok {
-        return None;
+    process::Pending::start(
+        &[&program, "config", "validate", "--json"],
+        CONFIG_CHECK,
+        capture,
+    )
+}
+
+/// The verdict of a check `validate_start` started.
+pub fn validation(pending: process::Pending) -> Validation {
+    let Some((ok, out)) = pending.finish() else {
+        return Validation::Unknown(format!(
+            "`openclaw config validate` did not answer within {}s",
+            CONFIG_CHECK.as_secs()
+        ));
+    };
+    verdict(ok, &out)
+}
+
+/// `openclaw config validate --json` now, waited for (the healthy path's,
+/// only when a watched file changed).
+pub fn validate_now(restart_cmd: &[String], capture: &Path) -> Validation {
+    match validate_start(restart_cmd, capture) {
+        Some(p) => validation(p),
+        None => Validation::Unknown("`openclaw` was not found".into()),
     }
-    let v: serde_json::Value = serde_json::from_slice(out.trim().as_bytes()).ok()?;
+}
+
+/// Its answer: exit 0 and `"valid": true` is valid; the issues it lists
+/// are the problems; anything else is unknown.
+fn verdict(ok: bool, out: &str) -> Validation {
+    // The JSON is its last line that is one (Node may print warnings first).
+    let v: Option<serde_json::Value> = out
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l.trim()).ok())
+        .or_else(|| serde_json::from_str(out.trim()).ok());
+    let Some(v) = v.filter(serde_json::Value::is_object) else {
+        return Validation::Unknown("`openclaw config validate` did not answer in JSON".into());
+    };
+    if ok && v["valid"].as_bool() != Some(false) {
+        return Validation::Valid;
+    }
     let issues: Vec<String> = v["issues"]
         .as_array()
         .into_iter()
@@ -93,7 +142,36 @@ pub fn config_check(restart_cmd: &[String]) -> Option<String> {
         .take(3)
         .collect();
     if !issues.is_empty() {
-        return Some(issues.join("; "));
+        return Validation::Invalid(issues.join("; "));
     }
-    v["error"]["message"].as_str().map(str::to_string)
+    match v["error"]["message"].as_str() {
+        Some(m) => Validation::Invalid(m.to_string()),
+        None if !ok => Validation::Invalid("`openclaw config validate` refused it".into()),
+        None => Validation::Valid,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn verdicts() {
+        assert_eq!(verdict(true, r#"{"valid":true}"#), Validation::Valid);
+        let bad =
+            r#"{"valid":false,"issues":[{"path":"gateway.port","message":"Expected number"}]}"#;
+        assert_eq!(
+            verdict(false, bad),
+            Validation::Invalid("gateway.port: Expected number".into())
+        );
+        assert!(matches!(
+            verdict(true, "Segmentation fault"),
+            Validation::Unknown(_)
+        ));
+        assert!(matches!(verdict(false, ""), Validation::Unknown(_)));
+        assert_eq!(
+            verdict(true, "(node) warning\n{\"valid\":true}\n"),
+            Validation::Valid
+        );
+    }
 }

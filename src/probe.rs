@@ -83,8 +83,13 @@ impl Probe {
 
 /// The HTTP agent for a run: built once, used for every probe of the run.
 pub fn agent(config: &Config) -> Agent {
+    agent_with(config, config.http_timeout)
+}
+
+/// An agent whose probes take at most `timeout`.
+pub fn agent_with(config: &Config, timeout: Duration) -> Agent {
     let mut builder = Agent::config_builder()
-        .timeout_global(Some(config.http_timeout))
+        .timeout_global(Some(timeout))
         .http_status_as_error(false)
         .max_redirects(0)
         .max_redirects_will_error(false)

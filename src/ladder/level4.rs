@@ -87,7 +87,9 @@ pub fn concluded(ctx: &mut Ctx, outcome: &Outcome, climb: &Climb) -> Result<()> 
         // "resolved" says it, with what worked.
         return incident::close(ctx, &f);
     }
-    incident::alert_once(ctx, told.kind, &f)?;
+    if !told.quiet {
+        incident::alert_once(ctx, told.kind, &f)?;
+    }
     incident::close(ctx, &bare)
 }
 

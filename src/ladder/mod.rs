@@ -26,6 +26,7 @@ pub mod confirm;
 pub mod early;
 pub mod escalation;
 pub mod evidence;
+pub mod level1;
 pub mod level3;
 pub mod level4;
 pub mod repair;
@@ -62,6 +63,8 @@ pub enum Health {
 /// told by `level4::concluded`.
 #[derive(Debug, Clone)]
 pub enum Outcome {
+    /// The service manager's own start, left to boot (level 1).
+    ByLevel1,
     /// Restart attempt `attempt` worked.
     ByRestart { attempt: u32 },
     /// The repair command worked.
@@ -96,6 +99,7 @@ impl Outcome {
     /// In words, for the log: "recovered by restart (attempt 2)".
     pub fn said(&self) -> String {
         match self {
+            Outcome::ByLevel1 => "came back: its service manager started it".into(),
             Outcome::ByRestart { attempt } => format!("recovered by restart (attempt {attempt})"),
             Outcome::ByRepair => "recovered by the repair command".into(),
             Outcome::ByItself => "came back by itself".into(),
@@ -117,6 +121,9 @@ pub struct Told {
     /// Told whatever was said before: something ran or changed that nobody
     /// asked for (a file replaced, a script run).
     pub always: bool,
+    /// Told only to whom was paged ("resolved"): what the service manager
+    /// did by itself is not news.
+    pub quiet: bool,
 }
 
 impl Outcome {
@@ -132,8 +139,18 @@ impl Outcome {
             note: None,
             commands: None,
             always: false,
+            quiet: false,
         };
         match self {
+            Outcome::ByLevel1 => Told {
+                levels: vec![LevelOutcome {
+                    level: 1,
+                    ok: true,
+                    detail: "the service manager's own start brought it back".into(),
+                }],
+                quiet: true,
+                ..level2(String::new())
+            },
             Outcome::ByRestart { attempt } => level2(format!("restart attempt {attempt} worked")),
             Outcome::ByRepair => level2("the repair command worked".into()),
             Outcome::ByItself => level2("it came back by itself during the escalation wait".into()),
@@ -143,6 +160,7 @@ impl Outcome {
                 note: Some(rollback::note(restored)),
                 commands: Some(vec!["selfheal rollback --list".to_string()]),
                 always: true,
+                quiet: false,
             },
             Outcome::ByRunbook(entry) => Told {
                 kind: Kind::LearnedFix,
@@ -150,6 +168,7 @@ impl Outcome {
                 note: Some(runbook::note(entry)),
                 commands: Some(vec![format!("selfheal runbook show {}", entry.id)]),
                 always: true,
+                quiet: false,
             },
             Outcome::ByAgent(agent) => {
                 let mut levels = climb.failed_levels();
@@ -171,6 +190,7 @@ impl Outcome {
                     note: Some(note),
                     commands: None,
                     always: false,
+                    quiet: false,
                 }
             }
         }
@@ -193,7 +213,8 @@ pub trait Rung: Sync {
 
 /// The ladder, in order. A new step is a module with a `Rung` and its
 /// place here.
-const LADDER: [&dyn Rung; 7] = [
+const LADDER: [&dyn Rung; 8] = [
+    &level1::WAIT,
     &restart::FIRST,
     &rollback::ROLLBACK,
     &runbook::REPLAY,
@@ -228,6 +249,13 @@ pub struct Climb {
     pub waited: Duration,
     /// Level 3's line, when it ran or was skipped.
     pub level3: Option<String>,
+    /// The service's own verdict on its config, once known (`settle`).
+    pub validation: Option<crate::openclaw::Validation>,
+    /// That check, started before the first restart and collected after it:
+    /// it never delays the restart (it starts Node).
+    pending: Option<crate::sys::process::Pending>,
+    /// Why the last start failed, from evidence about the service.
+    pub start_failed: Option<String>,
     /// `selfheal recover`: level 3 alone, no level 2 to tell of.
     only_agent: bool,
     started: Instant,
@@ -257,9 +285,39 @@ impl Climb {
             summary: restart::Summary::default(),
             waited: Duration::ZERO,
             level3: None,
+            validation: None,
+            pending: None,
+            start_failed: None,
             only_agent: false,
             started: ctx.clock.now(),
         }
+    }
+
+    /// Starts the service's own config check (OpenClaw's `config
+    /// validate`), to run while it boots.
+    fn check_config(&mut self, ctx: &Ctx) {
+        let c = ctx.config;
+        if c.is_openclaw() {
+            let capture = c.memory_dir.join(rollback::CHECK_OUTPUT);
+            self.pending = crate::openclaw::validate_start(&c.restart_cmd, &capture);
+        }
+    }
+
+    /// What the checks started before the restart found, collected: the
+    /// config check's problem becomes evidence (and part of the signature).
+    pub fn settle(&mut self, ctx: &Ctx) {
+        let Some(pending) = self.pending.take() else {
+            return;
+        };
+        let v = crate::openclaw::validation(pending);
+        if let crate::openclaw::Validation::Invalid(problem) = &v {
+            let secrets = ctx.config.secrets();
+            self.ev.config_error = Some(crate::sys::redact::mask_secrets(
+                &crate::sys::redact::scrub(problem, &secrets),
+            ));
+            self.ev.signature = self.ev.compute_signature();
+        }
+        self.validation = Some(v);
     }
 
     /// For a step run by a command of its own (`selfheal rollback`): no
@@ -314,7 +372,9 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
         fmt_secs(worst_case(ctx))
     ));
     if ctx.mode == Mode::DryRun {
-        let climb = Climb::new(ctx, evidence::gather(ctx.config, first), first);
+        let mut climb = Climb::new(ctx, evidence::gather(ctx.config, first), first);
+        climb.check_config(ctx);
+        climb.settle(ctx);
         plan(ctx, &climb);
         let levels = level4::failed_levels("(dry run)".into());
         let facts = level4::facts(ctx, first, levels, Some(&climb.ev));
@@ -329,6 +389,7 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
         level4::flapping(ctx, first, &ev, fact)?;
     }
     let mut climb = Climb::new(ctx, ev, first);
+    climb.check_config(ctx);
     if climb.planned > 0 {
         ctx.log.info(format!(
             "level 2: after each restart, waiting up to {} for it to boot: {}",
@@ -344,7 +405,11 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
             level2_ended(ctx, &climb, None);
         }
         ctx.set_step(rung.step());
-        if let Some(outcome) = rung.run(ctx, &mut climb)? {
+        let outcome = rung.run(ctx, &mut climb)?;
+        if climb.attempts > 0 || climb.braked.is_some() || climb.hopeless.is_some() {
+            climb.settle(ctx);
+        }
+        if let Some(outcome) = outcome {
             if in_level2 {
                 level2_ended(ctx, &climb, Some(&outcome));
             }
@@ -352,6 +417,7 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
             break;
         }
     }
+    climb.settle(ctx);
     climb.ev.refresh_logs(ctx.config);
     keep(ctx, &mut climb.ev);
     // Still running until the alerts are out: a run killed while alerting
@@ -446,10 +512,12 @@ pub fn start_healing(ctx: &mut Ctx, probe: &Probe, step: Step) {
 #[inline(never)]
 pub fn recover_now(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
     start_healing(ctx, probe, Step::Level3);
-    let mut ev = evidence::gather(ctx.config, probe);
-    keep(ctx, &mut ev);
+    let ev = evidence::gather(ctx.config, probe);
     let mut climb = Climb::new(ctx, ev, probe);
     climb.only_agent = true;
+    climb.check_config(ctx);
+    climb.settle(ctx);
+    keep(ctx, &mut climb.ev);
     let outcome = agent::recover(ctx, probe, &climb.ev.markdown(ctx.config, &ctx.host))?;
     ctx.state.running = None;
     climb.probe = ctx.probe();

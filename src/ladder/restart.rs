@@ -272,7 +272,8 @@ pub fn restart(ctx: &mut Ctx, climb: &mut Climb, attempt: u32, label: &str) -> R
     if let Some(why) = failed_start {
         ctx.log.warn(format!("level 2: stopped waiting: {why}"));
         climb.ev.step(why.clone(), &ctx.config.secrets());
-        climb.summary.start_failed = Some(why);
+        climb.summary.start_failed = Some(why.clone());
+        climb.start_failed = Some(why);
     }
     climb.probe = probe.clone();
     Ok(probe)

@@ -32,6 +32,8 @@ use crate::sys::log::file_stamp;
 use crate::sys::metrics::{Metric, HEALTH_FILE};
 
 pub const DIR: &str = "last-good";
+/// Where the service's own config check writes (in the tool directory).
+pub const CHECK_OUTPUT: &str = ".config-check-output";
 const KEEP: usize = 5;
 /// A config file larger than this is not copied.
 const MAX: u64 = 1 << 20;
@@ -101,13 +103,25 @@ pub fn keep_good(ctx: &mut Ctx) {
         }
         // A gateway keeps running on the config it loaded: a file edited
         // since may be broken. OpenClaw can say so; other services cannot.
+        // Unknown (no answer) is not valid: nothing new is kept then.
         if c.is_openclaw() {
-            if let Some(problem) = crate::openclaw::config_check(&c.restart_cmd) {
-                ctx.log.info(format!(
-                    "{} changed but is not kept as the last working version: {problem}",
-                    file.display()
-                ));
-                continue;
+            let capture = c.memory_dir.join(CHECK_OUTPUT);
+            match crate::openclaw::validate_now(&c.restart_cmd, &capture) {
+                crate::openclaw::Validation::Valid => {}
+                crate::openclaw::Validation::Invalid(problem) => {
+                    ctx.log.info(format!(
+                        "{} changed but is not kept as the last working version: {problem}",
+                        file.display()
+                    ));
+                    continue;
+                }
+                crate::openclaw::Validation::Unknown(why) => {
+                    ctx.log.info(format!(
+                        "{} changed but is not kept as the last working version yet: {why}",
+                        file.display()
+                    ));
+                    continue;
+                }
             }
         }
         match save(&c.memory_dir, file, &bytes, &meta) {
@@ -248,11 +262,26 @@ fn restore_one(change: &Change) -> Result<Option<PathBuf>> {
     Ok(aside)
 }
 
-/// Puts the user's files back exactly as they were (the same inodes).
+/// Puts the user's files back exactly as they were (the same inodes). A
+/// file that changed since it was restored (the user saved an edit
+/// meanwhile) is left as it is: theirs wins; the message says so.
 pub fn undo(restored: &[Restored]) -> Vec<String> {
     let mut problems = Vec::new();
     for r in restored.iter().rev() {
         let file = &r.change.file;
+        let now = files::read_small_bytes(file, MAX);
+        if now.as_deref() != Some(&r.change.good_bytes[..]) {
+            let aside = r
+                .aside
+                .as_ref()
+                .map_or("(there was none)".into(), |a| a.display().to_string());
+            problems.push(format!(
+                "{} changed since it was restored: left as it is (the version before is at \
+                 {aside})",
+                file.display()
+            ));
+            continue;
+        }
         let result = match &r.aside {
             Some(aside) => fs::rename(aside, file),
             None => fs::remove_file(file),
@@ -335,6 +364,20 @@ impl Rung for Rollback {
         if changes.is_empty() {
             return Ok(None);
         }
+        let names = names(&changes);
+        if let Some(why) = not_on_a_hunch(ctx, climb) {
+            ctx.log
+                .info(format!("level 2: not restoring {names}: {why}"));
+            climb.ev.step(format!("not restoring {names}: {why}"), &[]);
+            return Ok(None);
+        }
+        if let Some(why) = still_up(ctx) {
+            ctx.log.info(format!(
+                "level 2: not restoring {names} now: {why}; a file is never changed under a \
+                 service that may be starting"
+            ));
+            return Ok(None);
+        }
         Ok(match roll_back(ctx, climb, changes)? {
             RolledBack::NotPossible(e) => {
                 ctx.log.warn(format!("level 2: rollback not possible: {e}"));
@@ -344,6 +387,31 @@ impl Rung for Rollback {
             RolledBack::Undone => None,
         })
     }
+}
+
+/// Why the user's file is not to be replaced, when nothing says it is what
+/// fails: the service's own validator accepts it and the start did not
+/// evidently fail because of it; or the crash-loop brake held before any
+/// restart with it (a restart with the user's file comes first).
+fn not_on_a_hunch(ctx: &Ctx, climb: &mut Climb) -> Option<String> {
+    use crate::openclaw::Validation;
+    climb.settle(ctx);
+    let invalid = matches!(climb.validation, Some(Validation::Invalid(_)));
+    if climb.attempts == 0 && !invalid {
+        return Some(
+            "the crash-loop brake holds, and no restart with the user's version has failed yet"
+                .into(),
+        );
+    }
+    let blamed = climb
+        .start_failed
+        .as_deref()
+        .is_some_and(|why| why.to_ascii_lowercase().contains("config"));
+    (matches!(climb.validation, Some(Validation::Valid)) && !blamed).then(|| {
+        "the service's own check (`openclaw config validate`) accepts it and nothing says the \
+         start failed because of it"
+            .to_string()
+    })
 }
 
 /// How a rollback ended.
@@ -357,14 +425,12 @@ pub enum RolledBack {
 }
 
 /// Restores the last working versions of `changes`, restarts and waits for
-/// the boot; keeps them when healthy, else puts the user's files back. The
-/// `rollback` metric either way. (`selfheal rollback` runs it too.)
+/// the boot; keeps them when healthy, else puts the user's files back — but
+/// only once the service is down: a file never changes under a service that
+/// may be starting on it. The `rollback` metric either way. (`selfheal
+/// rollback` runs it too.)
 pub fn roll_back(ctx: &mut Ctx, climb: &mut Climb, changes: Vec<Change>) -> Result<RolledBack> {
-    let names: Vec<String> = changes
-        .iter()
-        .map(|c| c.file.display().to_string())
-        .collect();
-    let names = names.join(", ");
+    let names = names(&changes);
     let at = ctx.clock.now();
     let restored = match restore(changes) {
         Ok(restored) => restored,
@@ -383,11 +449,26 @@ pub fn roll_back(ctx: &mut Ctx, climb: &mut Climb, changes: Vec<Change>) -> Resu
         return Ok(RolledBack::Kept(restored));
     }
     ctx.record(HEALTH_FILE, Metric::new("rollback", "failed", took));
-    let problems = undo(&restored);
-    let said = if problems.is_empty() {
-        "the user's version is back, byte for byte".to_string()
-    } else {
-        format!("COULD NOT PUT BACK: {}", problems.join("; "))
+    let said = match still_up(ctx) {
+        Some(why) => {
+            let aside: Vec<String> = restored
+                .iter()
+                .filter_map(|r| r.aside.as_ref().map(|a| a.display().to_string()))
+                .collect();
+            format!(
+                "the restored version stays: {why}, and a file is never changed under a \
+                 service that may be starting on it; the user's version is at {}",
+                aside.join(", ")
+            )
+        }
+        None => {
+            let problems = undo(&restored);
+            if problems.is_empty() {
+                "the user's version is back, byte for byte".to_string()
+            } else {
+                format!("NOT PUT BACK: {}", problems.join("; "))
+            }
+        }
     };
     ctx.log.warn(format!(
         "level 2: still unhealthy with the last working config ({}); {said}",
@@ -398,6 +479,30 @@ pub fn roll_back(ctx: &mut Ctx, climb: &mut Climb, changes: Vec<Change>) -> Resu
         &[],
     );
     Ok(RolledBack::Undone)
+}
+
+fn names(changes: &[Change]) -> String {
+    let names: Vec<String> = changes
+        .iter()
+        .map(|c| c.file.display().to_string())
+        .collect();
+    names.join(", ")
+}
+
+/// Why the service may still be up or starting (`None`: it is down: its
+/// port refuses, no process of its own runs, its manager is not starting
+/// it). Files are changed only when it is down.
+pub fn still_up(ctx: &Ctx) -> Option<String> {
+    let probe = ctx.probe();
+    if !probe.refused() {
+        return Some(format!("its port answers ({})", probe.reason));
+    }
+    if let Some(p) = super::service::processes(ctx).first() {
+        return Some(format!("a process of the service (pid {}) runs", p.pid));
+    }
+    let state = super::evidence::Manager::of(ctx.config).and_then(|m| m.state())?;
+    use super::evidence::manager::Activity;
+    matches!(state.activity, Activity::Starting | Activity::Running).then_some(state.view)
 }
 
 /// What the alert says of a rollback that healed: which files, where the

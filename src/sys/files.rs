@@ -241,6 +241,19 @@ pub fn read_small(path: &Path, max: u64) -> Option<String> {
     Some(text)
 }
 
+/// A file's bytes (at most `max`), opened like `open_read`: no symlink
+/// followed, never a FIFO or device. `None` when missing, refused or larger.
+pub fn read_small_bytes(path: &Path, max: u64) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let file = open_read(path).ok()?;
+    if file.metadata().ok()?.len() > max {
+        return None;
+    }
+    let mut bytes = Vec::new();
+    file.take(max).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
+}
+
 /// The last `max` bytes of an open file (what fits; an I/O error ends it).
 pub fn tail(mut file: File, max: u64) -> Vec<u8> {
     use std::io::{Read, Seek, SeekFrom};

@@ -340,6 +340,73 @@ pub fn output(argv: &[&str], timeout: Duration) -> Option<(bool, String)> {
     Some((ok, String::from_utf8_lossy(&bytes).into_owned()))
 }
 
+/// A query started now and collected later, so that a slow one (a Node
+/// program) runs while selfheal does something else — no thread. Its
+/// output goes to a capture file; an alarm set before `exec` ends it at its
+/// timeout even if it is never collected, and `finish` (or dropping it)
+/// kills whatever is left of its group.
+pub struct Pending {
+    child: Child,
+    deadline: std::time::Instant,
+    capture: std::path::PathBuf,
+}
+
+impl Pending {
+    /// Starts `argv`; `None` if it cannot be started.
+    pub fn start(argv: &[&str], timeout: Duration, capture: &Path) -> Option<Pending> {
+        let (program, args) = argv.split_first()?;
+        let out = files::open_truncate(capture).ok()?;
+        let err = out.try_clone().ok()?;
+        let secs = u32::try_from(timeout.as_secs().max(1)).unwrap_or(u32::MAX);
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0);
+        // SAFETY: alarm(2) is async-signal-safe; the timer survives exec and
+        // SIGALRM's default action ends the program at its timeout.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::alarm(secs);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().ok()?;
+        Some(Pending {
+            child,
+            deadline: std::time::Instant::now() + timeout,
+            capture: capture.to_path_buf(),
+        })
+    }
+
+    /// Waits for what is left of its timeout; (whether it succeeded, its
+    /// output, at most 64 KiB), or `None` when it did not finish in time.
+    pub fn finish(mut self) -> Option<(bool, String)> {
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => break Some(status),
+                Ok(None) if std::time::Instant::now() < self.deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                _ => break None,
+            }
+        };
+        let status = status?;
+        let out = read_capture(&self.capture, 64 * 1024);
+        Some((status.success(), String::from_utf8_lossy(&out).into_owned()))
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if !matches!(self.child.try_wait(), Ok(Some(_))) {
+            kill_group(&mut self.child);
+        }
+        let _ = std::fs::remove_file(&self.capture);
+    }
+}
+
 /// Up to `max` bytes of a capture file, from its start.
 pub fn read_capture(path: &Path, max: u64) -> Vec<u8> {
     let mut bytes = Vec::new();
@@ -364,4 +431,27 @@ fn tail(file: &mut std::fs::File) -> String {
         .collect();
     let kept = &lines[lines.len().saturating_sub(5)..];
     kept.join(" | ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pending_query_is_collected_later_and_bounded() {
+        let dir = std::env::current_dir().unwrap_or_default().join(format!(
+            "target/unit-scratch/pending-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        files::ensure_dir(&dir).expect("dir");
+        let argv = ["sh", "-c", "echo hi; exit 3"];
+        let p = Pending::start(&argv, Duration::from_secs(5), &dir.join("a")).expect("started");
+        assert_eq!(p.finish(), Some((false, "hi\n".to_string())));
+        let argv = ["sleep", "30"];
+        let slow = Pending::start(&argv, Duration::from_millis(300), &dir.join("b"));
+        let t = std::time::Instant::now();
+        assert_eq!(slow.expect("started").finish(), None);
+        assert!(t.elapsed() < Duration::from_secs(5));
+    }
 }

@@ -50,7 +50,8 @@ pub struct Evidence {
     pub manager: Option<String>,
     /// The main process's last exit code, as the service manager reports it.
     pub exit_code: Option<String>,
-    /// OpenClaw's own config check, when it found a problem.
+    /// The service's own config check, when it found a problem (OpenClaw's
+    /// `config validate`, run while the service boots: `Climb::settle`).
     pub config_error: Option<String>,
     /// (file, line): the last lines of the service's logs that look like errors.
     pub log_errors: Vec<(String, String)>,
@@ -225,9 +226,6 @@ pub fn gather(config: &Config, probe: &Probe) -> Evidence {
     } else if let Some(view) = Docker::of(&config.restart_cmd).and_then(|d| d.compose_view(config))
     {
         ev.manager = Some(clean(&view));
-    }
-    if config.is_openclaw() {
-        ev.config_error = openclaw::config_check(&config.restart_cmd).map(|e| clean(&e));
     }
     ev.signature = ev.compute_signature();
     ev
