@@ -12,6 +12,7 @@ mod docs;
 mod evidence;
 mod faults;
 mod fuzz_smoke;
+mod harm;
 mod install;
 mod learn;
 mod ops;

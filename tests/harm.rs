@@ -1,0 +1,315 @@
+//! First, do no harm: a start selfheal cannot see is not taken for a dead
+//! one, a start under way is left to boot, a valid edit is not rolled back,
+//! restarts stop when they cannot help, and confirming a failure costs no
+//! more than the evidence needs. Each through the real binary against a
+//! small service (tests/fixtures/slow-service.py) that boots slowly, as the
+//! OpenClaw gateway does.
+
+use crate::common::*;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A slow-booting service on a port of its own.
+struct Svc {
+    sb: Sandbox,
+    port: u16,
+    pidfile: PathBuf,
+    runs: PathBuf,
+    /// A supervisor (level 1), when the test starts one.
+    supervisor: Option<Child>,
+}
+
+impl Svc {
+    fn new(name: &str) -> Svc {
+        require_tool("python3", "apt-get install python3");
+        let sb = Sandbox::new(name);
+        Svc {
+            port: free_port(),
+            pidfile: sb.root.join("service.pid"),
+            runs: sb.root.join("runs"),
+            sb,
+            supervisor: None,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/", self.port)
+    }
+
+    fn up(&self) -> bool {
+        std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+    }
+
+    fn pid(&self) -> Option<i32> {
+        read_pids(&self.pidfile).first().copied()
+    }
+
+    /// `late-start.sh`: the restart command that returns at once.
+    fn late_start(&self, delay: &str, boot: &str) -> String {
+        format!(
+            "{} {} {} {} {delay} {boot}",
+            fixture("late-start.sh"),
+            self.port,
+            self.pidfile.display(),
+            self.runs.display()
+        )
+    }
+
+    /// Starts it as its restart command would, and waits until it answers.
+    fn start(&self) {
+        let argv: Vec<String> = self
+            .late_start("0", "0.2")
+            .split(' ')
+            .map(String::from)
+            .collect();
+        let ok = Command::new(&argv[0])
+            .args(&argv[1..])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok && wait_for(Duration::from_secs(20), || self.up()),
+            "no start"
+        );
+        let _ = std::fs::remove_file(&self.runs);
+    }
+
+    /// Starts it under a supervisor that starts it again a second after it
+    /// ends (level 1); it boots for `boot` seconds each time.
+    fn supervised(&mut self, boot: &str) {
+        let child = Command::new("sh")
+            .arg(fixture("supervise.sh"))
+            .args([
+                "python3",
+                &fixture("slow-service.py"),
+                &self.port.to_string(),
+                boot,
+                &self.pidfile.display().to_string(),
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("supervisor");
+        self.supervisor = Some(child);
+        assert!(wait_for(Duration::from_secs(20), || self.up()), "no start");
+    }
+
+    /// The environment of every check here: this service, level 3 off,
+    /// alerts to `sink`.
+    fn check(&self, restart: &str, sink: &Sink) -> Command {
+        let mut cmd = self.sb.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", self.url())
+            .env("HEALTH_CHECK_HTTP_TIMEOUT", "2")
+            .env("HEALTH_CHECK_MAX_RETRIES", "3")
+            .env("HEALTH_CHECK_RETRY_DELAY", "30")
+            .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
+            .env("SELFHEAL_POLL_INTERVAL", "0.2")
+            .env("SELFHEAL_CONFIRM_PROBES", "2")
+            .env("SELFHEAL_RESTART_CMD", restart)
+            .env("SELFHEAL_SERVICE_LOGS", "")
+            .env("SELFHEAL_ALERT_TIMEOUT", "2")
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"))
+            .env("SELFHEAL_AGENT_CMD", "");
+        cmd
+    }
+
+    fn runs(&self) -> usize {
+        std::fs::read_to_string(&self.runs)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    }
+
+    /// The probes recorded before the first restart.
+    fn probes_before_restart(&self) -> usize {
+        self.sb
+            .metric_pairs()
+            .iter()
+            .take_while(|(m, _)| m != "gateway_restart")
+            .filter(|(m, _)| m == "http_check")
+            .count()
+    }
+}
+
+impl Drop for Svc {
+    fn drop(&mut self) {
+        if let Some(mut s) = self.supervisor.take() {
+            // SAFETY: the supervisor's own process group.
+            unsafe { libc::killpg(s.id() as i32, libc::SIGKILL) };
+            let _ = s.wait();
+        }
+        if let Some(pid) = self.pid() {
+            kill(pid);
+        }
+    }
+}
+
+fn kinds(sink: &Sink) -> Vec<String> {
+    sink.received()
+        .iter()
+        .map(|r| r.json()["kind"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+use std::os::unix::process::CommandExt;
+
+#[test]
+fn a_restart_that_returns_at_once_is_waited_on_and_runs_once() {
+    let s = Svc::new("harm-noblock");
+    s.start();
+    let sink = Sink::start(vec![Answer::ok()]);
+    let restart = s.late_start("1", "1");
+    let mut healthy = s.check(&restart, &sink);
+    assert_eq!(run_ref(&mut healthy, LIMIT).code, Some(0));
+    kill(s.pid().expect("pid"));
+    assert!(wait_for(Duration::from_secs(10), || !s.up()), "still up");
+    let r = run(s.check(&restart, &sink), LIMIT);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.all(), s.sb.log());
+    assert_eq!(s.runs(), 1, "restarted more than once: {}", s.sb.log());
+    assert!(!s.sb.log().contains("stopped waiting"), "{}", s.sb.log());
+    assert!(
+        s.sb.metric_pairs()
+            .contains(&("recovery".into(), "success".into())),
+        "{:?}",
+        s.sb.metric_pairs()
+    );
+}
+
+#[test]
+fn a_start_under_way_is_left_to_boot_and_counts_as_level_1() {
+    let mut s = Svc::new("harm-level1");
+    s.supervised("3");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let restart = format!("{} {}", fixture("append.sh"), s.runs.display());
+    let mut healthy = s.check(&restart, &sink);
+    assert_eq!(run_ref(&mut healthy, LIMIT).code, Some(0));
+    // It dies; its supervisor starts it again a second later, and it boots
+    // for three seconds: selfheal looks while it boots.
+    let old = s.pid().expect("pid");
+    kill(old);
+    assert!(
+        wait_for(Duration::from_secs(10), || s
+            .pid()
+            .is_some_and(|p| p != old)),
+        "the supervisor did not start it again"
+    );
+    assert!(!s.up(), "it booted before the check could look");
+    let r = run(s.check(&restart, &sink), LIMIT);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.all(), s.sb.log());
+    assert_eq!(
+        s.runs(),
+        0,
+        "selfheal restarted a booting service: {}",
+        s.sb.log()
+    );
+    assert!(s.sb.log().contains("level 1: "), "{}", s.sb.log());
+    let pairs = s.sb.metric_pairs();
+    assert!(
+        pairs.contains(&("recovery".into(), "self_healed".into())),
+        "{pairs:?}"
+    );
+    assert!(
+        !pairs.iter().any(|(m, _)| m == "gateway_restart"),
+        "{pairs:?}"
+    );
+    assert!(
+        kinds(&sink).is_empty(),
+        "paged for level 1's work: {:?}",
+        kinds(&sink)
+    );
+    let state = std::fs::read_to_string(s.sb.memory().join(".selfheal-state.json")).expect("state");
+    let v: serde_json::Value = serde_json::from_str(&state).expect("json");
+    assert_eq!(v["brake"]["restarts"], serde_json::json!([]), "{state}");
+}
+
+#[test]
+fn a_valid_edit_then_a_crash_keeps_the_edit_and_starts_once() {
+    let s = Svc::new("harm-valid-edit");
+    s.start();
+    let sink = Sink::start(vec![Answer::ok()]);
+    let config = s.sb.root.join("app.json");
+    std::fs::write(&config, "{ port: 1 }\n").expect("config");
+    let restart = s.late_start("1", "1");
+    let mut check = s.check(&restart, &sink);
+    check.env("SELFHEAL_WATCH_FILES", &config);
+    assert_eq!(run_ref(&mut check, LIMIT).code, Some(0), "{}", s.sb.log());
+    // A valid edit, kept while healthy would be next; then a crash.
+    let edited = "{ port: 1, name: \"mine\" }\n";
+    std::fs::write(&config, edited).expect("edit");
+    kill(s.pid().expect("pid"));
+    assert!(wait_for(Duration::from_secs(10), || !s.up()), "still up");
+    let r = run_ref(&mut check, LIMIT);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.all(), s.sb.log());
+    assert_eq!(
+        std::fs::read_to_string(&config).ok().as_deref(),
+        Some(edited)
+    );
+    assert_eq!(s.runs(), 1, "{}", s.sb.log());
+    assert!(!kinds(&sink).contains(&"rolled_back".to_string()));
+}
+
+#[test]
+fn a_port_kept_by_another_program_stops_the_restarts_and_pages_at_once() {
+    let s = Svc::new("harm-squat");
+    let squatter = Server::start_on(s.port, Behaviour::Reply(404, "not the service".into()));
+    let sink = Sink::start(vec![Answer::ok()]);
+    let restart = format!("{} {}", fixture("append.sh"), s.runs.display());
+    let mut cmd = s.check(&restart, &sink);
+    cmd.env("HEALTH_CHECK_RETRY_DELAY", "1")
+        .env("HEALTH_CHECK_ESCALATION_WAIT", "60");
+    let r = run(cmd, LIMIT);
+    drop(squatter);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    let log = s.sb.log();
+    assert_eq!(s.runs(), 1, "{log}");
+    assert!(log.contains("a restart cannot free it"), "{log}");
+    assert!(!log.contains("waiting up to 1m"), "{log}");
+    assert!(
+        kinds(&sink).contains(&"failed".to_string()),
+        "{:?}",
+        kinds(&sink)
+    );
+}
+
+#[test]
+fn a_crash_seen_by_its_evidence_is_restarted_without_more_probes() {
+    let s = Svc::new("harm-crash");
+    s.start();
+    let sink = Sink::start(vec![Answer::ok()]);
+    let restart = s.late_start("0", "0.5");
+    let mut check = s.check(&restart, &sink);
+    assert_eq!(run_ref(&mut check, LIMIT).code, Some(0));
+    let _ = std::fs::remove_file(s.sb.memory().join(".healthcheck-metrics.json"));
+    kill(s.pid().expect("pid"));
+    assert!(wait_for(Duration::from_secs(10), || !s.up()), "still up");
+    let r = run_ref(&mut check, LIMIT);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.all(), s.sb.log());
+    assert_eq!(s.probes_before_restart(), 1, "{:?}", s.sb.metric_pairs());
+    assert!(
+        s.sb.log().contains("no process of the service runs"),
+        "{}",
+        s.sb.log()
+    );
+}
+
+#[test]
+fn a_hung_service_is_confirmed_by_its_stopped_process_not_by_more_timeouts() {
+    let s = Svc::new("harm-hang");
+    s.start();
+    let sink = Sink::start(vec![Answer::ok()]);
+    let restart = s.late_start("0", "0.5");
+    let mut check = s.check(&restart, &sink);
+    check.env("HEALTH_CHECK_HTTP_TIMEOUT", "1");
+    assert_eq!(run_ref(&mut check, LIMIT).code, Some(0));
+    let _ = std::fs::remove_file(s.sb.memory().join(".healthcheck-metrics.json"));
+    let pid = s.pid().expect("pid");
+    let _ = Command::new("kill")
+        .args(["-STOP", &pid.to_string()])
+        .status();
+    let r = run_ref(&mut check, LIMIT);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.all(), s.sb.log());
+    assert_eq!(s.probes_before_restart(), 1, "{:?}", s.sb.metric_pairs());
+    assert!(s.sb.log().contains("is stopped"), "{}", s.sb.log());
+}
