@@ -120,5 +120,6 @@ fn dispatch(command: Command, g: &cli::Global, c: &config::Config) -> Result<Ver
         Command::Why => Ok(commands::why::run(c)),
         Command::Status { format } => Ok(commands::status::run(c, format)),
         Command::Rotate => with_tool_dir(g, c, Locking::Exclusive, &mut commands::rotate::run),
+        Command::Reset => with_tool_dir(g, c, Locking::Exclusive, &mut commands::reset::run),
     }
 }

@@ -44,6 +44,21 @@ pub struct State {
     pub early: Early,
     /// The service's own process, as last seen healthy (`ladder::service`).
     pub service: Option<ServiceProc>,
+    /// Alert channels that are failing, by name (`alert::backoff`).
+    pub channels: std::collections::BTreeMap<String, ChannelHealth>,
+}
+
+/// A channel that could not deliver: since when, and when it is tried again.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct ChannelHealth {
+    /// Unix time of the first failure of this episode.
+    pub since: i64,
+    pub failures: u32,
+    /// Unix time before which it is not tried again (but for a page).
+    pub next_try: i64,
+    /// The last error, in words.
+    pub error: String,
 }
 
 /// The service's process as last seen: the owner of its port.
@@ -458,6 +473,7 @@ fn from_value(mut v: serde_json::Value, dropped: &mut Vec<String>) -> State {
         digest_sent: field(&mut v, "digest_sent", dropped),
         early: field(&mut v, "early", dropped),
         service: field(&mut v, "service", dropped),
+        channels: field(&mut v, "channels", dropped),
     }
 }
 

@@ -313,3 +313,120 @@ fn a_hung_service_is_confirmed_by_its_stopped_process_not_by_more_timeouts() {
     assert_eq!(s.probes_before_restart(), 1, "{:?}", s.sb.metric_pairs());
     assert!(s.sb.log().contains("is stopped"), "{}", s.sb.log());
 }
+
+#[test]
+fn an_unreachable_channel_costs_a_healthy_run_a_second_at_most_and_is_said_once() {
+    let sb = Sandbox::new("harm-unreachable");
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    // A webhook host that takes the connection and never answers.
+    let hang = Sink::start(vec![Answer::Hang]);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    sb.save_state(&selfheal::state::State {
+        outbox: vec![selfheal::state::Queued {
+            created: now,
+            channel: selfheal::channel::Channel::Webhook,
+            kind: selfheal::kind::Kind::Resolved,
+            severity: selfheal::kind::Severity::Info,
+            title: "resolved".into(),
+            text: "x".into(),
+            attempts: 1,
+        }],
+        ..Default::default()
+    });
+    let mut check = sb.cmd(&["--quiet", "check"]);
+    check
+        .env("OPENCLAW_GATEWAY_URL", srv.url())
+        .env("SELFHEAL_ALERT_TIMEOUT", "5")
+        .env("SELFHEAL_WEBHOOK_URL", hang.url("/hook"));
+    let first = run_ref(&mut check, LIMIT);
+    assert_eq!(first.code, Some(0), "{}", first.all());
+    // One attempt of at most a second, not three of five.
+    assert!(
+        first.elapsed < Duration::from_secs(4),
+        "{:?}",
+        first.elapsed
+    );
+    assert!(first.stderr.contains("not delivered"), "{}", first.stderr);
+    for _ in 0..2 {
+        let again = run_ref(&mut check, LIMIT);
+        assert_eq!(again.code, Some(0), "{}", again.all());
+        assert_eq!(again.stderr, "", "said again on a healthy run");
+        assert_eq!(again.stdout, "", "--quiet");
+    }
+    assert_eq!(hang.received().len(), 1, "tried on every run");
+    let status = run(sb.cmd(&["status"]), LIMIT);
+    assert!(
+        status.stdout.contains("webhook: failing for"),
+        "{}",
+        status.stdout
+    );
+    let doctor = run(sb.cmd(&["doctor"]), LIMIT);
+    assert!(
+        doctor.stdout.contains("✗ alert channel: webhook: failing"),
+        "{}",
+        doctor.stdout
+    );
+    let reset = run(sb.cmd(&["reset"]), LIMIT);
+    assert_eq!(reset.code, Some(0), "{}", reset.all());
+    assert!(
+        reset.stdout.contains("the backoff of webhook"),
+        "{}",
+        reset.stdout
+    );
+}
+
+#[test]
+fn status_shows_what_holds_selfheal_back_and_reset_clears_it() {
+    let sb = Sandbox::new("harm-reset");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    sb.save_state(&selfheal::state::State {
+        brake: selfheal::state::Brake {
+            restarts: (0..6).map(|i| now - 60 * i).collect(),
+            flapping_since: Some(now - 600),
+            ..Default::default()
+        },
+        agent_cooldown_until: Some(now + 1800),
+        ..Default::default()
+    });
+    let status = run(sb.cmd(&["status"]), LIMIT);
+    for needle in [
+        "crash loop: 6 restarts",
+        "`selfheal reset`",
+        "flapping:     since",
+        "agent cooldown: 30m",
+    ] {
+        assert!(
+            status.stdout.contains(needle),
+            "{needle}: {}",
+            status.stdout
+        );
+    }
+    let reset = run(sb.cmd(&["reset"]), LIMIT);
+    assert_eq!(reset.code, Some(0), "{}", reset.all());
+    for needle in ["crash loop", "the flapping episode", "the agent's cooldown"] {
+        assert!(reset.stdout.contains(needle), "{needle}: {}", reset.stdout);
+    }
+    let status = run(sb.cmd(&["status"]), LIMIT);
+    assert!(
+        status.stdout.contains("brake:        not holding"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("agent cooldown: none"),
+        "{}",
+        status.stdout
+    );
+    let again = run(sb.cmd(&["reset"]), LIMIT);
+    assert!(
+        again.stdout.contains("nothing to reset"),
+        "{}",
+        again.stdout
+    );
+}

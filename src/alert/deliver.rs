@@ -49,21 +49,26 @@ fn post_once(
     agent: &ureq::Agent,
     url: &str,
     p: &Payload,
+    timeout: Duration,
     retries: &dyn Fn(u16) -> bool,
 ) -> (Delivery, Option<Duration>) {
+    let host = host_of(url);
     let url = format!("{url}{}", p.path);
     let mut req = if p.put {
         agent.put(&url)
     } else {
         agent.post(&url)
     }
+    .config()
+    .timeout_global(Some(timeout))
+    .build()
     .header("Content-Type", p.content_type);
     for (k, v) in &p.headers {
         req = req.header(*k, v.as_str());
     }
     let mut resp = match req.send(&p.body[..]) {
         Ok(r) => r,
-        Err(e) => return (Delivery::Retryable(transport_reason(&e)), None),
+        Err(e) => return (Delivery::Retryable(transport_reason(&e, &host)), None),
     };
     let status = resp.status().as_u16();
     let header_wait = resp
@@ -131,36 +136,65 @@ fn post_once(
     }
 }
 
-fn transport_reason(e: &ureq::Error) -> String {
+/// The host of a URL (never its path or query, which may hold a token).
+fn host_of(url: &str) -> String {
+    url.parse::<ureq::http::Uri>()
+        .ok()
+        .and_then(|u| u.host().map(str::to_string))
+        .unwrap_or_else(|| "its host".into())
+}
+
+/// A transport failure in words a person acts on: "cannot resolve
+/// discord.com", "connection refused by hooks.example", "TLS: …".
+fn transport_reason(e: &ureq::Error, host: &str) -> String {
+    use std::io::ErrorKind as K;
     match e {
-        ureq::Error::Timeout(_) => "timeout".into(),
-        ureq::Error::HostNotFound => "DNS: host not found".into(),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::InvalidData => {
+        ureq::Error::Timeout(_) => format!("no answer from {host} in time"),
+        ureq::Error::HostNotFound => format!("cannot resolve {host}"),
+        ureq::Error::ConnectionFailed => format!("cannot connect to {host}"),
+        ureq::Error::Io(io) if io.kind() == K::InvalidData => {
             if crate::sys::tls::bundle().is_none() {
                 format!("TLS: {}", crate::sys::tls::MISSING_HINT)
             } else {
                 // The text names the certificate problem, never the URL.
-                format!("TLS: {io}")
+                format!("TLS with {host}: {io}")
             }
         }
-        ureq::Error::Io(io) => format!("connection: {}", io.kind()),
+        ureq::Error::Io(io) => match io.kind() {
+            K::ConnectionRefused => format!("connection refused by {host}"),
+            K::ConnectionReset | K::ConnectionAborted => format!("{host} dropped the connection"),
+            K::TimedOut | K::WouldBlock => format!("no answer from {host} in time"),
+            K::HostUnreachable | K::NetworkUnreachable => {
+                format!("no route to {host} (network unreachable)")
+            }
+            K::UnexpectedEof => format!("{host} closed the connection without an answer"),
+            // Name resolution that failed inside the resolver thread.
+            _ if io.to_string().contains("resolve") || io.to_string().contains("lookup") => {
+                format!("cannot resolve {host}")
+            }
+            kind => format!("connection to {host}: {kind}"),
+        },
         #[cfg(feature = "tls")]
         ureq::Error::Rustls(_) if crate::sys::tls::bundle().is_none() => {
             format!("TLS: {}", crate::sys::tls::MISSING_HINT)
         }
         #[cfg(feature = "tls")]
-        ureq::Error::Rustls(t) => format!("TLS: {t}"),
-        // ureq's messages can quote the URL, which holds the token.
-        _ => "transport error".into(),
+        ureq::Error::Rustls(t) => format!("TLS with {host}: {t}"),
+        ureq::Error::Tls(t) => format!("TLS with {host}: {t}"),
+        ureq::Error::Protocol(_) => format!("{host} answered something that is not HTTP"),
+        // ureq's other messages can quote the URL, which holds the token.
+        _ => format!("could not reach {host}"),
     }
 }
 
-/// Sends `payload` to `target`, retrying within three attempt-timeouts.
+/// Sends `payload` to `target`: attempts of at most `timeout` each, retried
+/// within three of them when `retry`, else one.
 pub fn deliver(
     agent: &ureq::Agent,
     target: &Target,
     payload: &Payload,
     timeout: Duration,
+    retry: bool,
     clock: &dyn Clock,
 ) -> Result<Delivery> {
     let service = target.service();
@@ -170,7 +204,10 @@ pub fn deliver(
     let deadline = start + timeout * 3;
     let mut backoff = Duration::from_secs(1);
     loop {
-        let (outcome, asked) = post_once(agent, &url, payload, &retries);
+        let (outcome, asked) = post_once(agent, &url, payload, timeout, &retries);
+        if !retry {
+            return Ok(outcome);
+        }
         let Delivery::Retryable(reason) = &outcome else {
             return Ok(outcome);
         };
@@ -211,6 +248,6 @@ pub fn heartbeat(
     match sent {
         Ok(r) if r.status().is_success() => Ok(()),
         Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
-        Err(e) => Err(transport_reason(&e)),
+        Err(e) => Err(transport_reason(&e, &host_of(url))),
     }
 }

@@ -4,6 +4,7 @@
 //! incident, reminders, resolved, heartbeat) and `outbox` what could not be
 //! delivered yet.
 
+pub mod backoff;
 pub mod deliver;
 pub mod incident;
 pub mod message;

@@ -7,6 +7,7 @@
 
 use std::time::Duration;
 
+use super::backoff::{self, Effort};
 use super::deliver::{self, Delivery};
 use super::{render, Facts, Kind, Message, Severity};
 use crate::channel::{Channel, Origin, Target};
@@ -108,7 +109,13 @@ pub fn send_to(
         kept = ctx.save_state();
     }
     for (target, q) in channels.into_iter().zip(pending) {
-        let (outcome, took) = deliver_one(ctx, target, &msg)?;
+        // `notify` (nothing spooled) is how channels are tested: every one
+        // gets its full try, backoff or not.
+        let effort = match spool {
+            Spool::Drop => Effort::Full,
+            Spool::Outbox => backoff::effort(ctx, target.channel(), msg.kind.pages()),
+        };
+        let (outcome, took) = deliver_one(ctx, target, &msg, effort)?;
         let retry = matches!(outcome, Delivery::Retryable(_));
         let queued = if retry && q.is_some() {
             Queue::Kept(kept)
@@ -159,8 +166,14 @@ fn attempted(ctx: &mut Ctx, q: &Queued) {
     }
 }
 
-/// One message to one channel (in a dry run: printed), and how long it took.
-fn deliver_one(ctx: &mut Ctx, target: &Target, msg: &Message) -> Result<(Delivery, Duration)> {
+/// One message to one channel (in a dry run: printed), as hard as `effort`
+/// says, and how long it took.
+fn deliver_one(
+    ctx: &mut Ctx,
+    target: &Target,
+    msg: &Message,
+    effort: Effort,
+) -> Result<(Delivery, Duration)> {
     let from = Origin {
         host: &ctx.host,
         service: &ctx.config.shown_url,
@@ -175,9 +188,13 @@ fn deliver_one(ctx: &mut Ctx, target: &Target, msg: &Message) -> Result<(Deliver
         ));
         return Ok((Delivery::Sent, Duration::ZERO));
     }
+    let (timeout, retry) = match effort {
+        Effort::Full => (ctx.config.alert_timeout, true),
+        Effort::Once(t) => (t, false),
+        Effort::Skip(why) => return Ok((Delivery::Retryable(why), Duration::ZERO)),
+    };
     let start = ctx.clock.now();
-    let timeout = ctx.config.alert_timeout;
-    let outcome = deliver::deliver(ctx.webhooks(), target, &payload, timeout, ctx.clock)?;
+    let outcome = deliver::deliver(ctx.webhooks(), target, &payload, timeout, retry, ctx.clock)?;
     Ok((outcome, ctx.clock.now() - start))
 }
 
@@ -202,14 +219,35 @@ fn account(
         channel.name(),
         target.shown_endpoint()
     );
+    // A channel that cannot deliver is said aloud (stderr, even with
+    // --quiet) once per episode; the rest goes to the log.
+    let aloud = match outcome {
+        Delivery::Sent => {
+            if let Some(failed_for) = backoff::delivered(ctx, channel) {
+                ctx.log.warn(format!(
+                    "alert channel {} delivers again (it had failed for {})",
+                    channel.name(),
+                    crate::fmt::fmt_secs(failed_for)
+                ));
+            }
+            true
+        }
+        Delivery::Retryable(why) | Delivery::Permanent(why) => backoff::failed(ctx, channel, why),
+    };
     let result = match outcome {
         Delivery::Sent => {
             ctx.log.act(format!("{head}: delivered"));
             "sent"
         }
+        Delivery::Retryable(why) if queued == Queue::Kept(true) && !aloud => {
+            ctx.log
+                .info(format!("{head}: not delivered ({why}); still queued"));
+            "queued"
+        }
         Delivery::Retryable(why) if queued == Queue::Kept(true) => {
             ctx.log.warn(format!(
-                "{head}: not delivered ({why}); queued for the next run"
+                "{head}: not delivered ({why}); queued for the next run that tries it (a \
+                 backoff of a minute, doubling up to an hour; a page is tried at every run)"
             ));
             "queued"
         }
@@ -222,6 +260,11 @@ fn account(
         }
         Delivery::Retryable(why) => {
             ctx.log.warn(format!("{head}: not delivered ({why})"));
+            "failed"
+        }
+        Delivery::Permanent(why) if !aloud => {
+            ctx.log
+                .info(format!("{head}: failed permanently ({why}); not retried"));
             "failed"
         }
         Delivery::Permanent(why) => {
@@ -283,9 +326,22 @@ pub fn flush_bound(config: &crate::config::Config) -> Duration {
     round_bound(config) * 2
 }
 
-/// Sends what earlier runs could not, oldest first. A channel that fails
-/// again is not tried further this run; the whole flush is bounded.
-pub fn flush(ctx: &mut Ctx) -> Result<()> {
+/// How long a flush may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Budget {
+    /// Its bound (`flush_bound`): before healing, and for `recover`, `monitor`.
+    Full,
+    /// On the healthy path: `HEALTHY_FLUSH` in all, one attempt per message.
+    Healthy,
+}
+
+/// The healthy path's flush, in all.
+pub const HEALTHY_FLUSH: Duration = Duration::from_secs(1);
+
+/// Sends what earlier runs could not, oldest first, to channels whose
+/// backoff lets them be tried. A channel that fails again is not tried
+/// further this run; the whole flush is bounded by `budget`.
+pub fn flush(ctx: &mut Ctx, budget: Budget) -> Result<()> {
     if ctx.state.outbox.is_empty() || ctx.mode == Mode::DryRun {
         return Ok(());
     }
@@ -297,8 +353,10 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
         queued.len()
     ));
     let configured = deliver::configured(ctx.config);
-    let one = channel_bound(ctx.config);
-    let budget = flush_bound(ctx.config);
+    let (one, bound) = match budget {
+        Budget::Full => (channel_bound(ctx.config), flush_bound(ctx.config)),
+        Budget::Healthy => (Duration::ZERO, HEALTHY_FLUSH),
+    };
     let start = ctx.clock.now();
     let mut failing: Vec<Channel> = Vec::new();
     for q in queued {
@@ -328,9 +386,23 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
             continue;
         }
         // A delivery is started only if it ends within the flush's bound.
-        if failing.contains(&q.channel) || ctx.clock.now() - start + one > budget {
+        let spent = ctx.clock.now() - start;
+        if failing.contains(&q.channel) || spent + one >= bound {
             continue;
         }
+        // During an incident a queued page is tried whatever the backoff
+        // (at least once, and soon); on the healthy path nothing is.
+        let pages = budget == Budget::Full && q.kind.pages();
+        let effort = match (backoff::effort(ctx, q.channel, pages), budget) {
+            (Effort::Skip(_), _) => continue,
+            (Effort::Full, Budget::Full) => Effort::Full,
+            (Effort::Once(_), Budget::Full) if pages => Effort::Full,
+            (Effort::Once(t), Budget::Full) => Effort::Once(t),
+            (_, Budget::Healthy) => {
+                let left = bound - spent;
+                Effort::Once(ctx.config.alert_timeout.min(left))
+            }
+        };
         let msg = Message {
             kind: q.kind,
             severity: q.severity,
@@ -343,7 +415,7 @@ pub fn flush(ctx: &mut Ctx) -> Result<()> {
                 .collect(),
             commands: Vec::new(),
         };
-        let (outcome, took) = deliver_one(ctx, target, &msg)?;
+        let (outcome, took) = deliver_one(ctx, target, &msg, effort)?;
         let retry = matches!(outcome, Delivery::Retryable(_));
         account(ctx, target, &msg, &outcome, Queue::Kept(true), took);
         if retry {

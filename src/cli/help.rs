@@ -38,6 +38,9 @@ Commands:
   runbook [list | show ID | forget ID]
                    the fixes learned from the agent, replayed before any
                    agent when the same failure happens again
+  reset            forget the crash-loop brake, flapping, the agent's
+                   cooldown and failing channels' backoffs (like
+                   `systemctl reset-failed`); says what it cleared
   rotate           delete this tool's logs older than the retention
 
 Global options:
@@ -274,6 +277,18 @@ deleted), the last working version is written in its place (same mode and
 owner), the service is restarted and probed. Healthy: kept. Not healthy:
 your file is put back byte for byte. With --dry-run: what would be restored
 and what differs. Exit status: 0 healthy or nothing to restore, 1 not.
+";
+
+pub const HELP_RESET: &str = "\
+selfheal reset — forget what holds selfheal back, after you fixed the cause.
+
+Usage: selfheal [GLOBAL OPTIONS] reset
+
+Clears the crash-loop brake (the restarts counted in SELFHEAL_RESTART_WINDOW
+and its backoff), a flapping episode, the cooldown after a failed level 3
+(SELFHEAL_AGENT_COOLDOWN) and the backoff of alert channels that failed, and
+says what it cleared (`selfheal status` shows them). The open incident, its
+alerts and the outbox stay. Takes the run lock. Exit status: 0.
 ";
 
 pub const HELP_RUNBOOK: &str = "\

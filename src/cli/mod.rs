@@ -81,6 +81,9 @@ pub enum Command {
     Status {
         format: Format,
     },
+    /// Forget the crash-loop brake, flapping, the agent's cooldown and the
+    /// channels' backoffs.
+    Reset,
 }
 
 /// Whether `doctor` asks the agent a question (`--agent`).
@@ -134,9 +137,10 @@ enum Name {
     Status,
     Rollback,
     Runbook,
+    Reset,
 }
 
-const NAMES: [(Name, &str, &str); 14] = [
+const NAMES: [(Name, &str, &str); 15] = [
     (Name::Check, "check", help::HELP_CHECK),
     (Name::Probe, "probe", help::HELP_PROBE),
     (Name::Rotate, "rotate", help::HELP_ROTATE),
@@ -151,6 +155,7 @@ const NAMES: [(Name, &str, &str); 14] = [
     (Name::Status, "status", help::HELP_STATUS),
     (Name::Rollback, "rollback", help::HELP_ROLLBACK),
     (Name::Runbook, "runbook", help::HELP_RUNBOOK),
+    (Name::Reset, "reset", help::HELP_RESET),
 ];
 
 impl FromStr for Name {
@@ -316,6 +321,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
     let command = match name {
         Name::Check => line.globals_only().map(|()| Some(Command::Check)),
         Name::Rotate => line.globals_only().map(|()| Some(Command::Rotate)),
+        Name::Reset => line.globals_only().map(|()| Some(Command::Reset)),
         Name::Monitor => line.globals_only().map(|()| Some(Command::Monitor)),
         Name::Recover => line.globals_only().map(|()| Some(Command::Recover)),
         Name::Resume => line.globals_only().map(|()| Some(Command::Resume)),

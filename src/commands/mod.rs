@@ -14,6 +14,7 @@ pub mod notify;
 pub mod pause;
 pub mod probe;
 pub mod recover;
+pub mod reset;
 pub mod rollback;
 pub mod rotate;
 pub mod runbook;

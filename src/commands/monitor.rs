@@ -19,7 +19,7 @@ const MARKER: &str = "MANUAL INTERVENTION REQUIRED";
 
 pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     ctx.load_state()?;
-    outbox::flush(ctx)?;
+    outbox::flush(ctx, outbox::Budget::Full)?;
     abandoned::report(ctx)?;
     let dir = ctx.config.memory_dir.clone();
     let Some(newest) = newest_level3_log(&dir, ctx.config.emergency_alert_window) else {

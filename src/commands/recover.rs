@@ -12,7 +12,7 @@ use crate::sys::log;
 
 pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     ctx.load_state()?;
-    outbox::flush(ctx)?;
+    outbox::flush(ctx, outbox::Budget::Full)?;
     let probe = ctx.probe();
     if probe.healthy() {
         ctx.log

@@ -1,7 +1,9 @@
 //! `selfheal status` (like `monit status`): what selfheal is doing for the
 //! service right now — the last check and its result, the open incident (how
 //! long, who was paged, a run in progress), a maintenance window in force,
-//! the scheduler, the heartbeat, queued alerts. Read-only: it probes nothing,
+//! the scheduler, the heartbeat, queued alerts, and what holds selfheal back
+//! (the crash-loop brake, flapping, the agent's cooldown, failing channels;
+//! `selfheal reset` clears them) and the last rollback. Read-only: it probes nothing,
 //! takes no lock and moves no file (a corrupt state is only reported).
 
 use serde::Serialize;
@@ -28,6 +30,16 @@ struct Report {
     scheduler_ok: bool,
     heartbeat: Option<String>,
     queued_alerts: usize,
+    /// The crash-loop brake, when it holds restarts back.
+    brake: Option<String>,
+    /// Since when it flaps.
+    flapping: Option<String>,
+    /// How long no agent is started after a failed level 3.
+    agent_cooldown: Option<String>,
+    /// `2026-12-06 20:10:01, success`.
+    last_rollback: Option<String>,
+    /// Alert channels that fail, since when, and their next try.
+    failing_channels: Vec<String>,
 }
 
 pub fn run(config: &Config, format: Format) -> Verdict {
@@ -82,7 +94,29 @@ fn report(c: &Config) -> Report {
             )
         });
     let scheduler = doctor::scheduler();
+    let brake = crate::ladder::brake::holding(&state.brake, c, now)
+        .map(|b| format!("{b} (`selfheal reset` clears it once the cause is fixed)"));
+    let flapping = state.brake.flapping_since.map(|t| {
+        format!(
+            "since {} ({} ago; `selfheal reset` clears it)",
+            stamp(local_at(t)),
+            fmt_secs(between(t, now))
+        )
+    });
+    let agent_cooldown = state.agent_cooldown_until.filter(|&u| u > now).map(|u| {
+        format!(
+            "{} left (`selfheal reset` clears it)",
+            fmt_secs(between(now, u))
+        )
+    });
+    let last_rollback = metrics::last(dir, HEALTH_FILE, "rollback")
+        .map(|(t, result)| format!("{}, {result}", stamp(local_at(t))));
     Report {
+        brake,
+        flapping,
+        agent_cooldown,
+        last_rollback,
+        failing_channels: crate::alert::backoff::failing(&state.channels),
         service: c.shown_url.clone(),
         last_check: last.as_ref().map(|(t, result)| {
             let result = match result.as_str() {
@@ -114,7 +148,12 @@ fn render(r: &Report) -> String {
          maintenance:  {}\n\
          scheduler:    {}{}\n\
          heartbeat:    {}\n\
-         queued alerts: {}\n",
+         queued alerts: {}\n\
+         brake:        {}\n\
+         flapping:     {}\n\
+         agent cooldown: {}\n\
+         last rollback: {}\n\
+         channels:     {}\n",
         r.service,
         or(&r.last_check, "none recorded yet"),
         or(&r.incident, "none"),
@@ -130,5 +169,13 @@ fn render(r: &Report) -> String {
         },
         or(&r.heartbeat, "not configured"),
         r.queued_alerts,
+        or(&r.brake, "not holding"),
+        or(&r.flapping, "no"),
+        or(&r.agent_cooldown, "none"),
+        or(&r.last_rollback, "none"),
+        match r.failing_channels.is_empty() {
+            true => "none failing".to_string(),
+            false => r.failing_channels.join("; "),
+        },
     )
 }

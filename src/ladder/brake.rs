@@ -12,8 +12,10 @@
 
 use std::time::Duration;
 
+use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::fmt::{between, fmt_secs};
+use crate::state::Brake;
 use crate::sys::clock::unix_now;
 
 /// Heals within the window after which a new failure is flapping.
@@ -43,18 +45,19 @@ fn prune(ctx: &mut Ctx, now: i64) {
 
 /// Whether the next restart may run, and why not.
 pub fn gate(ctx: &mut Ctx) -> Gate {
-    let limit = ctx.config.restart_limit;
-    if limit == 0 {
-        return Gate::Open;
-    }
     let now = unix_now();
     prune(ctx, now);
-    let b = &ctx.state.brake;
-    let n = b.restarts.len();
-    if n < limit as usize {
+    verdict(&ctx.state.brake, ctx.config, now)
+}
+
+/// The brake's verdict on `b` at `now` (already pruned to the window).
+fn verdict(b: &Brake, c: &Config, now: i64) -> Gate {
+    let limit = c.restart_limit;
+    let n = b.restarts.iter().filter(|&&t| t <= now).count();
+    if limit == 0 || n < limit as usize {
         return Gate::Open;
     }
-    let window = ctx.config.restart_window;
+    let window = c.restart_window;
     let base = window / limit;
     let backoff = base.saturating_mul(1u32 << b.level.min(16)).min(window);
     let since = between(b.restarts.last().copied().unwrap_or(now), now);
@@ -69,6 +72,20 @@ pub fn gate(ctx: &mut Ctx) -> Gate {
         "{fact} (SELFHEAL_RESTART_LIMIT={limit}): no blind restart for another {}",
         fmt_secs(backoff - since)
     ))
+}
+
+/// What the brake holds now, for `status` and `reset`: the crash loop, if
+/// restarts are held back.
+pub fn holding(b: &Brake, c: &Config, now: i64) -> Option<String> {
+    let from = now.saturating_sub(i64::try_from(c.restart_window.as_secs()).unwrap_or(i64::MAX));
+    let recent = Brake {
+        restarts: b.restarts.iter().copied().filter(|&t| t > from).collect(),
+        ..b.clone()
+    };
+    match verdict(&recent, c, now) {
+        Gate::Braked(why) => Some(why),
+        _ => None,
+    }
 }
 
 /// A restart ran (`after_backoff`: one let through by the brake).

@@ -249,7 +249,8 @@ fn ladder_bounds(c: &Config) -> Check {
     let brake = match c.restart_limit {
         0 => "no crash-loop brake (SELFHEAL_RESTART_LIMIT=0)".to_string(),
         n => format!(
-            "at most {n} restarts per {} before the crash-loop brake holds",
+            "at most {n} restarts per {} before the crash-loop brake holds (`selfheal status` \
+             shows it, `selfheal reset` clears it)",
             fmt_secs(c.restart_window)
         ),
     };
@@ -393,6 +394,15 @@ fn alerting(c: &Config, checks: &mut Vec<Check>) {
             .collect();
         ok("alert channels", list.join(", "))
     });
+    let state = crate::state::peek(&c.memory_dir).unwrap_or_default();
+    for failing in crate::alert::backoff::failing(&state.channels) {
+        checks.push(fail(
+            "alert channel",
+            failing,
+            "fix the channel's key or what keeps it from being reached; `selfheal notify test` \
+             tries every channel now, `selfheal reset` forgets the backoff",
+        ));
+    }
     if let Some(url) = &c.heartbeat_url {
         let mode = match c.heartbeat_mode {
             crate::key::values::HeartbeatMode::Fail => "URL or URL/fail",
