@@ -404,6 +404,34 @@ fn check_escalates_to_level_3_and_the_cooldown_holds_the_next_agent() {
 }
 
 #[test]
+fn the_page_carries_the_agents_own_reason_when_it_stops() {
+    let s = Scene::new("l3-reason");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let mut cmd = s.cmd(&["check"], &agent("--dialog none --behave crash"));
+    cmd.env("HEALTH_CHECK_MAX_RETRIES", "1")
+        .env("HEALTH_CHECK_RETRY_DELAY", "0.2")
+        .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
+        .env("SELFHEAL_RESTART_CMD", fixture("fail.sh"))
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"))
+        .env("EMERGENCY_RECOVERY_TIMEOUT", "5");
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    let failed: Vec<String> = sink
+        .received()
+        .iter()
+        .filter(|r| r.json()["kind"] == "failed")
+        .map(|r| r.json()["text"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert!(
+        failed[0].contains("Level 3 (AI agent): ❌ the agent")
+            && failed[0].contains(": \"Error: proxy at 10.0.0.9:3128 refused the connection"),
+        "{}",
+        failed[0]
+    );
+}
+
+#[test]
 fn check_recovered_by_the_agent_sends_resolved() {
     let s = Scene::new("l3-check-ok");
     let sink = Sink::start(vec![Answer::ok()]);

@@ -24,13 +24,16 @@ pub fn trust(
     let look_until = ctx.clock.now() + c.startup_wait + c.trust_timeout;
     while ctx.clock.now() < look_until.min(s.deadline) {
         let Some(screen) = server.capture(History::Screen)? else {
-            return Ok(Some(End::Exited(None)));
+            return Ok(Some(End::Exited(None, None)));
         };
         if let Some(dialog) = Dialog::on(&screen) {
             return accept(ctx, l3, server, dialog);
         }
         if let Some((true, status)) = server.pane_state()? {
-            return Ok(Some(End::Exited(status)));
+            return Ok(Some(End::Exited(
+                status,
+                super::watch::last_said(&screen, s.prompt),
+            )));
         }
         ctx.clock.sleep(tick)?;
     }
@@ -86,7 +89,7 @@ fn accept(
             ctx.clock.sleep(Duration::from_millis(250))?;
             if let Some((true, status)) = server.pane_state()? {
                 l3.line(ctx, "the agent exited at its trust dialog");
-                return Ok(Some(End::Exited(status)));
+                return Ok(Some(End::Exited(status, None)));
             }
             let screen = server.capture(History::Screen)?.unwrap_or_default();
             if !screen.contains("Yes, I trust this folder") && !screen.contains("Yes, proceed") {

@@ -243,6 +243,12 @@ pub fn cannot_work(lines: &[&str]) -> Option<String> {
             .trim()
             .trim_start_matches(['│', '|', '⎿', '●', '⏺', '✗', '>', ' '])
             .to_lowercase();
+        // The CLI's own error prefix ("API Error: Unable to connect …").
+        let core = ["api error: ", "error: "]
+            .iter()
+            .find_map(|p| core.strip_prefix(p).map(str::to_string))
+            .filter(|rest| CANNOT_WORK.iter().any(|p| rest.starts_with(p)))
+            .unwrap_or(core);
         CANNOT_WORK
             .iter()
             .any(|p| core.starts_with(p))

@@ -15,7 +15,8 @@ use crate::fmt::fmt_secs;
 pub enum End {
     Healthy,
     ReportWritten,
-    Exited(Option<i32>),
+    /// Its exit status, and the last thing it said (its own reason).
+    Exited(Option<i32>, Option<String>),
     CannotWork(String),
     Silent(Duration),
     TimedOut,
@@ -28,8 +29,16 @@ impl End {
         match self {
             End::Healthy => "the service is healthy again".into(),
             End::ReportWritten => "the agent wrote its report".into(),
-            End::Exited(Some(c)) => format!("the agent exited ({c})"),
-            End::Exited(None) => "the agent's session ended".into(),
+            End::Exited(code, said) => {
+                let how = match code {
+                    Some(c) => format!("the agent exited ({c})"),
+                    None => "the agent's session ended".into(),
+                };
+                match said {
+                    Some(said) => format!("{how}: \"{said}\""),
+                    None => how,
+                }
+            }
             End::CannotWork(why) => format!("the agent cannot work: {why}"),
             End::Silent(d) => format!("the agent was silent for {}", fmt_secs(*d)),
             End::TimedOut => "the level 3 time budget ran out".into(),
@@ -42,6 +51,18 @@ impl End {
     pub fn hand_over(&self) -> bool {
         matches!(self, End::CannotWork(_) | End::NotFound(_))
     }
+}
+
+/// The last line the agent wrote on `screen` (its own words when it exits:
+/// "Unable to connect to Anthropic services"), made printable and short.
+pub fn last_said(screen: &str, prompt: &str) -> Option<String> {
+    let line = prompt::agent_lines(screen, prompt)
+        .into_iter()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.chars().any(char::is_alphanumeric))?;
+    let line = crate::sys::redact::printable(&crate::sys::redact::mask_secrets(line));
+    Some(line.chars().take(160).collect())
 }
 
 /// What the watch has seen so far.
@@ -74,7 +95,7 @@ pub fn watch(ctx: &mut Ctx, l3: &L3Log, server: &tmux::Server, s: &Session) -> t
         let probe = ctx.probe();
         progress.report(ctx, "level 3: the agent is working", &probe);
         let Some(screen) = server.capture(History::Screen)? else {
-            return Ok(End::Exited(None));
+            return Ok(End::Exited(None, last_said(&seen.screen, s.prompt)));
         };
         let lines = prompt::agent_lines(&screen, s.prompt);
         if let Some(why) = prompt::cannot_work(&lines) {
@@ -105,7 +126,7 @@ pub fn watch(ctx: &mut Ctx, l3: &L3Log, server: &tmux::Server, s: &Session) -> t
             }
         }
         if let Some((true, status)) = server.pane_state()? {
-            return Ok(End::Exited(status));
+            return Ok(End::Exited(status, last_said(&screen, s.prompt)));
         }
         if screen != seen.screen {
             seen.screen = screen;
