@@ -16,7 +16,7 @@ set -euo pipefail
 exec </dev/null
 
 prefix="$HOME/.local"
-interval=300
+interval=60
 scheduler=auto
 binary=""
 from=""
@@ -240,7 +240,7 @@ do_install() {
     cron) install_cron ;;
     none) say "no scheduler installed (--scheduler none): run \`$bin --quiet check\` every few minutes yourself" ;;
   esac
-  printf 'scheduler=%s\nbinary=%s\n' "$scheduler" "$bin" >"$scratch/installed"
+  printf 'scheduler=%s\nbinary=%s\ninterval=%s\n' "$scheduler" "$bin" "$interval" >"$scratch/installed"
   install_file "$scratch/installed" "$record" 644 || true
   case ":$PATH:" in
     *":$bin_dir:"*) ;;
@@ -292,9 +292,11 @@ install_systemd() {
 }
 
 cron_line() {
-  local minutes=$((interval / 60))
+  local minutes=$((interval / 60)) every
   [ "$minutes" -ge 1 ] || minutes=1
-  say "*/$minutes * * * * $bin --quiet check $cron_tag"
+  every="*/$minutes"
+  [ "$minutes" -eq 1 ] && every="*"
+  say "$every * * * * $bin --quiet check $cron_tag"
 }
 
 install_cron() {

@@ -63,6 +63,19 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// Whether the service is the OpenClaw gateway: as the configuration
+    /// says, or (`SELFHEAL_SERVICE=auto`) as its own process showed when it
+    /// was last seen healthy.
+    pub fn openclaw(&self) -> bool {
+        self.config.is_openclaw()
+            || (self.config.service == crate::key::values::ServiceKind::Auto
+                && self
+                    .state
+                    .service
+                    .as_ref()
+                    .is_some_and(|s| crate::openclaw::is_its_process(&s.identity.cmdline)))
+    }
+
     pub fn probe(&self) -> Probe {
         probe::probe(&self.http, self.config)
     }

@@ -44,6 +44,13 @@ pub fn is_openclaw(url: &str, restart_cmd: &[String]) -> bool {
         || restart_cmd.first().is_some_and(|p| p.ends_with("openclaw"))
 }
 
+/// Whether a process's command line is the gateway's (`node …/openclaw…
+/// gateway run`, or `openclaw-gateway`).
+pub fn is_its_process(cmdline: &str) -> bool {
+    let l = cmdline.to_ascii_lowercase();
+    l.contains("openclaw") && l.contains("gateway")
+}
+
 /// Where the gateway reads its config: `$OPENCLAW_CONFIG_PATH`, else
 /// `$OPENCLAW_STATE_DIR/openclaw.json`, else `~/.openclaw/openclaw.json`
 /// (OpenClaw 2026.9's own rule; the variables as selfheal's environment

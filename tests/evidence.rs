@@ -608,3 +608,115 @@ fn a_docker_restart_command_makes_docker_the_evidence() {
         assert!(calls.contains("restart"), "{calls}");
     }
 }
+
+#[test]
+fn the_likely_cause_comes_from_this_incident_and_this_service_only() {
+    // A log shared with another gateway, holding an old error of a healed
+    // incident too: only this service's line since it was last healthy is
+    // the cause.
+    let sb = Sandbox::new("ev-shared-log");
+    let log = sb.root.join("shared.log");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/");
+    let srv = Server::start_on(port, Behaviour::Reply(200, "ok".into()));
+    let base = || {
+        let mut cmd = sb.failing_check();
+        cmd.env("OPENCLAW_GATEWAY_URL", &url)
+            .env("SELFHEAL_CONFIRM_PROBES", "0")
+            .env("SELFHEAL_RESTART_CMD", fixture("fail.sh"))
+            .env("SELFHEAL_SERVICE_LOGS", &log)
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+        cmd
+    };
+    let old = "2020-01-01T00:00:00Z";
+    std::fs::write(
+        &log,
+        format!(
+            "{{\"time\":\"{old}\",\"_meta\":{{\"logLevelName\":\"ERROR\"}},\"message\":\"a healed error of 2020\"}}\n"
+        ),
+    )
+    .expect("log");
+    assert_eq!(run(base(), LIMIT).code, Some(0), "healthy first");
+    drop(srv);
+    // Now (this test's process owned the port: its pid is the service's).
+    let now = "2099-01-01T00:00:00Z";
+    let ours = std::process::id();
+    let mut text = std::fs::read_to_string(&log).expect("log");
+    text.push_str(&format!(
+        "{{\"time\":\"{now}\",\"pid\":{ours},\"_meta\":{{\"logLevelName\":\"ERROR\"}},\"message\":\"Gateway failed to start: Invalid config at gateway.port\"}}\n\
+         {{\"time\":\"{now}\",\"pid\":1,\"_meta\":{{\"logLevelName\":\"ERROR\"}},\"message\":\"another gateway: Error: listen EADDRINUSE :18800\"}}\n"
+    ));
+    std::fs::write(&log, text).expect("log");
+    let r = run(base(), LIMIT);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    let texts = texts(&sink);
+    let page = texts
+        .iter()
+        .find(|t| t.contains("Likely cause"))
+        .expect("a page");
+    assert!(page.contains("Invalid config at gateway.port"), "{page}");
+    assert!(!page.contains("another gateway"), "{page}");
+    let mut why = sb.cmd(&["why"]);
+    why.env("OPENCLAW_GATEWAY_URL", &url)
+        .env("SELFHEAL_SERVICE_LOGS", &log);
+    let why = run(why, LIMIT).stdout;
+    assert!(why.contains("Invalid config at gateway.port"), "{why}");
+    assert!(!why.contains("another gateway"), "{why}");
+    assert!(!why.contains("healed error"), "{why}");
+}
+
+#[test]
+fn openclaw_is_known_by_what_it_is_not_by_its_port() {
+    // A gateway on another port behind a script of one's own: by its key…
+    let sb = Sandbox::new("ev-is-openclaw");
+    let list = |service: &str| {
+        let mut cmd = sb.cmd(&["rollback", "--list"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", "http://127.0.0.1:28789/")
+            .env("SELFHEAL_RESTART_CMD", fixture("fail.sh"))
+            .env("SELFHEAL_SERVICE", service);
+        run(cmd, LIMIT).stdout
+    };
+    assert!(
+        list("auto").contains("no watched files"),
+        "{}",
+        list("auto")
+    );
+    assert!(
+        list("openclaw").contains(".openclaw/openclaw.json"),
+        "{}",
+        list("openclaw")
+    );
+    // …and, with `auto`, by its process (the port's owner when healthy).
+    let dir = sb.root.join("openclaw-gateway");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::copy(fixture("slow-service.py"), dir.join("run.py")).expect("copy");
+    let port = free_port();
+    let pidfile = sb.root.join("pid");
+    let mut gateway = Command::new("python3")
+        .arg(dir.join("run.py"))
+        .args([&port.to_string(), "0", &pidfile.display().to_string()])
+        .spawn()
+        .expect("gateway");
+    let url = format!("http://127.0.0.1:{port}/");
+    assert!(wait_for(Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    }));
+    let sink = Sink::start(vec![Answer::ok()]);
+    let check = || {
+        let mut cmd = sb.failing_check();
+        cmd.env("OPENCLAW_GATEWAY_URL", &url)
+            .env("SELFHEAL_RESTART_CMD", fixture("fail.sh"))
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+        cmd
+    };
+    assert_eq!(run(check(), LIMIT).code, Some(0));
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    assert_eq!(run(check(), LIMIT).code, Some(1));
+    let page = texts(&sink)
+        .into_iter()
+        .find(|t| t.contains("Try:"))
+        .expect("a page");
+    assert!(page.contains("openclaw status"), "{page}");
+}

@@ -91,7 +91,7 @@ fn systemd_install_is_idempotent_and_uninstall_keeps_the_env_file() {
     assert!(service.contains("TimeoutStartSec=infinity") && service.contains("Type=oneshot"));
     let timer = std::fs::read_to_string(unit_dir.join("selfheal.timer")).expect("timer");
     assert!(
-        timer.contains("OnUnitActiveSec=120s") && timer.contains("Persistent=true"),
+        timer.contains("OnUnitActiveSec=120s") && timer.contains("OnBootSec="),
         "{timer}"
     );
     assert!(
@@ -173,8 +173,12 @@ fn cron_line_installed_once_and_removed() {
         1,
         "{table}"
     );
+    // Every minute by default.
     assert!(
-        table.contains("*/5 * * * * ") && table.contains("/usr/bin/backup"),
+        table
+            .lines()
+            .any(|l| l.starts_with("* * * * * ") && l.ends_with("check # selfheal"))
+            && table.contains("/usr/bin/backup"),
         "{table}"
     );
     let r = install(&sb, &["--scheduler", "cron", "--uninstall"]);

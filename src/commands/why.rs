@@ -16,7 +16,15 @@ pub fn run(config: &Config) -> Verdict {
     let p = probe::probe(&probe::agent(config), config);
     let last = evidence::newest(&config.memory_dir);
     if !p.healthy() {
-        let ev = evidence::gather(config, &p);
+        let ev = evidence::gather(
+            config,
+            config.is_openclaw(),
+            &p,
+            crate::ladder::service::log_scope(
+                config,
+                &crate::state::peek(&config.memory_dir).unwrap_or_default(),
+            ),
+        );
         let mut text = format!(
             "{} is unhealthy now; gathered just now:\n\n{}",
             config.shown_url,

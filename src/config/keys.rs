@@ -76,6 +76,13 @@ settings! {
 
     /// URL probed (GET). `localhost` means both 127.0.0.1 and ::1.
     url: String = "OPENCLAW_GATEWAY_URL", "http://localhost:18789/", key::Url;
+    /// What the service is: `auto` recognises the OpenClaw gateway by its
+    /// default port, a restart command that runs `openclaw`, or (at an
+    /// incident) a port owner that is OpenClaw; `openclaw` says so for a
+    /// gateway on another port behind a script of your own (its config
+    /// check, logs, service manager and config file are then used);
+    /// `generic`: none of that.
+    service: key::values::ServiceKind = "SELFHEAL_SERVICE", "auto", key::Parsed::new();
     /// One probe, connect to last byte (10 ms – 300 s).
     http_timeout: Duration = "HEALTH_CHECK_HTTP_TIMEOUT", "10", key::Secs(MS * 10, secs(300));
     /// Healthy statuses: a list and ranges, `200,204` or `200-299`.

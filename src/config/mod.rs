@@ -14,6 +14,7 @@ pub mod keys;
 pub mod sources;
 
 use crate::error::{Error, Result};
+use crate::key::values::ServiceKind;
 use crate::key::{Raw, Reader, Secret, Source};
 use crate::openclaw;
 use crate::sys::redact;
@@ -46,7 +47,11 @@ impl Config {
     /// Whether the service is the OpenClaw gateway: its default port, or a
     /// restart command that runs `openclaw`.
     pub fn is_openclaw(&self) -> bool {
-        openclaw::is_openclaw(&self.url, &self.restart_cmd)
+        match self.service {
+            ServiceKind::Openclaw => true,
+            ServiceKind::Generic => false,
+            ServiceKind::Auto => openclaw::is_openclaw(&self.url, &self.restart_cmd),
+        }
     }
 
     /// Every secret value, for scrubbing text that comes from outside.
@@ -133,10 +138,14 @@ fn load_with(sources: &Sources, leniency: Leniency) -> Result<Config> {
 fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
     let mut r = Reader::new(raw, home, keys::looks_secret);
     // What `auto` means for the logs and watched files.
-    r.openclaw = openclaw::is_openclaw(
-        r.get("OPENCLAW_GATEWAY_URL").0,
-        &crate::key::shellwords::split(r.get("SELFHEAL_RESTART_CMD").0).unwrap_or_default(),
-    );
+    r.openclaw = match r.get("SELFHEAL_SERVICE").0.parse() {
+        Ok(ServiceKind::Openclaw) => true,
+        Ok(ServiceKind::Generic) => false,
+        _ => openclaw::is_openclaw(
+            r.get("OPENCLAW_GATEWAY_URL").0,
+            &crate::key::shellwords::split(r.get("SELFHEAL_RESTART_CMD").0).unwrap_or_default(),
+        ),
+    };
     let mut config = Config::read(&r);
     // Where it is does not matter, who can write to it does: checked (like
     // OpenSSH's StrictModes) when the directory is used, `files::ensure_dir`.

@@ -107,6 +107,31 @@ impl std::str::FromStr for Switch {
     }
 }
 
+/// `SELFHEAL_SERVICE`: what the service is, when its URL and restart
+/// command do not say it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ServiceKind {
+    /// Recognised: OpenClaw by its default port, a restart command that runs
+    /// `openclaw`, or (at an incident) a port owner that is OpenClaw.
+    #[default]
+    Auto,
+    Openclaw,
+    Generic,
+}
+
+impl std::str::FromStr for ServiceKind {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> std::result::Result<ServiceKind, &'static str> {
+        match s.trim() {
+            "auto" | "" => Ok(ServiceKind::Auto),
+            "openclaw" => Ok(ServiceKind::Openclaw),
+            "generic" => Ok(ServiceKind::Generic),
+            _ => Err("expected auto, openclaw or generic"),
+        }
+    }
+}
+
 /// Healthy HTTP statuses: a list of inclusive ranges.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StatusSet(Vec<(u16, u16)>);

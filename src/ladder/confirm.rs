@@ -67,7 +67,7 @@ fn evidently_down(ctx: &Ctx, first: &Probe) -> Option<String> {
             if let Some((why, _)) = start::under_way(ctx, super::boot::wait(ctx.config).limit) {
                 return Some(why);
             }
-            if let Some(state) = Manager::of(ctx.config).and_then(|m| m.state()) {
+            if let Some(state) = Manager::of(ctx.config, ctx.openclaw()).and_then(|m| m.state()) {
                 if matches!(state.activity, Activity::Failed | Activity::Stopped) {
                     return Some(state.view);
                 }

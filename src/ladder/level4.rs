@@ -22,7 +22,7 @@ use crate::sys::metrics::{Metric, HEALTH_FILE};
 pub fn facts(ctx: &Ctx, probe: &Probe, levels: Vec<LevelOutcome>, ev: Option<&Evidence>) -> Facts {
     let c = ctx.config;
     let mut commands = Vec::new();
-    if c.is_openclaw() {
+    if ctx.openclaw() {
         commands.push(crate::openclaw::STATUS_COMMAND.to_string());
     }
     if !c.restart_cmd.is_empty() {

@@ -297,7 +297,7 @@ impl Climb {
     /// validate`), to run while it boots.
     fn check_config(&mut self, ctx: &Ctx) {
         let c = ctx.config;
-        if c.is_openclaw() {
+        if ctx.openclaw() {
             let capture = c.memory_dir.join(rollback::CHECK_OUTPUT);
             self.pending = crate::openclaw::validate_start(&c.restart_cmd, &capture);
         }
@@ -372,7 +372,16 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
         fmt_secs(worst_case(ctx))
     ));
     if ctx.mode == Mode::DryRun {
-        let mut climb = Climb::new(ctx, evidence::gather(ctx.config, first), first);
+        let mut climb = Climb::new(
+            ctx,
+            evidence::gather(
+                ctx.config,
+                ctx.openclaw(),
+                first,
+                service::log_scope(ctx.config, &ctx.state),
+            ),
+            first,
+        );
         climb.check_config(ctx);
         climb.settle(ctx);
         plan(ctx, &climb);
@@ -383,7 +392,12 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
     }
     start_healing(ctx, first, Step::Level2);
     let flapping = brake::failed(ctx);
-    let mut ev = evidence::gather(ctx.config, first);
+    let mut ev = evidence::gather(
+        ctx.config,
+        ctx.openclaw(),
+        first,
+        service::log_scope(ctx.config, &ctx.state),
+    );
     keep(ctx, &mut ev);
     if let Some(fact) = flapping {
         level4::flapping(ctx, first, &ev, fact)?;
@@ -512,7 +526,12 @@ pub fn start_healing(ctx: &mut Ctx, probe: &Probe, step: Step) {
 #[inline(never)]
 pub fn recover_now(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
     start_healing(ctx, probe, Step::Level3);
-    let ev = evidence::gather(ctx.config, probe);
+    let ev = evidence::gather(
+        ctx.config,
+        ctx.openclaw(),
+        probe,
+        service::log_scope(ctx.config, &ctx.state),
+    );
     let mut climb = Climb::new(ctx, ev, probe);
     climb.only_agent = true;
     climb.check_config(ctx);

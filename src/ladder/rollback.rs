@@ -104,7 +104,7 @@ pub fn keep_good(ctx: &mut Ctx) {
         // A gateway keeps running on the config it loaded: a file edited
         // since may be broken. OpenClaw can say so; other services cannot.
         // Unknown (no answer) is not valid: nothing new is kept then.
-        if c.is_openclaw() {
+        if ctx.openclaw() {
             let capture = c.memory_dir.join(CHECK_OUTPUT);
             match crate::openclaw::validate_now(&c.restart_cmd, &capture) {
                 crate::openclaw::Validation::Valid => {}
@@ -500,7 +500,7 @@ pub fn still_up(ctx: &Ctx) -> Option<String> {
     if let Some(p) = super::service::processes(ctx).first() {
         return Some(format!("a process of the service (pid {}) runs", p.pid));
     }
-    let state = super::evidence::Manager::of(ctx.config).and_then(|m| m.state())?;
+    let state = super::evidence::Manager::of(ctx.config, ctx.openclaw()).and_then(|m| m.state())?;
     use super::evidence::manager::Activity;
     matches!(state.activity, Activity::Starting | Activity::Running).then_some(state.view)
 }

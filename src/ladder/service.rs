@@ -10,6 +10,7 @@
 //! gone (after a restart), and when none is found, at most every
 //! `LOOK_AGAIN`.
 
+use super::evidence::logs::Scope;
 use super::evidence::{self, Docker};
 use crate::ctx::Ctx;
 use crate::state::ServiceProc;
@@ -71,4 +72,29 @@ pub fn identity<'a>(ctx: &'a Ctx) -> Option<&'a Identity> {
 /// Its processes now (none when it was never seen).
 pub fn processes(ctx: &Ctx) -> Vec<Proc> {
     identity(ctx).map(procs::matching).unwrap_or_default()
+}
+
+/// Which log lines are the current incident's: written since the service
+/// was last seen healthy (the last `health_check` line), and by its own
+/// process when a line names one (the remembered one, and any of its
+/// identity now).
+pub fn log_scope(config: &crate::config::Config, state: &crate::state::State) -> Scope {
+    let since = crate::sys::metrics::last(
+        &config.memory_dir,
+        crate::sys::metrics::HEALTH_FILE,
+        "health_check",
+    )
+    .map(|(t, _)| t);
+    let mut pids: Vec<u32> = state
+        .service
+        .iter()
+        .map(|s| s.pid)
+        .filter(|&p| p != 0)
+        .collect();
+    if let Some(id) = state.service.as_ref().map(|s| &s.identity) {
+        if !id.cmdline.is_empty() {
+            pids.extend(procs::matching(id).into_iter().map(|p| p.pid));
+        }
+    }
+    Scope { since, pids }
 }

@@ -40,7 +40,7 @@ pub struct Start {
 impl Start {
     /// Just before a restart: what every later look is compared with.
     pub fn begin(ctx: &Ctx) -> Start {
-        let manager = Manager::of(ctx.config);
+        let manager = Manager::of(ctx.config, ctx.openclaw());
         let mark = manager
             .as_ref()
             .and_then(Manager::state)
@@ -136,7 +136,7 @@ impl Start {
 /// the manager says it is starting the service, or a process of the
 /// service's own is younger than `bound` while its port does not answer.
 pub fn under_way(ctx: &Ctx, bound: Duration) -> Option<(String, Duration)> {
-    if let Some(state) = Manager::of(ctx.config).and_then(|m| m.state()) {
+    if let Some(state) = Manager::of(ctx.config, ctx.openclaw()).and_then(|m| m.state()) {
         if state.activity == Activity::Starting {
             return Some((
                 format!("{}: its service manager is starting it", state.view),

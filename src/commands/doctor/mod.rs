@@ -118,6 +118,7 @@ pub fn checks(c: &Config) -> Vec<Check> {
     level3(c, &mut checks);
     alerting(c, &mut checks);
     checks.push(scheduler());
+    checks.extend(system::interval());
     checks.push(keep_alive(c));
     checks.push(probe(c));
     checks

@@ -88,6 +88,32 @@ fn config_home() -> std::path::PathBuf {
         })
 }
 
+/// How often the installed scheduler runs `check` (install.sh's record).
+fn installed_interval(config_home: &std::path::Path) -> Option<u64> {
+    let text = std::fs::read_to_string(config_home.join("selfheal/installed")).ok()?;
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("interval="))?
+        .parse()
+        .ok()
+}
+
+/// An interval longer than five minutes: an outage waits half of it on
+/// average before anything looks (the old scripts' five minutes were chosen
+/// when a run cost a bash script's tens of milliseconds).
+pub fn interval() -> Option<Check> {
+    let secs = installed_interval(&config_home()).filter(|&s| s > 300)?;
+    Some(info(
+        "interval",
+        format!(
+            "`check` runs every {}: an outage waits {} on average before anything looks at \
+             it; `./install.sh --interval 60` checks every minute (a healthy check costs about \
+             a millisecond of CPU)",
+            crate::fmt::fmt_secs(std::time::Duration::from_secs(secs)),
+            crate::fmt::fmt_secs(std::time::Duration::from_secs(secs / 2))
+        ),
+    ))
+}
+
 /// The user told install.sh not to install a scheduler: sending them back to
 /// it would be circular. (Still not a ✓: nothing of ours runs `check`.)
 fn chose_none(config_home: &std::path::Path) -> bool {

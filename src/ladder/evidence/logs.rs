@@ -21,13 +21,73 @@ pub fn log_files(patterns: &[String]) -> Vec<PathBuf> {
         .collect()
 }
 
-/// The last error-looking lines of the newest file of each pattern.
-pub fn log_errors(patterns: &[String]) -> Vec<(String, String)> {
+/// Which lines of a log belong to this incident: written since `since`
+/// (unix time: when the service was last seen healthy) — never a healed
+/// incident's old error — and, when a line names its process, by one of
+/// `pids` (several gateways may share one log file).
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    pub since: Option<i64>,
+    pub pids: Vec<u32>,
+}
+
+impl Scope {
+    fn keeps(&self, json: Option<&serde_json::Value>, line: &str, written: Option<i64>) -> bool {
+        if let (Some(pid), false) = (json.and_then(line_pid), self.pids.is_empty()) {
+            if !self.pids.contains(&pid) {
+                return false;
+            }
+        }
+        let Some(since) = self.since else {
+            return true;
+        };
+        match line_time(json, line) {
+            // A second of slack for clocks that round.
+            Some(t) => t >= since - 1,
+            // A line that says no time: the file must have been written since.
+            None => written.is_none_or(|w| w >= since),
+        }
+    }
+}
+
+/// When a line was written, if it says: JSON `time`, `timestamp` or
+/// `_meta.date`, or a plain line that starts with an RFC 3339 time.
+fn line_time(json: Option<&serde_json::Value>, line: &str) -> Option<i64> {
+    if let Some(v) = json {
+        let t = v["time"]
+            .as_str()
+            .or(v["timestamp"].as_str())
+            .or(v["_meta"]["date"].as_str())?;
+        return crate::fmt::parse_rfc3339(t);
+    }
+    crate::fmt::parse_rfc3339(line.split_whitespace().next()?.trim_matches(['[', ']']))
+}
+
+/// The process a JSON line says it is from.
+fn line_pid(v: &serde_json::Value) -> Option<u32> {
+    v["pid"]
+        .as_u64()
+        .or(v["_meta"]["pid"].as_u64())
+        .and_then(|p| u32::try_from(p).ok())
+}
+
+/// The last error-looking lines of the newest file of each pattern that
+/// belong to this incident (`scope`).
+pub fn log_errors(patterns: &[String], scope: &Scope) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for file in log_files(patterns) {
         let name = file.display().to_string();
+        let written = std::fs::metadata(&file)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64);
         let text = read_tail(&file);
-        found.extend(error_lines(&text).into_iter().map(|l| (name.clone(), l)));
+        found.extend(
+            scoped_error_lines(&text, scope, written)
+                .into_iter()
+                .map(|l| (name.clone(), l)),
+        );
     }
     let from = found.len().saturating_sub(LOG_LINES);
     found.split_off(from)
@@ -181,6 +241,11 @@ const ERROR_WORDS: &[&str] = &[
 /// The lines of a log that look like errors, oldest first: JSON lines
 /// (OpenClaw's daily log) by their level, plain lines by their words.
 pub fn error_lines(text: &str) -> Vec<String> {
+    scoped_error_lines(text, &Scope::default(), None)
+}
+
+/// `error_lines`, of the lines `scope` keeps.
+fn scoped_error_lines(text: &str, scope: &Scope, written: Option<i64>) -> Vec<String> {
     let mut out = Vec::new();
     for line in text.lines() {
         let line = strip_ansi(line);
@@ -190,6 +255,9 @@ pub fn error_lines(text: &str) -> Vec<String> {
         }
         if line.starts_with('{') {
             if let Ok(v) = serde_json::from_slice::<serde_json::Value>(line.as_bytes()) {
+                if !scope.keeps(Some(&v), line, written) {
+                    continue;
+                }
                 if let Some(msg) =
                     json_error(&v).filter(|m| m.chars().any(|c| c.is_ascii_alphanumeric()))
                 {
@@ -199,7 +267,7 @@ pub fn error_lines(text: &str) -> Vec<String> {
             }
         }
         let lower = line.to_ascii_lowercase();
-        if ERROR_WORDS.iter().any(|w| lower.contains(w)) {
+        if ERROR_WORDS.iter().any(|w| lower.contains(w)) && scope.keeps(None, line, written) {
             out.push(line.to_string());
         }
     }
@@ -263,6 +331,32 @@ mod tests {
         assert_eq!(lines.len(), 2, "{lines:?}");
         assert!(lines[0].contains("Unrecognized key") && lines[0].contains(" / "));
         assert!(lines[1].starts_with("Error: listen EADDRINUSE"));
+    }
+
+    #[test]
+    fn only_the_incidents_lines_count() {
+        let log = concat!(
+            r#"{"time":"2026-12-06T10:00:00Z","_meta":{"logLevelName":"ERROR"},"message":"yesterday's healed error"}"#,
+            "\n",
+            r#"{"time":"2026-12-06T12:00:00Z","pid":77,"_meta":{"logLevelName":"ERROR"},"message":"another gateway on port 18800"}"#,
+            "\n",
+            r#"{"time":"2026-12-06T12:00:01Z","pid":42,"_meta":{"logLevelName":"ERROR"},"message":"Gateway failed to start: Invalid config"}"#,
+            "\n",
+            "2026-12-06T09:00:00Z Error: old plain line\n",
+            "Error: a line that says no time\n",
+        );
+        let since = crate::fmt::parse_rfc3339("2026-12-06T11:00:00Z");
+        let scope = Scope {
+            since,
+            pids: vec![42],
+        };
+        let old_file = since.map(|s| s - 10);
+        assert_eq!(
+            scoped_error_lines(log, &scope, old_file),
+            ["Gateway failed to start: Invalid config"]
+        );
+        let lines = scoped_error_lines(log, &scope, since);
+        assert_eq!(lines.len(), 2, "{lines:?}");
     }
 
     #[test]

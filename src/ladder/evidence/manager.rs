@@ -55,7 +55,7 @@ pub struct State {
 impl Manager {
     /// The manager the restart command addresses, else the OpenClaw
     /// gateway's own service.
-    pub fn of(config: &Config) -> Option<Manager> {
+    pub fn of(config: &Config, openclaw: bool) -> Option<Manager> {
         let argv = &config.restart_cmd;
         if let Some(d) = Docker::of(argv) {
             return match (d.compose, d.names.first()) {
@@ -90,7 +90,7 @@ impl Manager {
             }
             _ => {}
         }
-        if !config.is_openclaw() {
+        if !openclaw {
             return None;
         }
         Some(if cfg!(target_os = "macos") {
@@ -284,7 +284,7 @@ mod tests {
             .expect("defaults");
             config.url = "http://127.0.0.1:8080/".into();
             config.restart_cmd = crate::key::shellwords::split(cmd).expect("words");
-            Manager::of(&config)
+            Manager::of(&config, config.is_openclaw())
         };
         assert_eq!(
             c("systemctl --user restart --no-block app.service"),

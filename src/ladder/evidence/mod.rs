@@ -62,6 +62,8 @@ pub struct Evidence {
     /// What kind of incident this is (`compute_signature`), fixed when
     /// gathered: the key of a learned fix.
     pub signature: String,
+    /// Which log lines are this incident's.
+    pub scope: logs::Scope,
 }
 
 impl Evidence {
@@ -70,7 +72,7 @@ impl Evidence {
     #[inline(never)]
     pub fn refresh_logs(&mut self, config: &Config) {
         let secrets = config.secrets();
-        let mut found = log_errors(&config.service_logs);
+        let mut found = log_errors(&config.service_logs, &self.scope);
         if let Some(d) = Docker::of(&config.restart_cmd) {
             let errors = error_lines(&d.log_tail(config));
             let source = format!("docker logs {}", d.names.join(" "));
@@ -205,11 +207,16 @@ fn short_name(path: &str) -> &str {
 }
 
 /// Gathers everything but the level 2 steps. Read-only.
-pub fn gather(config: &Config, probe: &Probe) -> Evidence {
+pub fn gather(config: &Config, openclaw: bool, probe: &Probe, scope: logs::Scope) -> Evidence {
     let secrets = config.secrets();
-    let clean = |s: &str| clip(&redact::mask_secrets(&redact::scrub(s, &secrets)));
+    let clean = |s: &str| {
+        clip(&redact::printable(&redact::mask_secrets(&redact::scrub(
+            s, &secrets,
+        ))))
+    };
     let mut ev = Evidence {
         probe: format!("{} (status {})", probe.reason, probe.status_text()),
+        scope,
         ..Evidence::default()
     };
     // Before the config check: OpenClaw's own check writes to the same log.
@@ -220,7 +227,7 @@ pub fn gather(config: &Config, probe: &Probe) -> Evidence {
     }
     // The manager's view (in a container Docker's; its log lines come with
     // `refresh_logs`).
-    if let Some(state) = Manager::of(config).and_then(|m| m.state()) {
+    if let Some(state) = Manager::of(config, openclaw).and_then(|m| m.state()) {
         ev.manager = Some(clean(&state.view));
         ev.exit_code = state.exit;
     } else if let Some(view) = Docker::of(&config.restart_cmd).and_then(|d| d.compose_view(config))
