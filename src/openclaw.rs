@@ -24,8 +24,10 @@ pub const SYSTEMD_UNIT: &str = "openclaw-gateway.service";
 /// What a human runs first to look at it.
 pub const STATUS_COMMAND: &str = "openclaw status";
 
-/// `openclaw config validate` starts Node: 1.3 s on this project's test machine.
-pub const CONFIG_CHECK: Duration = Duration::from_secs(5);
+/// `openclaw config validate` starts Node: 1.3 s on this project's test
+/// machine idle, 5.5 s with both cores busy. It runs while the gateway boots,
+/// so a generous bound delays nothing.
+pub const CONFIG_CHECK: Duration = Duration::from_secs(10);
 
 /// Where the gateway logs: its daily JSON log, and the service's
 /// stdout/stderr under systemd (state dir) and launchd.
@@ -123,12 +125,20 @@ pub fn validate_now(restart_cmd: &[String], capture: &Path) -> Validation {
 /// Its answer: exit 0 and `"valid": true` is valid; the issues it lists
 /// are the problems; anything else is unknown.
 fn verdict(ok: bool, out: &str) -> Validation {
-    // The JSON is its last line that is one (Node may print warnings first).
-    let v: Option<serde_json::Value> = out
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l.trim()).ok())
-        .or_else(|| serde_json::from_str(out.trim()).ok());
+    // The JSON: all of it, or (Node may print warnings first) from the
+    // first line that opens an object, or its last line that is one.
+    let from_brace = out
+        .find("\n{")
+        .map(|i| &out[i + 1..])
+        .and_then(|t| serde_json::from_str(t.trim()).ok());
+    let v: Option<serde_json::Value> = serde_json::from_str(out.trim())
+        .ok()
+        .or(from_brace)
+        .or_else(|| {
+            out.lines()
+                .rev()
+                .find_map(|l| serde_json::from_str(l.trim()).ok())
+        });
     let Some(v) = v.filter(serde_json::Value::is_object) else {
         return Validation::Unknown("`openclaw config validate` did not answer in JSON".into());
     };
@@ -180,5 +190,7 @@ mod tests {
             verdict(true, "(node) warning\n{\"valid\":true}\n"),
             Validation::Valid
         );
+        let pretty = "(node) warning\n{\n  \"valid\": false,\n  \"issues\": [{\"path\": \"a\", \"message\": \"b\"}]\n}\n";
+        assert_eq!(verdict(false, pretty), Validation::Invalid("a: b".into()));
     }
 }

@@ -25,7 +25,8 @@ Commands:
                    no healing, no alerts
   resume           end the maintenance window
   status [--json]  what selfheal is doing: last check, open incident, pause,
-                   scheduler, heartbeat, queued alerts (read-only)
+                   scheduler, heartbeat, queued alerts, the brake, flapping,
+                   the agent's cooldown, failing channels (read-only)
   why              the evidence: for an unhealthy service gathered now, else
                    the last incident's (the first command to run when paged)
   doctor [--json] [--agent]
@@ -69,19 +70,26 @@ Takes the run lock in OPENCLAW_MEMORY_DIR (another run holding it: logs
 `skipped` and exits 0), rotates old logs, sends alerts queued by earlier
 runs, probes OPENCLAW_GATEWAY_URL. During a maintenance window (`pause`) it
 only probes and records. When unhealthy:
-  confirm: SELFHEAL_CONFIRM_PROBES more probes, SELFHEAL_POLL_INTERVAL apart;
-    healthy again on one of them is a blip: nothing healed, nobody paged;
+  confirm: on evidence — a crash with no process of the service left, or a
+    stopped process, is down at once; a timeout gets one more probe of at
+    most 1 s; else SELFHEAL_CONFIRM_PROBES more probes, SELFHEAL_POLL_INTERVAL
+    apart; healthy again on one of them is a blip: nothing healed, nobody
+    paged;
   evidence: who holds the port, the service manager's view, the last error
     lines of SELFHEAL_SERVICE_LOGS, OpenClaw's config check, into
     incident-YYYYMMDD-HHMMSS.md (`selfheal why` prints it);
+  level 1: a start already under way (the service manager is starting it, or
+    a process of the service's own is younger than its boot) is left to boot;
   level 2: runs SELFHEAL_RESTART_CMD up to HEALTH_CHECK_MAX_RETRIES times,
     after the first failed one restoring the last working version of
     SELFHEAL_WATCH_FILES that changed (`rollback`), then replaying a fix
     learned from the agent for the same failure (`runbook`),
     each time probing every SELFHEAL_POLL_INTERVAL for as long as the service
     needs to boot (HEALTH_CHECK_RETRY_DELAY, or 2 x its slowest recent boot,
-    at most SELFHEAL_BOOT_TIMEOUT), ending early when the started process
-    died; SELFHEAL_REPAIR_CMD once after the first failed attempt, then one
+    at most SELFHEAL_BOOT_TIMEOUT), ending early only on evidence about the
+    service (its manager, its own process, its own log) that the start failed;
+    no file changes while it may be starting; no more restarts when they
+    cannot help; SELFHEAL_REPAIR_CMD once after the first failed attempt, then one
     more restart; no restart beyond SELFHEAL_RESTART_LIMIT per
     SELFHEAL_RESTART_WINDOW (the crash-loop brake); then waits up to
     HEALTH_CHECK_ESCALATION_WAIT (polled);
@@ -257,8 +265,10 @@ Usage: selfheal [GLOBAL OPTIONS] status [--json]
 The service (URL redacted); the last check and its result (from the
 metrics); the open incident: since when, why, which alerts went out, a run in
 progress; a maintenance window in force and until when; the scheduler; the
-heartbeat; alerts waiting in the outbox. Read-only: probes nothing, takes no
-lock. Exit status: 0.
+heartbeat; alerts waiting in the outbox; the crash-loop brake when it holds,
+flapping, the agent's cooldown, the last rollback, alert channels that fail
+(`selfheal reset` clears the brake, flapping, the cooldown and the channels'
+backoffs). Read-only: probes nothing, takes no lock. Exit status: 0.
 ";
 
 pub const HELP_ROLLBACK: &str = "\
