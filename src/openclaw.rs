@@ -46,11 +46,16 @@ pub fn is_openclaw(url: &str, restart_cmd: &[String]) -> bool {
         || restart_cmd.first().is_some_and(|p| p.ends_with("openclaw"))
 }
 
-/// Whether a process's command line is the gateway's (`node …/openclaw…
-/// gateway run`, or `openclaw-gateway`).
+/// Whether a process's command line is the gateway's, as it reads while
+/// the gateway starts (measured on 2026.9.6): `node …/openclaw gateway run
+/// …`, then the titles it sets, `openclaw` while it boots and
+/// `openclaw-gateway` once it runs. The boot title is every CLI call's too:
+/// callers leave out the commands selfheal itself runs (`Proc::is_ours`).
 pub fn is_its_process(cmdline: &str) -> bool {
-    let l = cmdline.to_ascii_lowercase();
-    l.contains("openclaw") && l.contains("gateway")
+    let l = cmdline.trim().to_ascii_lowercase();
+    l == "openclaw"
+        || l.starts_with("openclaw-gateway")
+        || (l.contains("openclaw") && l.contains("gateway run"))
 }
 
 /// Where the gateway reads its config: `$OPENCLAW_CONFIG_PATH`, else

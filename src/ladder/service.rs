@@ -69,9 +69,17 @@ pub fn identity<'a>(ctx: &'a Ctx) -> Option<&'a Identity> {
         .filter(|i| !i.cmdline.is_empty())
 }
 
-/// Its processes now (none when it was never seen).
+/// Its processes now (none when it was never seen). The OpenClaw gateway
+/// names itself `openclaw-gateway` once it runs, and is `node …/openclaw
+/// gateway run …` while it starts: both are its.
 pub fn processes(ctx: &Ctx) -> Vec<Proc> {
-    identity(ctx).map(procs::matching).unwrap_or_default()
+    let all = if ctx.openclaw() {
+        procs::find(crate::openclaw::is_its_process)
+    } else {
+        identity(ctx).map(procs::matching).unwrap_or_default()
+    };
+    // Not a command of selfheal's own (its restart command, the config check).
+    all.into_iter().filter(|p| !p.is_ours()).collect()
 }
 
 /// Which log lines are the current incident's: written since the service
@@ -92,9 +100,11 @@ pub fn log_scope(config: &crate::config::Config, state: &crate::state::State) ->
         .filter(|&p| p != 0)
         .collect();
     if let Some(id) = state.service.as_ref().map(|s| &s.identity) {
-        if !id.cmdline.is_empty() {
-            pids.extend(procs::matching(id).into_iter().map(|p| p.pid));
-        }
+        let mine = match crate::openclaw::is_its_process(&id.cmdline) {
+            true => procs::find(crate::openclaw::is_its_process),
+            false => procs::matching(id),
+        };
+        pids.extend(mine.into_iter().map(|p| p.pid));
     }
     Scope { since, pids }
 }

@@ -74,7 +74,7 @@ impl Start {
             return Some(why);
         }
         let mine = match &self.identity {
-            Some(id) => crate::sys::procs::matching(id),
+            Some(_) => service::processes(ctx),
             None => Vec::new(),
         };
         // A process of its own that began after this start did (a second of
@@ -95,7 +95,11 @@ impl Start {
         if alive || !probe.refused() {
             return None;
         }
-        let said = evidence::logs::since(&ctx.config.service_logs, &self.logs);
+        let scope = evidence::logs::Scope {
+            since: None,
+            pids: self.seen.iter().map(|p| p.pid).collect(),
+        };
+        let said = evidence::logs::since(&ctx.config.service_logs, &self.logs, &scope);
         let refusal = said.iter().rev().find(|l| evidence::logs::refuses(l))?;
         Some(format!(
             "its log says it did not start: {}",

@@ -42,6 +42,27 @@ pub struct Proc {
     pub age: Duration,
     /// Stopped (SIGSTOP) or traced: it cannot answer.
     pub stopped: bool,
+    /// Its parent (0 when unknown).
+    pub ppid: u32,
+}
+
+impl Proc {
+    /// Whether it is this process's own child or grandchild, … (a command
+    /// selfheal runs, not a service that runs by itself).
+    pub fn is_ours(&self) -> bool {
+        let me = std::process::id();
+        let mut at = self.ppid;
+        for _ in 0..32 {
+            if at == me {
+                return true;
+            }
+            if at <= 1 {
+                return false;
+            }
+            at = info(at).map_or(0, |p| p.ppid);
+        }
+        false
+    }
 }
 
 /// Process `pid`, if it exists and can be read.
@@ -52,11 +73,23 @@ pub fn info(pid: u32) -> Option<Proc> {
     ps(Some(pid)).into_iter().next()
 }
 
-/// Every process of `identity`.
+/// Every process of `identity`: the same command line and executable.
 pub fn matching(identity: &Identity) -> Vec<Proc> {
-    if identity.cmdline.is_empty() && identity.exe.is_empty() {
+    if identity.cmdline.is_empty() {
         return Vec::new();
     }
+    let exe_ok = |p: &Proc| {
+        p.identity.exe.is_empty() || identity.exe.is_empty() || p.identity.exe == identity.exe
+    };
+    find(|c| c == identity.cmdline)
+        .into_iter()
+        .filter(exe_ok)
+        .collect()
+}
+
+/// Every process whose command line `wanted` accepts (a service that sets
+/// its own process title changes its command line while it starts).
+pub fn find(wanted: impl Fn(&str) -> bool) -> Vec<Proc> {
     if cfg!(target_os = "linux") {
         let Ok(dir) = std::fs::read_dir("/proc") else {
             return Vec::new();
@@ -65,19 +98,14 @@ pub fn matching(identity: &Identity) -> Vec<Proc> {
             .flatten()
             .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
             // The command line first: one small read rules out nearly all.
-            .filter(|&pid| cmdline(pid).is_some_and(|c| c == identity.cmdline))
+            .filter(|&pid| cmdline(pid).is_some_and(|c| wanted(&c)))
             .filter_map(linux_info)
-            .filter(|p| same(&p.identity, identity))
             .collect();
     }
     ps(None)
         .into_iter()
-        .filter(|p| same(&p.identity, identity))
+        .filter(|p| wanted(&p.identity.cmdline))
         .collect()
-}
-
-fn same(a: &Identity, b: &Identity) -> bool {
-    a.cmdline == b.cmdline && (a.exe.is_empty() || b.exe.is_empty() || a.exe == b.exe)
 }
 
 fn cmdline(pid: u32) -> Option<String> {
@@ -85,7 +113,8 @@ fn cmdline(pid: u32) -> Option<String> {
     let words: Vec<String> = raw
         .split(|&b| b == 0)
         .filter(|w| !w.is_empty())
-        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .map(|w| String::from_utf8_lossy(w).trim().to_string())
+        .filter(|w| !w.is_empty())
         .collect();
     Some(words.join(" "))
 }
@@ -95,6 +124,7 @@ fn linux_info(pid: u32) -> Option<Proc> {
     // Fields after the command name, which may hold spaces: 3 (state) on.
     let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let state = rest.first()?.chars().next()?;
+    let ppid = rest.get(1).and_then(|p| p.parse().ok()).unwrap_or(0);
     let started = rest.get(19)?.to_string();
     let ticks: f64 = started.parse().ok()?;
     let hz = clock_ticks();
@@ -117,6 +147,7 @@ fn linux_info(pid: u32) -> Option<Proc> {
         },
         age: Duration::from_secs_f64(age),
         stopped: matches!(state, 'T' | 't'),
+        ppid,
     })
 }
 
@@ -134,7 +165,7 @@ fn clock_ticks() -> f64 {
 /// other systems without /proc). `lstart` is five words.
 fn ps(pid: Option<u32>) -> Vec<Proc> {
     let pid_arg = pid.map(|p| p.to_string());
-    let mut argv = vec!["ps", "-o", "pid=,etime=,stat=,lstart=,args="];
+    let mut argv = vec!["ps", "-o", "pid=,ppid=,etime=,stat=,lstart=,args="];
     match &pid_arg {
         Some(p) => argv.extend(["-p", p.as_str()]),
         None => argv.push("-ax"),
@@ -148,6 +179,7 @@ fn ps(pid: Option<u32>) -> Vec<Proc> {
 fn parse_ps(line: &str) -> Option<Proc> {
     let mut f = line.split_whitespace();
     let pid = f.next()?.parse().ok()?;
+    let ppid = f.next()?.parse().ok()?;
     let age = etime(f.next()?)?;
     let stat = f.next()?;
     let started: Vec<&str> = f.by_ref().take(5).collect();
@@ -161,6 +193,7 @@ fn parse_ps(line: &str) -> Option<Proc> {
         },
         age,
         stopped: stat.starts_with('T'),
+        ppid,
     })
 }
 
@@ -193,6 +226,7 @@ mod tests {
         assert!(me.age < Duration::from_secs(3600), "{me:?}");
         let all = matching(&me.identity);
         assert!(all.iter().any(|p| p.pid == me.pid), "{all:?}");
+        assert!(!me.is_ours());
     }
 
     #[test]
@@ -200,8 +234,9 @@ mod tests {
         assert_eq!(etime("05:07"), Some(Duration::from_secs(307)));
         assert_eq!(etime("1-02:00:01"), Some(Duration::from_secs(93601)));
         assert_eq!(etime("x"), None);
-        let p = parse_ps("  42   01:02 Ss   Sun Dec  6 10:00:00 2026 node /x/openclaw.mjs gateway")
-            .expect("a line");
+        let p =
+            parse_ps("  42  1  01:02 Ss   Sun Dec  6 10:00:00 2026 node /x/openclaw.mjs gateway")
+                .expect("a line");
         assert_eq!(p.pid, 42);
         assert_eq!(p.identity.cmdline, "node /x/openclaw.mjs gateway");
         assert_eq!(p.age, Duration::from_secs(62));

@@ -105,8 +105,9 @@ pub fn marks(patterns: &[String]) -> Vec<(PathBuf, u64)> {
 }
 
 /// The lines written since `marks` (all of a file that is new, or that
-/// shrank: rotated), at most `LOG_TAIL` bytes of each file.
-pub fn since(patterns: &[String], marks: &[(PathBuf, u64)]) -> Vec<String> {
+/// shrank: rotated), at most `LOG_TAIL` bytes of each file: their words (a
+/// JSON line's message), of the lines `scope` keeps.
+pub fn since(patterns: &[String], marks: &[(PathBuf, u64)], scope: &Scope) -> Vec<String> {
     let mut lines = Vec::new();
     for file in log_files(patterns) {
         let from = marks.iter().find(|(f, _)| *f == file).map_or(0, |m| m.1);
@@ -124,7 +125,17 @@ pub fn since(patterns: &[String], marks: &[(PathBuf, u64)]) -> Vec<String> {
         let from = if len < from { 0 } else { from };
         let new = len - from;
         let text = String::from_utf8_lossy(&files::tail(f, new.min(LOG_TAIL))).into_owned();
-        lines.extend(text.lines().map(str::to_string));
+        for line in text.lines() {
+            let line = strip_ansi(line);
+            match serde_json::from_str::<serde_json::Value>(line.trim()) {
+                Ok(v) if v.is_object() => {
+                    if scope.keeps(Some(&v), &line, None) {
+                        lines.extend(json_message(&v));
+                    }
+                }
+                _ => lines.push(line),
+            }
+        }
     }
     lines
 }
@@ -272,6 +283,15 @@ fn scoped_error_lines(text: &str, scope: &Scope, written: Option<i64>) -> Vec<St
         }
     }
     out
+}
+
+/// The words of a JSON log line, whatever its level.
+fn json_message(v: &serde_json::Value) -> Option<String> {
+    let msg = v["message"]
+        .as_str()
+        .or(v["msg"].as_str())
+        .or(v["0"].as_str())?;
+    Some(msg.lines().map(str::trim).collect::<Vec<_>>().join(" / "))
 }
 
 /// The message of a JSON log line at level error or fatal.
