@@ -146,6 +146,8 @@ def main():
             print(f"stats vs jq on 1,000,000 lines: recovery counts {'equal' if agree else 'DIFFER'} "
                   f"({theirs}); {ours['malformed']} garbage lines skipped", file=sys.stderr)
 
+    heal_rows = heal_overheads(env)
+
     size = os.path.getsize(BIN)
     print(f"selfheal bench — {time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, {os.uname().sysname} {os.uname().machine}, median of {RUNS} runs\n")
     print("| what | wall ms | cpu ms | peak RSS MiB | command |")
@@ -155,11 +157,127 @@ def main():
     print(f"\n- time to recovery, service that starts 1 s after the restart command, poll 0.2 s: "
           f"median {ttr:.2f} s of 5 (`check` with tests/fixtures/demo-restart.sh … 1)")
     print(f"- static binary: {size} bytes ({size / 1048576:.2f} MiB), `{os.path.relpath(BIN)}`")
+    print("\n| healing a stand-in service (boots in %.2f s), default settings | check, s | overhead over the boot, s |" % heal_rows[0])
+    print("|---|---:|---:|")
+    for name, wall, over in heal_rows[1]:
+        print(f"| {name} | {wall:.2f} | {over:+.2f} |")
+    print("\n(The overhead is mostly the poll interval, 2 s by default: the first probe after a restart.)")
     print("\n| stats | wall ms | peak RSS MiB |\n|---|---:|---:|")
     for name, ms, rss in stats_rows:
         label = f"`selfheal stats --days 0`, {name:,} lines" if name != "jq" else "`jq -s` (the seed's query), 1,000,000 lines"
         print(f"| {label} | {ms:.0f} | {rss} |")
     sys.stdout.flush()
+
+
+def heal_overheads(env):
+    """What healing costs beyond the service's own boot, at default settings
+    (level 3 off, no escalation wait), against tests/fixtures/slow-service.py:
+    a crash, a hang, a start left to level 1, a restart that returns at once;
+    and a healthy check with one alert channel that never answers."""
+    fx = os.path.join(HERE, "fixtures")
+    root = os.path.join(ROOT, "heal")
+    shutil.rmtree(root, ignore_errors=True)
+    os.makedirs(root)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    pidfile, runs = os.path.join(root, "pid"), os.path.join(root, "runs")
+    boot = "1.0"
+    henv = dict(env, HOME=root, OPENCLAW_GATEWAY_URL=url, SELFHEAL_AGENT_CMD="",
+                HEALTH_CHECK_ESCALATION_WAIT="0", SELFHEAL_AGENT_CHECK_INTERVAL="0")
+    up = lambda: subprocess.run(["curl", "-s", "-o", "/dev/null", "-m", "1", url]).returncode == 0
+    def wait_up(limit=30):
+        t = time.perf_counter()
+        while time.perf_counter() - t < limit:
+            if up():
+                return time.perf_counter() - t
+            time.sleep(0.02)
+        raise SystemExit("bench: the stand-in service did not come up")
+    def pid():
+        with open(pidfile) as f:
+            return int(f.read().strip())
+    def late(delay):
+        return f"{fx}/late-start.sh {port} {pidfile} {runs} {delay} {boot}"
+    def check(restart, **extra):
+        e = dict(henv, SELFHEAL_RESTART_CMD=restart, **extra)
+        t = time.perf_counter()
+        code = subprocess.run([BIN, "--quiet", "check"], env=e, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL).returncode
+        return time.perf_counter() - t, code
+    def kill(sig):
+        try:
+            os.kill(pid(), sig)
+        except (ProcessLookupError, FileNotFoundError, ValueError):
+            pass
+    # The stand-in's own boot: from its start to its first answer.
+    proc = subprocess.Popen(["python3", f"{fx}/slow-service.py", str(port), boot, pidfile],
+                            start_new_session=True)
+    own = wait_up()
+    check(late("0"))  # healthy: who the service is is remembered
+    rows = []
+    # A crash: kill -9, the restart command starts it at once.
+    kill(9); proc.wait()
+    while up():
+        time.sleep(0.02)
+    wall, _ = check(late("0"))
+    rows.append(("crash (kill -9), restart command starts it", wall, wall - own))
+    # A hang: SIGSTOP; the probe's timeout (2 s here) is spent first.
+    kill(19)
+    wall, _ = check(late("0"), HEALTH_CHECK_HTTP_TIMEOUT="2")
+    rows.append(("hang (SIGSTOP), probe timeout 2 s", wall, wall - own - 2))
+    # A restart command that returns at once and starts it 0.5 s later.
+    kill(9)
+    while up():
+        time.sleep(0.02)
+    wall, _ = check(late("0.5"))
+    rows.append(("crash, restart command returns at once (start 0.5 s later)", wall, wall - own - 0.5))
+    # Level 1: a supervisor starts it again a second after it dies.
+    kill(9)
+    time.sleep(0.5)
+    sup = subprocess.Popen(["sh", f"{fx}/supervise.sh", "python3", f"{fx}/slow-service.py", str(port), boot, pidfile],
+                           start_new_session=True)
+    wait_up()
+    check(late("0"))
+    old = pid()
+    kill(9)
+    while pid() == old:
+        time.sleep(0.01)
+    wall, _ = check(f"{fx}/append.sh {runs}")
+    rows.append(("crash under a supervisor (level 1), left to boot", wall, wall - own))
+    os.killpg(sup.pid, 9)
+    kill(9)
+    # Healthy, with one alert channel that takes connections and never
+    # answers, and an alert queued for it.
+    hang = socket.socket()
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(64)
+    hook = f"http://127.0.0.1:{hang.getsockname()[1]}/hook"
+    ok = serve()
+    hurl = f"http://127.0.0.1:{ok.server_address[1]}/"
+    hhome = os.path.join(root, "unreachable")
+    os.makedirs(os.path.join(hhome, "openclaw", "memory"), mode=0o700)
+    state = {"outbox": [{"created": int(time.time()), "channel": "webhook", "kind": "resolved",
+                         "severity": "info", "title": "t", "text": "x"}]}
+    spath = os.path.join(hhome, "openclaw", "memory", ".selfheal-state.json")
+    with open(spath, "w") as f:
+        json.dump(state, f)
+    os.chmod(spath, 0o600)
+    uenv = dict(env, HOME=hhome, OPENCLAW_GATEWAY_URL=hurl, SELFHEAL_WEBHOOK_URL=hook,
+                SELFHEAL_AGENT_CHECK_INTERVAL="0")
+    first = once([BIN, "--quiet", "check"], uenv)[0]
+    later = statistics.median(once([BIN, "--quiet", "check"], uenv)[0] for _ in range(20))
+    rows.append(("healthy, one channel unreachable: the run that tries it (s)", first, first))
+    rows.append(("healthy, one channel unreachable: the runs after, median of 20 (s)", later, later))
+    hang.close()
+    ok.shutdown()
+    return own, rows
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 if __name__ == "__main__":
