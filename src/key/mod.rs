@@ -94,6 +94,7 @@ pub struct Raw {
 /// gives a fallback and the `Reader` keeps the error (the first one wins).
 pub trait Parse {
     type Out;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> Self::Out;
 }
 
@@ -144,6 +145,7 @@ impl<T> OptParsed<T> {
 
 impl Parse for Secs {
     type Out = Duration;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> Duration {
         r.duration(key, self.0, self.1)
     }
@@ -151,6 +153,7 @@ impl Parse for Secs {
 
 impl Parse for Minutes {
     type Out = Duration;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> Duration {
         r.minutes(key, self.0, self.1)
     }
@@ -158,6 +161,7 @@ impl Parse for Minutes {
 
 impl Parse for OptSecs {
     type Out = Option<Duration>;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> Option<Duration> {
         r.optional(key).map(|_| r.duration(key, self.0, self.1))
     }
@@ -165,6 +169,7 @@ impl Parse for OptSecs {
 
 impl Parse for Int {
     type Out = u32;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> u32 {
         r.integer(key, self.0, self.1)
     }
@@ -172,6 +177,7 @@ impl Parse for Int {
 
 impl Parse for Words {
     type Out = Vec<String>;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> Vec<String> {
         r.words(key)
     }
@@ -179,6 +185,7 @@ impl Parse for Words {
 
 impl Parse for Url {
     type Out = String;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> String {
         r.url(key)
     }
@@ -186,6 +193,7 @@ impl Parse for Url {
 
 impl Parse for SecretUrl {
     type Out = Option<Secret>;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> Option<Secret> {
         r.secret_url(key)
     }
@@ -193,6 +201,7 @@ impl Parse for SecretUrl {
 
 impl Parse for SecretText {
     type Out = Option<Secret>;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> Option<Secret> {
         r.optional(key).map(Secret::new)
     }
@@ -200,6 +209,7 @@ impl Parse for SecretText {
 
 impl Parse for Text {
     type Out = String;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> String {
         r.string(key)
     }
@@ -207,6 +217,7 @@ impl Parse for Text {
 
 impl Parse for TextOr {
     type Out = String;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> String {
         r.optional(key).unwrap_or_else(|| self.0.to_string())
     }
@@ -214,6 +225,7 @@ impl Parse for TextOr {
 
 impl Parse for AbsPath {
     type Out = PathBuf;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> PathBuf {
         r.path(key)
     }
@@ -221,6 +233,7 @@ impl Parse for AbsPath {
 
 impl Parse for OptPath {
     type Out = Option<PathBuf>;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> Option<PathBuf> {
         r.optional_path(key)
     }
@@ -228,6 +241,7 @@ impl Parse for OptPath {
 
 impl Parse for OptSize {
     type Out = Option<u64>;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> Option<u64> {
         let v = r.optional(key)?;
         r.parsed(key, crate::fmt::parse_size(&v).map(Some), None)
@@ -239,6 +253,7 @@ where
     T::Err: Into<String>,
 {
     type Out = T;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> T {
         r.parsed(key, r.get(key).0.parse(), T::default())
     }
@@ -249,6 +264,7 @@ where
     T::Err: Into<String>,
 {
     type Out = Option<T>;
+    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> Option<T> {
         let v = r.optional(key)?;
         r.parsed(key, v.parse().map(Some), None)

@@ -59,40 +59,49 @@ impl<'a> Reader<'a> {
         })
     }
 
+    #[inline(never)]
     pub fn duration(&self, key: &str, min: Duration, max: Duration) -> Duration {
         self.or(self.try_duration(key, min, max), min)
     }
 
+    #[inline(never)]
     pub fn minutes(&self, key: &str, min: Duration, max: Duration) -> Duration {
         self.or(self.try_minutes(key, min, max), min)
     }
 
+    #[inline(never)]
     pub fn integer(&self, key: &str, min: u32, max: u32) -> u32 {
         self.or(self.try_integer(key, min, max), min)
     }
 
+    #[inline(never)]
     pub fn words(&self, key: &str) -> Vec<String> {
         self.or(self.try_words(key), Vec::new())
     }
 
+    #[inline(never)]
     pub fn url(&self, key: &str) -> String {
         self.or(self.try_url(key), String::new())
     }
 
+    #[inline(never)]
     pub fn secret_url(&self, key: &str) -> Option<Secret> {
         self.or(self.try_secret_url(key), None)
     }
 
+    #[inline(never)]
     pub fn path(&self, key: &str) -> PathBuf {
         self.or(self.try_path(key), PathBuf::from("/"))
     }
 
+    #[inline(never)]
     pub fn optional_path(&self, key: &str) -> Option<PathBuf> {
         self.or(self.try_optional_path(key), None)
     }
 
     /// A check of the caller's: keeps `reason` as the key's error unless one
     /// came first.
+    #[inline(never)]
     pub fn check(&self, key: &str, ok: bool, reason: impl Into<String>) {
         if !ok {
             self.or(Err(self.fail(key, reason)), ());
@@ -112,6 +121,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(never)]
     pub fn get(&self, key: &str) -> (&str, &super::Source) {
         match self.raw.get(key) {
             Some(r) => (r.value.as_str(), &r.source),
@@ -119,6 +129,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(never)]
     pub fn fail(&self, key: &str, reason: impl Into<String>) -> Error {
         let (value, source) = self.get(key);
         let shown = if (self.looks_secret)(key) {
@@ -132,10 +143,12 @@ impl<'a> Reader<'a> {
         Error::config(key, &shown, &source.to_string(), reason)
     }
 
+    #[inline(never)]
     pub fn string(&self, key: &str) -> String {
         self.get(key).0.to_string()
     }
 
+    #[inline(never)]
     pub fn optional(&self, key: &str) -> Option<String> {
         let v = self.get(key).0.trim();
         (!v.is_empty()).then(|| v.to_string())
