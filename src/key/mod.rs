@@ -94,7 +94,6 @@ pub struct Raw {
 /// gives a fallback and the `Reader` keeps the error (the first one wins).
 pub trait Parse {
     type Out;
-    #[inline(never)]
     fn read(&self, r: &Reader, key: &str) -> Self::Out;
 }
 
