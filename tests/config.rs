@@ -411,3 +411,18 @@ fn the_old_scripts_keys_are_accepted_and_doctor_names_them() {
         Some("/mytopic")
     );
 }
+
+#[test]
+fn a_maintenance_day_of_more_than_one_byte_is_a_configuration_error_not_a_panic() {
+    let sb = Sandbox::new("window-utf8");
+    for window in ["Mié 02:00-03:00", "Mo–Fr 12:00-12:10"] {
+        for command in ["check", "doctor"] {
+            let mut cmd = sb.cmd(&[command]);
+            cmd.env("OPENCLAW_GATEWAY_URL", down_url())
+                .env("SELFHEAL_MAINTENANCE", window);
+            let r = run(cmd, LIMIT);
+            assert_ne!(r.code, Some(134), "{window}: {}", r.all());
+            assert!(r.all().contains("SELFHEAL_MAINTENANCE"), "{window}: {}", r.all());
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Stable-toolchain stand-in for the cargo-fuzz targets in fuzz/: random and
-//! mutated inputs through the env-file parser, the shell-word splitter, the
-//! metrics reader and the state file parser, which must never panic. `make fuzz` runs it longer
+//! mutated inputs through every parser that slices text — the env file, shell
+//! words, durations, sizes, times, maintenance windows, status sets, log
+//! lines, the metrics reader and the state file — which must never panic. `make fuzz` runs it longer
 //! (FUZZ_SECONDS); `make test` runs it briefly.
 
 use std::time::{Duration, Instant};
@@ -52,6 +53,25 @@ const PIECES: &[&[u8]] = &[
     b"[",
     b"null",
     b"9999999999999999999999",
+    // What the maintenance windows, times and sizes are made of, and
+    // characters of more than one byte where a parser might cut.
+    "Mié".as_bytes(),
+    "Mo–Fr".as_bytes(),
+    "é".as_bytes(),
+    "日".as_bytes(),
+    b"Sun 03:00-04:00",
+    b"daily ",
+    b"Mon-Fri",
+    b"+",
+    b"-",
+    b":",
+    b",",
+    b"24:60",
+    b"2026-12-06T10:00:00Z",
+    b"+01:00",
+    b"1.5G",
+    b"5%",
+    b"200-299",
 ];
 
 fn input(rng: &mut Rng) -> Vec<u8> {
@@ -122,6 +142,13 @@ fn budget() -> Duration {
 }
 
 #[test]
+fn maintenance_windows_with_characters_of_more_than_one_byte_are_errors_not_panics() {
+    for text in ["Mié 02:00-03:00", "Mo–Fr 12:00-12:10", "日曜 03:00-04:00", "Sun 03:00-0é:00"] {
+        assert!(selfheal::key::window::parse_all(text).is_err(), "{text}");
+    }
+}
+
+#[test]
 fn parsers_never_panic_on_random_input() {
     let start = Instant::now();
     let mut rng = Rng(0x5eed_1234_abcd_0001);
@@ -140,6 +167,13 @@ fn parsers_never_panic_on_random_input() {
                 assert_eq!(again.as_ref().ok(), Some(&words), "{text:?}");
             }
             let _ = selfheal::fmt::parse_duration(text);
+            let _ = selfheal::fmt::parse_size(text);
+            let _ = selfheal::fmt::parse_rfc3339(text);
+            let _ = selfheal::key::window::parse_all(text);
+            let _ = selfheal::key::window::parse_clock(text);
+            let _ = text.parse::<selfheal::key::values::StatusSet>();
+            let _ = text.parse::<selfheal::key::DiskFree>();
+            let _ = selfheal::ladder::evidence::error_lines(text);
         }
         let s = selfheal::commands::stats::summarize_from([&data[..]], 0, 1_800_000_000);
         assert!(s.malformed <= s.lines);

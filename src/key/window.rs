@@ -73,10 +73,9 @@ fn parse(text: &str) -> Result<Window, String> {
 }
 
 fn day_index(name: &str) -> Option<usize> {
-    NAMES
-        .iter()
-        .position(|n| name.len() >= 3 && n.eq_ignore_ascii_case(&name[..3]))
-        .filter(|_| name.is_ascii())
+    // `get`, not `[..3]`: a name such as `Mié` has a character across byte 3.
+    let three = name.get(..3).filter(|_| name.is_ascii())?;
+    NAMES.iter().position(|n| n.eq_ignore_ascii_case(three))
 }
 
 fn parse_days(text: &str) -> Option<[bool; 7]> {
