@@ -186,6 +186,16 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The incident whose page the marker stands for is over: the marker
+    /// goes (removing a file needs no free space), so that the next outage
+    /// pages and no later healthy run sends "resolved" again.
+    pub fn forget_unsaved_page(&mut self) {
+        if self.page_marker {
+            state::clear_unsaved_page(&self.config.memory_dir);
+            self.page_marker = false;
+        }
+    }
+
     /// The run before this one paged at `at` but could not save it: the
     /// incident counts as paged (no new page; a resolved when it ends).
     fn recall_page(&mut self, at: i64) {

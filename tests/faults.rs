@@ -976,6 +976,39 @@ fn a_full_disk_does_not_make_every_run_page_again() {
     assert!(!sb.memory().join(".selfheal-paged-unsaved").exists());
 }
 
+/// Still a full disk: the incident that paged ends ("resolved", once), and
+/// the next outage pages again — the marker belongs to one incident.
+#[test]
+fn on_a_full_disk_a_second_outage_is_paged_and_resolved_goes_once() {
+    let sb = Sandbox::new("f-full-twice");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}/");
+    let check = || {
+        let mut cmd = failing(&sb, &fixture("fail.sh"));
+        cmd.env("OPENCLAW_GATEWAY_URL", &url)
+            .env("SELFHEAL_CONFIRM_PROBES", "0")
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+        size_limited(&cmd)
+    };
+    assert_eq!(run(check(), LIMIT).code, Some(1));
+    let srv = Server::start_on(port, Behaviour::Reply(200, "ok".into()));
+    for _ in 0..2 {
+        assert_eq!(run(check(), LIMIT).code, Some(0));
+    }
+    drop(srv);
+    assert_eq!(run(check(), LIMIT).code, Some(1));
+    assert!(
+        !sb.memory().join(".selfheal-state.json").exists(),
+        "the limit did not stop the state from being saved"
+    );
+    assert_eq!(
+        kinds_at(&sink, "/hook"),
+        ["failed", "resolved", "failed"],
+        "the second outage was silenced, or resolved went twice"
+    );
+}
+
 /// A channel configured while an incident is open gets its page on the next
 /// run; the channels that had it get nothing new.
 #[test]

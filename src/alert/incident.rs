@@ -136,6 +136,7 @@ pub fn close(ctx: &mut Ctx, facts: &Facts) -> Result<()> {
     let Some(incident) = ctx.state.incident.take() else {
         return Ok(());
     };
+    ctx.forget_unsaved_page();
     let down = between(incident.started, unix_now());
     ctx.record(
         HEALTH_FILE,
