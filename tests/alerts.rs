@@ -737,3 +737,51 @@ fn each_new_channel_keeps_its_services_retry_rules() {
         sb.log()
     );
 }
+
+/// selfheal's own "cannot run" and the service's outage are two PagerDuty
+/// incidents: "runs again" resolves only the first.
+#[test]
+fn pagerduty_never_resolves_an_open_outage_when_selfheal_runs_again() {
+    let sb = Sandbox::new("l4-pd-keys");
+    let pd = Sink::start(vec![Answer::Reply(202, Vec::new(), "{}".into())]);
+    let check = |extra: &[(&str, &str)]| {
+        let mut cmd = sb.failing_check();
+        cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+            .env("SELFHEAL_RESTART_CMD", fixture("fail.sh"))
+            .env("PAGERDUTY_ROUTING_KEY", PD_KEY)
+            .env("SELFHEAL_PAGERDUTY_API", pd.url(""));
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        run(cmd, LIMIT)
+    };
+    // The service is down and paged; then a bad value, then fixed.
+    assert_eq!(check(&[]).code, Some(1));
+    assert_eq!(check(&[("HEALTH_CHECK_MAX_RETRIES", "many")]).code, Some(2));
+    assert_eq!(check(&[]).code, Some(1));
+    let events: Vec<(String, String)> = pd
+        .received()
+        .iter()
+        .map(|r| {
+            let v = r.json();
+            (
+                v["event_action"].as_str().unwrap_or("").to_string(),
+                v["dedup_key"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let outage = &events[0].1;
+    assert_eq!(events[0].0, "trigger", "{events:?}");
+    let resolves: Vec<&(String, String)> = events.iter().filter(|(a, _)| a == "resolve").collect();
+    assert_eq!(resolves.len(), 1, "{events:?}");
+    assert_ne!(
+        &resolves[0].1, outage,
+        "runs_again resolved the open outage: {events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|(a, k)| a == "trigger" && k == &resolves[0].1),
+        "{events:?}"
+    );
+}

@@ -422,7 +422,11 @@ fn a_maintenance_day_of_more_than_one_byte_is_a_configuration_error_not_a_panic(
                 .env("SELFHEAL_MAINTENANCE", window);
             let r = run(cmd, LIMIT);
             assert_ne!(r.code, Some(134), "{window}: {}", r.all());
-            assert!(r.all().contains("SELFHEAL_MAINTENANCE"), "{window}: {}", r.all());
+            assert!(
+                r.all().contains("SELFHEAL_MAINTENANCE"),
+                "{window}: {}",
+                r.all()
+            );
         }
     }
 }

@@ -143,7 +143,12 @@ fn budget() -> Duration {
 
 #[test]
 fn maintenance_windows_with_characters_of_more_than_one_byte_are_errors_not_panics() {
-    for text in ["Mié 02:00-03:00", "Mo–Fr 12:00-12:10", "日曜 03:00-04:00", "Sun 03:00-0é:00"] {
+    for text in [
+        "Mié 02:00-03:00",
+        "Mo–Fr 12:00-12:10",
+        "日曜 03:00-04:00",
+        "Sun 03:00-0é:00",
+    ] {
         assert!(selfheal::key::window::parse_all(text).is_err(), "{text}");
     }
 }

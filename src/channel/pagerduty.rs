@@ -1,6 +1,8 @@
 //! PagerDuty, Events API v2: only what pages (trigger) and what ends a page
-//! (resolve), with one dedup key per host and service so that an incident
-//! is one PagerDuty incident; its summary ≤ 1024 characters.
+//! (resolve), with one dedup key per problem — the service's outage (per host
+//! and service), selfheal not running — so that an incident is one
+//! PagerDuty incident and a resolve closes only its own; its summary ≤ 1024
+//! characters.
 
 use serde_json::json;
 
@@ -56,10 +58,15 @@ impl Service for PagerDuty {
 
     fn payload(&self, msg: &Message, from: Origin) -> Payload {
         let key = self.key.expose();
-        // One open incident per service: host and service make the key, so
-        // every page of it is one PagerDuty incident, and "resolved" ends
-        // that one.
-        let dedup = format!("selfheal/{}/{}", from.host, from.service);
+        // One PagerDuty incident per problem: the service's outage (host and
+        // service make the key, so every page of it is one incident and
+        // "resolved" ends that one), and selfheal itself not running — whose
+        // end must never resolve an outage still open.
+        let problem = match msg.kind {
+            Kind::CannotRun | Kind::RunsAgain => "/selfheal-cannot-run",
+            _ => "",
+        };
+        let dedup = format!("selfheal/{}/{}{problem}", from.host, from.service);
         if msg.kind.page() == Page::Ends {
             return Payload::json(&json!({
                 "routing_key": key,
