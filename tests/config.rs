@@ -430,3 +430,41 @@ fn a_maintenance_day_of_more_than_one_byte_is_a_configuration_error_not_a_panic(
         }
     }
 }
+
+#[test]
+fn a_group_writable_env_file_of_the_users_own_group_is_read_and_a_refused_one_still_pings() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new("modes-group");
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let sink = Sink::start(vec![Answer::ok()]);
+    let path = sb.env_file(&format!(
+        "OPENCLAW_GATEWAY_URL={}\nSELFHEAL_HEARTBEAT_URL={}\nSELFHEAL_WEBHOOK_URL={}\n",
+        srv.url(),
+        sink.url("/ping"),
+        sink.url("/hook")
+    ));
+    // umask 002: rw for the user and the user's private group (here, as
+    // root, the group root with no other member).
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o660)).expect("chmod");
+    let r = run(sb.cmd(&["check"]), LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(!r.all().contains("writable by others"), "{}", r.all());
+    let doctor = run(sb.cmd(&["doctor"]), LIMIT);
+    assert!(
+        doctor.stdout.contains("✓ env file mode: 660"),
+        "{}",
+        doctor.stdout
+    );
+    // Writable by everyone: refused, and never silent — the heartbeat hears
+    // it; the channels (which an impostor could have set) do not.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let before = sink.received().len();
+    let r = run(sb.cmd(&["check"]), LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    let got: Vec<String> = sink.received()[before..]
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(got.contains(&"/ping/fail".to_string()), "{got:?}");
+    assert!(!got.contains(&"/hook".to_string()), "{got:?}");
+}

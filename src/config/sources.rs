@@ -14,7 +14,7 @@ use super::keys::{self, all};
 use super::{envfile, Warning};
 use crate::error::{Error, Result};
 use crate::key::{Raw, Source};
-use crate::sys::files::expand_home;
+use crate::sys::files::{self, expand_home};
 
 /// Read from the environment but not a setting (names the env file).
 pub const CONFIG_FILE_KEY: &str = "SELFHEAL_CONFIG";
@@ -341,19 +341,28 @@ fn read_env_file(
         });
     }
     let mode = meta.permissions().mode();
-    if mode & 0o022 != 0 {
-        return Err(Error::EnvFile {
-            path: path.into(),
-            line: 0,
-            reason: format!(
-                "writable by others (mode {:o}), who could make selfheal run any command; \
-                 fix: chmod 600 {}",
-                mode & 0o777,
-                path.display()
-            ),
-        });
-    }
-    if mode & 0o044 != 0 {
+    // A file others can write could make selfheal run any command. Refused;
+    // but a check that cannot run must still say so somewhere, so the
+    // salvage trusts it for one thing: the heartbeat (a ping carries no
+    // text an impostor could read).
+    let only: Option<&[&str]> = if files::writable_by_others(&meta) {
+        if leniency == Leniency::Strict {
+            return Err(Error::EnvFile {
+                path: path.into(),
+                line: 0,
+                reason: format!(
+                    "writable by others (mode {:o}), who could make selfheal run any \
+                     command; fix: chmod 600 {}",
+                    mode & 0o777,
+                    path.display()
+                ),
+            });
+        }
+        Some(&["SELFHEAL_HEARTBEAT_URL", "SELFHEAL_HEARTBEAT_MODE"])
+    } else {
+        None
+    };
+    if files::readable_by_others(&meta) {
         warnings.push(Warning::Note(format!(
             "{} is readable by others (mode {:o}) and holds secrets; fix: chmod 600 {}",
             path.display(),
@@ -385,6 +394,9 @@ fn read_env_file(
         )));
     }
     for entry in parsed.entries {
+        if only.is_some_and(|keys| !keys.contains(&entry.key.as_str())) {
+            continue;
+        }
         if let Some(slot) = raw.get_mut(entry.key.as_str()) {
             *slot = Raw {
                 value: entry.value,

@@ -137,6 +137,20 @@ fn private_group(gid: u32) -> bool {
     }
 }
 
+/// Whether anyone but this user can write a file: others, or a group that is
+/// not the user's private one (umask 002 gives 0664 / 0660 files of that
+/// group: still the user's alone).
+pub fn writable_by_others(meta: &std::fs::Metadata) -> bool {
+    let mode = meta.permissions().mode();
+    mode & 0o002 != 0 || (mode & 0o020 != 0 && !private_group(meta.gid()))
+}
+
+/// Whether anyone but this user can read a file (the same rule).
+pub fn readable_by_others(meta: &std::fs::Metadata) -> bool {
+    let mode = meta.permissions().mode();
+    mode & 0o004 != 0 || (mode & 0o040 != 0 && !private_group(meta.gid()))
+}
+
 /// A file of the tool directory that someone else wrote or can write, or
 /// that has a second name elsewhere (a hard link planted so that selfheal's
 /// writes go through to another file), is refused.
@@ -150,7 +164,7 @@ pub fn check_owned(meta: &std::fs::Metadata, path: &Path) -> Result<()> {
             meta.uid(),
             path.display()
         )
-    } else if mode & 0o022 != 0 {
+    } else if writable_by_others(meta) {
         format!(
             "writable by others (mode {mode:o}); fix: check its contents, then chmod 600 {}",
             path.display()

@@ -183,10 +183,12 @@ fn configuration(c: &Config) -> Vec<Check> {
         });
     }
     if let Some(p) = &c.env_file {
-        let mode = std::fs::metadata(p)
-            .map(|m| m.permissions().mode() & 0o777)
-            .unwrap_or(0);
-        checks.push(if mode & 0o077 == 0 {
+        let meta = std::fs::metadata(p).ok();
+        let mode = meta.as_ref().map_or(0, |m| m.permissions().mode() & 0o777);
+        let private = meta.as_ref().is_some_and(|m| {
+            !crate::sys::files::readable_by_others(m) && !crate::sys::files::writable_by_others(m)
+        });
+        checks.push(if private {
             ok("env file mode", format!("{mode:o}"))
         } else {
             fail(
