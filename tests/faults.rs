@@ -1031,3 +1031,29 @@ fn a_channel_added_mid_incident_gets_the_page_on_the_next_run() {
     assert_eq!(kinds_at(&sink, "/hook"), ["failed"], "paged twice");
     assert_eq!(count_at(&sink, "/topic"), 1, "the added channel");
 }
+
+/// A restart command that prints credentials: none of them reaches a
+/// channel, the heartbeat's log, the incident file or the log.
+#[test]
+fn credentials_a_restart_command_prints_are_masked_everywhere() {
+    let sb = Sandbox::new("f-leaky");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let mut cmd = failing(&sb, &fixture("leaky.sh"));
+    cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"))
+        .env("SELFHEAL_HEARTBEAT_URL", sink.url("/ping"));
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    let mut everything = r.all() + &sb.log();
+    for req in sink.received() {
+        everything.push_str(&req.text());
+    }
+    for entry in std::fs::read_dir(sb.memory()).expect("dir").flatten() {
+        everything.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+    }
+    assert!(sink.received().iter().any(|r| r.path == "/ping/fail"), "no heartbeat");
+    for secret in ["p@ss!w0rd#7", "AKIAIOSFODNN7EXAMPLE", "hunter2secret"] {
+        assert!(!everything.contains(secret), "{secret} leaked:\n{everything}");
+    }
+    assert!(everything.contains("<redacted>"), "{everything}");
+}

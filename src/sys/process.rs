@@ -101,7 +101,13 @@ pub fn run(
     spawned: &mut dyn FnMut(&Group),
 ) -> Result<Finished> {
     let mut done = spawn_and_wait(argv, timeout, capture, clock, &[], Signals::Stop, spawned)?;
-    done.output = crate::sys::redact::scrub(&done.output, secrets);
+    // Whatever it printed reaches logs, alerts, the heartbeat and the agent:
+    // the configured secrets and anything that looks like one are masked
+    // here, once, where it comes in.
+    done.output = crate::sys::redact::mask_secrets(&crate::sys::redact::scrub(
+        &done.output,
+        secrets,
+    ));
     // The raw output may echo a credential: only the scrubbed tail is kept
     // (a daemon the command left keeps writing to the unlinked file).
     let _ = std::fs::remove_file(capture);

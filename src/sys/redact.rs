@@ -83,15 +83,32 @@ pub fn mask_secrets(text: &str) -> String {
 /// The first secret value in `text`: (text before it, the value, text after).
 fn next_secret(text: &str) -> Option<(&str, &str, &str)> {
     let lower = text.to_ascii_lowercase();
-    let value_char = |c: char| c.is_ascii_alphanumeric() || "-_./+=:~".contains(c);
+    let key_char = |c: char| c.is_ascii_alphanumeric() || "-_./+=:~".contains(c);
     let mut best: Option<(usize, usize)> = None;
-    // `sk-…` keys anywhere.
-    if let Some(i) = lower.find("sk-") {
-        let len = text[i..]
-            .find(|c: char| !value_char(c))
-            .unwrap_or(text.len() - i);
-        if len >= 12 {
-            best = Some((i, i + len));
+    let mut consider = |start: usize, end: usize| {
+        if end > start && best.is_none_or(|(b, _)| start < b) {
+            best = Some((start, end));
+        }
+    };
+    // Provider keys anywhere: `sk-…` (OpenAI, Anthropic), `AKIA…`/`ASIA…`
+    // (AWS access key ids), `ghp_…`/`github_pat_…`, `xox?-…` (Slack).
+    for prefix in ["sk-", "akia", "asia", "ghp_", "github_pat_", "xoxb-", "xoxp-"] {
+        if let Some(i) = lower.find(prefix) {
+            let len = text[i..]
+                .find(|c: char| !key_char(c))
+                .unwrap_or(text.len() - i);
+            if len >= 12 {
+                consider(i, i + len);
+            }
+        }
+    }
+    // The user info of a URL: `https://user:pass@host`.
+    if let Some(i) = text.find("://") {
+        let auth_end = text[i + 3..]
+            .find(['/', ' ', '"', '\'', '?', '#'])
+            .map_or(text.len(), |n| i + 3 + n);
+        if let Some(at) = text[i + 3..auth_end].rfind('@') {
+            consider(i + 3, i + 3 + at);
         }
     }
     for word in SECRET_WORDS {
@@ -99,13 +116,13 @@ fn next_secret(text: &str) -> Option<(&str, &str, &str)> {
         while let Some(at) = lower[from..].find(word) {
             let name_end = from + at + word.len();
             from = name_end;
-            // The rest of the name (`apiKey`, `token_v2`), then `=`, `:`, quotes, spaces.
+            // The rest of the name (`apiKey`, `token_v2`), then `=`, `:`, quotes, spaces, tabs.
             let sep = text[name_end..]
                 .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
                 .map_or(text.len(), |n| name_end + n);
             let skip = |from: usize| {
                 text[from..]
-                    .find(|c: char| !matches!(c, '=' | ':' | '"' | '\'' | ' '))
+                    .find(|c: char| !matches!(c, '=' | ':' | '"' | '\'' | ' ' | '\t'))
                     .map_or(text.len(), |n| from + n)
             };
             let mut value_start = skip(sep);
@@ -116,14 +133,21 @@ fn next_secret(text: &str) -> Option<(&str, &str, &str)> {
                 }
             }
             let between = &text[sep..value_start];
-            if between.is_empty() || !between.contains(['=', ':', ' ']) {
+            if between.is_empty() || !between.contains(['=', ':', ' ', '\t']) {
                 continue;
             }
-            let len = text[value_start..]
-                .find(|c: char| !value_char(c))
-                .unwrap_or(text.len() - value_start);
-            if len >= 6 && best.is_none_or(|(b, _)| value_start < b) {
-                best = Some((value_start, value_start + len));
+            // A quoted value runs to its closing quote (punctuation and all);
+            // a bare one to the next space or separator.
+            let len = match between.chars().last() {
+                Some(q @ ('"' | '\'')) => text[value_start..]
+                    .find(q)
+                    .unwrap_or(text.len() - value_start),
+                _ => text[value_start..]
+                    .find(|c: char| c.is_whitespace() || "\"',;&)]}<>".contains(c))
+                    .unwrap_or(text.len() - value_start),
+            };
+            if len >= 1 {
+                consider(value_start, value_start + len);
             }
             break;
         }
@@ -159,6 +183,26 @@ mod tests {
     fn control_characters_become_visible() {
         assert_eq!(printable("a\u{1b}[2Kb\rc\u{7}"), "a^[[2Kb\\rc\\u{7}");
         assert_eq!(printable("plain text"), "plain text");
+    }
+
+    #[test]
+    fn secret_shapes_are_masked() {
+        for (text, secret) in [
+            ("password=p@ss!w0rd#1 next", "p@ss!w0rd#1"),
+            ("\"password\": \"a, b; c\"", "a, b; c"),
+            ("token:\tshort", "short"),
+            ("aws AKIAIOSFODNN7EXAMPLE here", "AKIAIOSFODNN7EXAMPLE"),
+            ("url https://admin:hunter2@example.org/x", "admin:hunter2"),
+            ("secret: x", "x"),
+            ("apiKey = \"sk-ant-0123456789abcdef\"", "sk-ant-0123456789abcdef"),
+        ] {
+            let masked = mask_secrets(text);
+            assert!(!masked.contains(secret), "{text} -> {masked}");
+            assert!(masked.contains("<redacted>"), "{text} -> {masked}");
+        }
+        // Not a secret: the cause of an OpenClaw config error.
+        let cause = "gateway: Unrecognized key: \"bogusKey\"";
+        assert_eq!(mask_secrets(cause), cause);
     }
 
     #[test]
