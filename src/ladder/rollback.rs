@@ -554,4 +554,19 @@ mod tests {
         assert!(!d.join("\n").contains("sk-old"), "{d:?}");
         assert_eq!(diff(None, b"x", 1).len(), 1);
     }
+
+    #[test]
+    fn the_diff_masks_every_shape_of_secret() {
+        for (user, secret) in [
+            ("password: \"p@ss!w0rd#,x\",", "p@ss!w0rd#"),
+            ("url: \"https://me:hunter2secret@host/x\",", "hunter2secret"),
+            ("token:\t\"tabbed-secret\",", "tabbed-secret"),
+            ("token: \"ab\", tokenTwo: \"second-secret\",", "second-secret"),
+            ("apiKey: 'single-quoted',", "single-quoted"),
+        ] {
+            let user = format!("{{\n  {user}\n}}\n");
+            let d = diff(Some(user.as_bytes()), b"{\n  port: 1,\n}\n", 10).join("\n");
+            assert!(!d.contains(secret), "{secret} in {d}");
+        }
+    }
 }
