@@ -1051,9 +1051,15 @@ fn credentials_a_restart_command_prints_are_masked_everywhere() {
     for entry in std::fs::read_dir(sb.memory()).expect("dir").flatten() {
         everything.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
     }
-    assert!(sink.received().iter().any(|r| r.path == "/ping/fail"), "no heartbeat");
+    assert!(
+        sink.received().iter().any(|r| r.path == "/ping/fail"),
+        "no heartbeat"
+    );
     for secret in ["p@ss!w0rd#7", "AKIAIOSFODNN7EXAMPLE", "hunter2secret"] {
-        assert!(!everything.contains(secret), "{secret} leaked:\n{everything}");
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked:\n{everything}"
+        );
     }
     assert!(everything.contains("<redacted>"), "{everything}");
 }

@@ -439,3 +439,70 @@ fn an_agent_that_cannot_work_is_found_while_the_service_is_healthy() {
     assert_eq!(check("fix", "1s").code, Some(0));
     assert_eq!(s.kinds(), vec!["agent_broken", "agent_ready"]);
 }
+
+/// A learned fix is run by `/bin/sh` only when it is the user's own file:
+/// not a symlink, not writable by others, no control characters that hide
+/// a line from `runbook show`.
+#[test]
+fn only_a_learned_fix_the_user_owns_and_can_read_is_replayed() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new("runbook-trust");
+    let ev = selfheal::ladder::evidence::Evidence {
+        probe: "connection refused (status 000)".into(),
+        ..Default::default()
+    };
+    let id = selfheal::ladder::runbook::id(&ev.compute_signature());
+    let dir = sb.memory().join("runbook");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::set_permissions(&sb.memory(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let json = dir.join(format!("{id}.json"));
+    std::fs::write(
+        &json,
+        format!(
+            "{{\"signature\":\"{}\",\"learned\":1,\"root_cause\":\"r\"}}",
+            ev.compute_signature()
+        ),
+    )
+    .expect("json");
+    std::fs::set_permissions(&json, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let script = dir.join(format!("{id}.sh"));
+    let ran = sb.root.join("ran");
+    let write_script = |text: &str, mode: u32| {
+        let _ = std::fs::remove_file(&script);
+        std::fs::write(&script, text).expect("script");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    let check = || {
+        let _ = std::fs::remove_file(&ran);
+        let mut cmd = sb.failing_check();
+        cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+            .env("SELFHEAL_RESTART_CMD", fixture("fail.sh"));
+        run(cmd, LIMIT);
+        ran.exists()
+    };
+    let fix = format!("touch {}\n", ran.display());
+    write_script(&fix, 0o600);
+    assert!(
+        check(),
+        "a fix of the user's own was not replayed: {}",
+        sb.log()
+    );
+    write_script(&fix, 0o666);
+    assert!(!check(), "a fix others can write was replayed");
+    // A symlink to a script elsewhere.
+    let elsewhere = sb.root.join("elsewhere.sh");
+    std::fs::write(&elsewhere, &fix).expect("elsewhere");
+    let _ = std::fs::remove_file(&script);
+    std::os::unix::fs::symlink(&elsewhere, &script).expect("link");
+    assert!(!check(), "a symlinked fix was replayed");
+    // A line hidden by a carriage return and an erase-line escape.
+    let _ = std::fs::remove_file(&script);
+    write_script(&format!("echo harmless\r\u{1b}[K{fix}"), 0o600);
+    assert!(!check(), "a fix with control characters was replayed");
+    let show = run(sb.cmd(&["runbook", "show", &id]), LIMIT).stdout;
+    assert!(
+        show.contains("\\r^[[K") && show.contains("not replayed"),
+        "{show}"
+    );
+}

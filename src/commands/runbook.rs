@@ -30,12 +30,22 @@ pub fn run(c: &Config, action: &Runbook) -> Result<Verdict> {
         }
         Runbook::Show(id) => {
             let e = find(id)?;
-            let script = std::fs::read_to_string(&e.script).unwrap_or_default();
+            // Shown as it is, every control character made visible (`\r`,
+            // `^[`): nothing of it can hide a line.
+            let bytes = crate::sys::files::read_small_bytes(&e.script, 1 << 16).unwrap_or_default();
+            let script: Vec<String> = String::from_utf8_lossy(&bytes)
+                .lines()
+                .map(crate::sys::redact::printable)
+                .collect();
+            let refused = match runbook::script_text(&e) {
+                Ok(_) => String::new(),
+                Err(why) => format!("not replayed: {why}\n"),
+            };
             format!(
-                "{}script ({}):\n{}\n",
+                "{}{refused}script ({}):\n{}\n",
                 summary(&e),
                 e.script.display(),
-                script.trim_end()
+                script.join("\n").trim_end()
             )
         }
         Runbook::Forget(id) => {

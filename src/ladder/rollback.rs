@@ -561,7 +561,10 @@ mod tests {
             ("password: \"p@ss!w0rd#,x\",", "p@ss!w0rd#"),
             ("url: \"https://me:hunter2secret@host/x\",", "hunter2secret"),
             ("token:\t\"tabbed-secret\",", "tabbed-secret"),
-            ("token: \"ab\", tokenTwo: \"second-secret\",", "second-secret"),
+            (
+                "token: \"ab\", tokenTwo: \"second-secret\",",
+                "second-secret",
+            ),
             ("apiKey: 'single-quoted',", "single-quoted"),
         ] {
             let user = format!("{{\n  {user}\n}}\n");

@@ -92,14 +92,50 @@ pub fn load(memory: &Path, id: &str) -> Option<Entry> {
         return None;
     }
     let dir = memory.join(DIR);
-    let file = files::open_read(&dir.join(format!("{id}.json"))).ok()?;
+    trusted_dir(&dir)?;
+    let json = dir.join(format!("{id}.json"));
+    let file = files::open_read(&json).ok()?;
+    files::check_owned(&file.metadata().ok()?, &json).ok()?;
     let meta: Meta = serde_json::from_slice(&files::tail(file, SCRIPT_MAX)).ok()?;
     let script = dir.join(format!("{id}.sh"));
-    script.is_file().then(|| Entry {
+    // What `/bin/sh` will run: no symlink, one name, this user's, no one
+    // else can write it (`open_read` and `check_owned`).
+    let sh = files::open_read(&script).ok()?;
+    files::check_owned(&sh.metadata().ok()?, &script).ok()?;
+    Some(Entry {
         id: id.to_string(),
         script,
         meta,
     })
+}
+
+/// `runbook/` itself: a directory (not a symlink) of this user's that no one
+/// else can write.
+fn trusted_dir(dir: &Path) -> Option<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(dir).ok()?;
+    // SAFETY: getuid cannot fail.
+    let me = unsafe { libc::getuid() };
+    (meta.is_dir() && meta.uid() == me && !files::writable_by_others(&meta)).then_some(())
+}
+
+/// The script's text, when it is fit to run: no control character but line
+/// ends and tabs (a `\r` or an escape sequence can hide from `runbook show`
+/// a line that `/bin/sh` still runs).
+pub fn script_text(entry: &Entry) -> std::result::Result<String, String> {
+    let bytes = files::read_small_bytes(&entry.script, SCRIPT_MAX)
+        .ok_or_else(|| format!("{} cannot be read", entry.script.display()))?;
+    let text = String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())?;
+    match text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        Some(c) => Err(format!(
+            "it holds a control character ({:?}) that could hide what runs",
+            c
+        )),
+        None => Ok(text),
+    }
 }
 
 /// Every entry, oldest first.
@@ -233,6 +269,13 @@ impl Rung for Replay {
         let Some(mut entry) = usable(ctx, &climb.ev.signature) else {
             return Ok(None);
         };
+        if let Err(why) = script_text(&entry) {
+            ctx.log.warn(format!(
+                "level 2: not replaying the learned fix {}: {why}",
+                entry.id
+            ));
+            return Ok(None);
+        }
         let c = ctx.config;
         ctx.log.act(format!(
             "level 2: replaying the fix learned on {} for this kind of incident ({}): \

@@ -104,10 +104,8 @@ pub fn run(
     // Whatever it printed reaches logs, alerts, the heartbeat and the agent:
     // the configured secrets and anything that looks like one are masked
     // here, once, where it comes in.
-    done.output = crate::sys::redact::mask_secrets(&crate::sys::redact::scrub(
-        &done.output,
-        secrets,
-    ));
+    done.output =
+        crate::sys::redact::mask_secrets(&crate::sys::redact::scrub(&done.output, secrets));
     // The raw output may echo a credential: only the scrubbed tail is kept
     // (a daemon the command left keeps writing to the unlinked file).
     let _ = std::fs::remove_file(capture);

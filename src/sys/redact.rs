@@ -92,7 +92,15 @@ fn next_secret(text: &str) -> Option<(&str, &str, &str)> {
     };
     // Provider keys anywhere: `sk-…` (OpenAI, Anthropic), `AKIA…`/`ASIA…`
     // (AWS access key ids), `ghp_…`/`github_pat_…`, `xox?-…` (Slack).
-    for prefix in ["sk-", "akia", "asia", "ghp_", "github_pat_", "xoxb-", "xoxp-"] {
+    for prefix in [
+        "sk-",
+        "akia",
+        "asia",
+        "ghp_",
+        "github_pat_",
+        "xoxb-",
+        "xoxp-",
+    ] {
         if let Some(i) = lower.find(prefix) {
             let len = text[i..]
                 .find(|c: char| !key_char(c))
@@ -194,7 +202,10 @@ mod tests {
             ("aws AKIAIOSFODNN7EXAMPLE here", "AKIAIOSFODNN7EXAMPLE"),
             ("url https://admin:hunter2@example.org/x", "admin:hunter2"),
             ("secret: x", "x"),
-            ("apiKey = \"sk-ant-0123456789abcdef\"", "sk-ant-0123456789abcdef"),
+            (
+                "apiKey = \"sk-ant-0123456789abcdef\"",
+                "sk-ant-0123456789abcdef",
+            ),
         ] {
             let masked = mask_secrets(text);
             assert!(!masked.contains(secret), "{text} -> {masked}");
