@@ -454,7 +454,7 @@ fn only_a_learned_fix_the_user_owns_and_can_read_is_replayed() {
     let id = selfheal::ladder::runbook::id(&ev.compute_signature());
     let dir = sb.memory().join("runbook");
     std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::set_permissions(&sb.memory(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    std::fs::set_permissions(sb.memory(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
     let json = dir.join(format!("{id}.json"));
     std::fs::write(
