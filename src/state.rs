@@ -310,7 +310,8 @@ pub fn load(dir: &Path) -> Result<(State, Option<String>)> {
         Err(Read::Io(e)) => return Ok((State::default(), Some(format!("state not read: {e}")))),
     };
     Ok(match parse(&bytes) {
-        Ok((state, dropped)) => {
+        Ok((mut state, dropped)) => {
+            state.clamp_times(crate::sys::clock::unix_now());
             let warning = (!dropped.is_empty()).then(|| {
                 format!(
                     "state file: dropped what could not be read ({}); kept the rest",
@@ -474,6 +475,43 @@ fn from_value(mut v: serde_json::Value, dropped: &mut Vec<String>) -> State {
         early: field(&mut v, "early", dropped),
         service: field(&mut v, "service", dropped),
         channels: field(&mut v, "channels", dropped),
+    }
+}
+
+impl State {
+    /// A time from the future (a clock set back, a forged file) must not
+    /// hold anything back: when something happened is at most now; a
+    /// digest or an agent check "done" in the future is not done. (How long
+    /// a wait may still hold is bounded where it is read: the agent's
+    /// cooldown, a channel's backoff, the brake's window.)
+    pub fn clamp_times(&mut self, now: i64) {
+        let past = |t: &mut i64| *t = (*t).min(now);
+        if let Some(i) = &mut self.incident {
+            past(&mut i.started);
+            if let Some(t) = &mut i.last_alert {
+                past(t);
+            }
+        }
+        if let Some(r) = &mut self.running {
+            past(&mut r.since);
+        }
+        for q in &mut self.outbox {
+            past(&mut q.created);
+        }
+        self.digest_sent = self.digest_sent.filter(|&t| t <= now);
+        self.agent_check = self.agent_check.take().filter(|c| c.at <= now);
+        for h in self.channels.values_mut() {
+            past(&mut h.since);
+        }
+        if let Some(s) = &mut self.service {
+            past(&mut s.looked);
+        }
+        if let Some(t) = &mut self.brake.last_failure {
+            past(t);
+        }
+        if let Some(t) = &mut self.brake.flapping_since {
+            past(t);
+        }
     }
 }
 

@@ -235,6 +235,40 @@ fn old_trust_dialog_and_batch_agents() {
     }
 }
 
+/// Hold under attack 22.10/22.11: a FIFO where the agent's report goes and
+/// one named as the prompt template: level 3 still ends within its budget
+/// (a plain read would wait for a writer forever, lock held).
+#[test]
+fn a_fifo_for_the_report_or_the_prompt_template_never_hangs_level_3() {
+    let s = Scene::new("l3-fifo");
+    let template = s.sb.root.join("prompt.fifo");
+    let made = Command::new("mkfifo")
+        .arg(&template)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    let server = s.serve_when_fixed();
+    let mut cmd = s.cmd(&["recover"], &agent("--dialog none --behave fix"));
+    cmd.env("FAKE_REPORT_FIFO", "1")
+        .env("SELFHEAL_AGENT_PROMPT_FILE", &template);
+    let r = run(cmd, LIMIT);
+    let _srv = server.join().expect("server");
+    assert_eq!(r.code, Some(0), "{}\n{}", r.all(), s.l3_log());
+    let log = s.l3_log();
+    assert!(
+        log.contains("cannot read SELFHEAL_AGENT_PROMPT_FILE")
+            && log.contains("not a regular file"),
+        "{log}"
+    );
+    assert!(
+        s.mem("recovery-learnings.md")
+            .contains("unknown (no report)"),
+        "{}",
+        s.mem("recovery-learnings.md")
+    );
+    assert_sessions_gone(&log);
+}
+
 #[test]
 fn an_agent_out_of_quota_hands_over_to_the_fallback() {
     let s = Scene::new("l3-quota");

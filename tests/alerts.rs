@@ -414,6 +414,28 @@ fn kill_9_while_delivering_resends_only_what_was_not_acknowledged() {
     assert!(sb.log().contains("ended during level 4"), "{}", sb.log());
 }
 
+/// Hold under attack 22.18: `/start` and `/fail` go onto the URL's path,
+/// not after its fragment (which no client sends: a failed run would ping
+/// the success URL).
+#[test]
+fn a_heartbeat_url_with_a_fragment_still_pings_fail() {
+    let sb = Sandbox::new("l4-heartbeat-fragment");
+    let hb = Sink::start(vec![Answer::ok()]);
+    let sinks = Sinks::all(vec![Answer::ok()]);
+    let mut cmd = failing(&sb, &sinks, &[]);
+    cmd.env("SELFHEAL_HEARTBEAT_URL", hb.url("/ping/uuid?rid=7#my-note"));
+    assert_eq!(run(cmd, LIMIT).code, Some(1));
+    let paths: Vec<String> = hb
+        .received()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        paths,
+        ["GET /ping/uuid/start?rid=7", "POST /ping/uuid/fail?rid=7"]
+    );
+}
+
 #[test]
 fn heartbeat_pings_ok_and_fail() {
     let sb = Sandbox::new("l4-heartbeat");

@@ -1063,3 +1063,132 @@ fn credentials_a_restart_command_prints_are_masked_everywhere() {
     }
     assert!(everything.contains("<redacted>"), "{everything}");
 }
+
+fn mkfifo(path: &std::path::Path) {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).expect("mkdir");
+    }
+    let made = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// Hold under attack 22.10 and 22.20: a FIFO at every file selfheal reads
+/// that is not its lock, state, log or metrics (those are the test above),
+/// with every feature that reads one on: the digest's metrics, a watched
+/// file and its kept version (`check`, `rollback --list`, `rollback`), the
+/// env file, the installed record and the CA bundle (`doctor`). Each
+/// command ends inside its bound with a clear word; none waits for a writer.
+#[test]
+fn a_fifo_at_every_file_it_reads_never_hangs_any_command() {
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let sink = Sink::start(vec![Answer::ok()]);
+    let bound = Duration::from_secs(20);
+
+    // The digest reads both metrics files.
+    let sb = Sandbox::new("f-fifo-digest");
+    mkfifo(&sb.memory().join(".emergency-recovery-metrics.json"));
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+        .env("SELFHEAL_DIGEST", "daily")
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/digest"));
+    let r = run(cmd, bound);
+    assert_eq!(r.code, Some(0), "digest: {}", r.all());
+    assert!(
+        sink.received().iter().any(|q| q.json()["kind"] == "digest"),
+        "no digest went out"
+    );
+
+    // A watched file that is a FIFO, then a kept version that is one.
+    let sb = Sandbox::new("f-fifo-watched");
+    let watched = sb.root.join("svc/app.json");
+    mkfifo(&watched);
+    let with_watch = |args: &[&str]| {
+        let mut cmd = sb.cmd(args);
+        cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+            .env("SELFHEAL_SERVICE", "generic")
+            .env("SELFHEAL_WATCH_FILES", &watched);
+        run(cmd, bound)
+    };
+    let r = with_watch(&["check"]);
+    assert_eq!(r.code, Some(0), "check: {}", r.all());
+    let r = with_watch(&["rollback", "--list"]);
+    assert_eq!(r.code, Some(0), "list: {}", r.all());
+    assert!(r.stdout.contains("not a regular file"), "{}", r.stdout);
+    let r = with_watch(&["doctor"]);
+    assert!(r.code.is_some(), "doctor hung: {}", r.all());
+    assert!(r.stdout.contains("not a regular file"), "{}", r.stdout);
+    std::fs::remove_file(&watched).expect("rm");
+    std::fs::write(&watched, "{ good: 1 }\n").expect("write");
+    assert_eq!(with_watch(&["check"]).code, Some(0));
+    let kept: Vec<_> = walk(&sb.memory().join("last-good"));
+    assert_eq!(kept.len(), 1, "{kept:?}\n{}", sb.log());
+    std::fs::remove_file(&kept[0]).expect("rm");
+    mkfifo(&kept[0]);
+    std::fs::write(&watched, "{ edited: 2 }\n").expect("write");
+    let r = with_watch(&["rollback", "--list"]);
+    assert_eq!(r.code, Some(0), "list: {}", r.all());
+    let r = with_watch(&["rollback"]);
+    assert_eq!(r.code, Some(0), "rollback: {}", r.all());
+    assert!(r.stdout.contains("nothing to restore"), "{}", r.stdout);
+    assert_eq!(
+        std::fs::read_to_string(&watched).expect("read"),
+        "{ edited: 2 }\n"
+    );
+
+    // The env file, the installed record and the CA bundle.
+    let sb = Sandbox::new("f-fifo-env");
+    let env = sb.root.join("selfheal.env");
+    mkfifo(&env);
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env("SELFHEAL_CONFIG", &env);
+    let r = run(cmd, bound);
+    assert_eq!(r.code, Some(2), "env file: {}", r.all());
+    assert!(r.stderr.contains("not a regular file"), "{}", r.stderr);
+    let config_home = sb.root.join("config");
+    mkfifo(&config_home.join("selfheal/installed"));
+    let bundle = sb.root.join("ca.pem");
+    mkfifo(&bundle);
+    let mut cmd = sb.cmd(&["doctor"]);
+    cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+        .env("XDG_CONFIG_HOME", &config_home)
+        .env("SSL_CERT_FILE", &bundle);
+    let r = run(cmd, bound);
+    assert!(r.code.is_some(), "doctor hung: {}", r.all());
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Hold under attack 22.19: a digest "sent" in the future (a clock set
+/// back, a forged state) does not silence the digest.
+#[test]
+fn a_digest_sent_in_the_future_does_not_silence_the_next() {
+    let sb = Sandbox::new("f-digest-future");
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let sink = Sink::start(vec![Answer::ok()]);
+    let now = selfheal::sys::clock::unix_now();
+    sb.save_state(&State {
+        digest_sent: Some(now + 10 * 365 * 86400),
+        ..State::default()
+    });
+    let mut cmd = sb.cmd(&["check"]);
+    cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+        .env("SELFHEAL_DIGEST", "daily")
+        .env("SELFHEAL_WEBHOOK_URL", sink.url("/digest"));
+    assert_eq!(run(cmd, LIMIT).code, Some(0));
+    assert!(
+        sink.received().iter().any(|q| q.json()["kind"] == "digest"),
+        "the digest was silenced"
+    );
+}

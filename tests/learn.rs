@@ -263,6 +263,69 @@ fn a_rollback_that_does_not_help_leaves_the_users_file_exactly_as_it_was() {
     assert!(!s.kinds().contains(&"rolled_back".to_string()));
 }
 
+/// Hold under attack 22.9: the user saves a hand fix while the service
+/// boots on the restored version; the rollback does not help, and the undo
+/// keeps the hand fix (their version before it stays aside) and says so.
+#[test]
+fn an_edit_saved_during_a_rollback_is_never_undone() {
+    let s = Svc::new("rollback-hand-fix");
+    assert!(s.start());
+    assert_eq!(run(s.check(), LIMIT).code, Some(0));
+    let edited = GOOD.replace("local", "remote");
+    std::fs::write(&s.config, &edited).expect("edit");
+    std::fs::write(&s.marker, "x").expect("marker");
+    s.stop();
+    let hand_fix = GOOD.replace("local", "hand-fixed");
+    let count = s.sb.root.join("calls");
+    let mut argv = vec![
+        fixture("edit-on-call.sh"),
+        count.display().to_string(),
+        "2".into(),
+        s.config.display().to_string(),
+        hand_fix.clone(),
+    ];
+    argv.extend(s.restart_argv());
+    let restart = argv
+        .iter()
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut check = s.check();
+    check.env("SELFHEAL_RESTART_CMD", restart);
+    let failed = run(check, LIMIT);
+    assert_eq!(failed.code, Some(1), "{}", failed.all());
+    let calls: u32 = std::fs::read_to_string(&count)
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(calls >= 2, "the restore was not followed by a restart");
+    let log = s.sb.log();
+    assert!(
+        log.contains("changed since it was restored: left as it is"),
+        "{log}"
+    );
+    assert_eq!(std::fs::read_to_string(&s.config).ok(), Some(hand_fix));
+    let aside: Vec<String> = s
+        .beside()
+        .into_iter()
+        .filter(|n| n.contains(".selfheal-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "{:?}", s.beside());
+    let dir = s.config.parent().expect("dir");
+    assert_eq!(
+        std::fs::read_to_string(dir.join(&aside[0])).ok(),
+        Some(edited),
+        "the version before the hand fix is gone"
+    );
+    let page = s
+        .sink
+        .received()
+        .iter()
+        .map(|r| r.text())
+        .collect::<String>();
+    assert!(page.contains("changed since it was restored"), "{page}");
+}
+
 #[test]
 fn a_fix_learned_from_the_agent_heals_the_next_identical_incident_without_an_agent() {
     require_tool("tmux", "apt-get install tmux / brew install tmux");
@@ -505,4 +568,93 @@ fn only_a_learned_fix_the_user_owns_and_can_read_is_replayed() {
         show.contains("\\r^[[K") && show.contains("not replayed"),
         "{show}"
     );
+}
+
+/// Hold under attack 22.8: a watched file is read without following a
+/// symlink at its name, and only when it belongs to this user or to the
+/// owner of its directory. Otherwise selfheal (often root) would keep a
+/// copy of whatever the link points at and could write it back chowned to
+/// the link's owner; doctor says why it refuses.
+#[test]
+fn a_watched_file_that_is_a_link_or_a_strangers_is_neither_kept_nor_restored() {
+    use std::os::unix::fs::PermissionsExt;
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let sb = Sandbox::new("rollback-link");
+    let secret = sb.root.join("secret");
+    std::fs::write(&secret, "{ password: \"ROOTONLY42\" }\n").expect("secret");
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let dir = sb.root.join("other");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let watched = dir.join("openclaw.json");
+    std::os::unix::fs::symlink(&secret, &watched).expect("symlink");
+    let with = |args: &[&str]| {
+        let mut cmd = sb.cmd(args);
+        cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+            .env("SELFHEAL_SERVICE", "generic")
+            .env("SELFHEAL_WATCH_FILES", &watched);
+        run(cmd, LIMIT)
+    };
+    let kept = || {
+        std::fs::read_dir(sb.memory().join("last-good"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    assert_eq!(with(&["check"]).code, Some(0));
+    assert_eq!(kept(), 0, "a copy was kept through the link");
+    let doctor = with(&["doctor"]);
+    assert!(
+        doctor.stdout.contains("it is a symlink"),
+        "{}",
+        doctor.stdout
+    );
+    assert!(!doctor.all().contains("ROOTONLY42"));
+
+    // The same file, no link: kept.
+    std::fs::remove_file(&watched).expect("rm");
+    std::fs::copy(&secret, &watched).expect("copy");
+    assert_eq!(with(&["check"]).code, Some(0));
+    assert_eq!(kept(), 1, "{}", sb.log());
+
+    // As root: a file of another user in a directory of a third is
+    // someone else's; in their own directory, it is theirs to watch.
+    if unsafe { libc::geteuid() } == 0 {
+        let chown = |path: &std::path::Path, uid: u32| {
+            std::os::unix::fs::chown(path, Some(uid), Some(uid)).expect("chown");
+        };
+        chown(&dir, 65534);
+        chown(&watched, 12345);
+        std::fs::write(&watched, "{ edited: 1 }\n").expect("edit");
+        assert_eq!(with(&["check"]).code, Some(0));
+        let doctor = with(&["doctor"]);
+        assert!(
+            doctor.stdout.contains("owned by uid 12345"),
+            "{}",
+            doctor.stdout
+        );
+        let list = with(&["rollback", "--list"]);
+        assert!(
+            list.stdout.contains("owned by uid 12345"),
+            "{}",
+            list.stdout
+        );
+        let versions = std::fs::read_dir(sb.memory().join("last-good"))
+            .expect("store")
+            .flatten()
+            .flat_map(|d| std::fs::read_dir(d.path()).expect("versions").flatten())
+            .count();
+        assert_eq!(versions, 1, "the stranger's edit was kept");
+        chown(&watched, 65534);
+        assert_eq!(with(&["check"]).code, Some(0));
+        let versions = std::fs::read_dir(sb.memory().join("last-good"))
+            .expect("store")
+            .flatten()
+            .flat_map(|d| std::fs::read_dir(d.path()).expect("versions").flatten())
+            .count();
+        assert_eq!(
+            versions,
+            2,
+            "the directory owner's edit was not kept: {}",
+            sb.log()
+        );
+    }
 }

@@ -38,6 +38,10 @@ use watch::End;
 
 pub const LEARNINGS_FILE: &str = "recovery-learnings.md";
 pub const FAILURE_MARKER: &str = "=== MANUAL INTERVENTION REQUIRED ===";
+/// What is read of the agent's report (its sections are a few lines each).
+const REPORT_MAX: u64 = 256 << 10;
+/// A prompt template larger than this is not a template.
+const PROMPT_MAX: u64 = 256 << 10;
 
 /// How level 3 ended: the `emergency_recovery` metric's result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,7 +278,13 @@ fn write_prompt(ctx: &mut Ctx, run: &Run) -> Result<String> {
         evidence: prompt::fenced(run.evidence),
     };
     let template = c.agent_prompt_file.as_ref().and_then(|p| {
-        std::fs::read_to_string(p)
+        files::read_foreign(p, files::Links::Follow, PROMPT_MAX)
+            .and_then(|b| {
+                String::from_utf8(b).map_err(|_| crate::error::Error::Unsafe {
+                    path: p.clone(),
+                    reason: "not UTF-8 text".into(),
+                })
+            })
             .map_err(|e| {
                 let line = format!(
                     "cannot read SELFHEAL_AGENT_PROMPT_FILE {}: {e}; using the built-in prompt",
@@ -459,7 +469,11 @@ fn agent_env(config: &Config) -> Vec<(String, String)> {
 fn finish(ctx: &mut Ctx, run: &Run, result: Recovery, detail: String) -> Outcome {
     let c = ctx.config;
     let elapsed = ctx.clock.now() - run.started;
-    let report = std::fs::read_to_string(&run.paths.report).unwrap_or_default();
+    // The agent wrote it: bounded and never a FIFO or a link, like every
+    // other file selfheal reads.
+    let report = files::open_read(&run.paths.report)
+        .map(|f| String::from_utf8_lossy(&files::head(f, REPORT_MAX)).into_owned())
+        .unwrap_or_default();
     // The agent wrote them with its umask; they may hold details of the host.
     for p in [&run.paths.report, &run.paths.reasoning, &run.paths.fix] {
         use std::os::unix::fs::PermissionsExt;

@@ -227,17 +227,27 @@ pub fn deliver(
 /// Pings the heartbeat URL with `suffix` (`/start`, `/fail`, `/1`, or none)
 /// added to its path, once, bounded: a GET, or a POST of `body` (the run's
 /// log, already scrubbed).
+/// `suffix` appended to the URL's path: before its query, and with its
+/// fragment dropped (a client never sends it; appended after `#`, `/fail`
+/// would not be sent either and a failed run would ping success).
+pub fn ping_url(url: &str, suffix: &str) -> String {
+    let url = url.split_once('#').map_or(url, |(before, _)| before);
+    if suffix.is_empty() {
+        return url.to_string();
+    }
+    match url.split_once('?') {
+        Some((base, query)) => format!("{}{suffix}?{query}", base.trim_end_matches('/')),
+        None => format!("{}{suffix}", url.trim_end_matches('/')),
+    }
+}
+
 pub fn heartbeat(
     agent: &ureq::Agent,
     url: &str,
     suffix: &str,
     body: Option<&[u8]>,
 ) -> std::result::Result<(), String> {
-    let target = match url.split_once('?') {
-        Some((base, query)) => format!("{}{suffix}?{query}", base.trim_end_matches('/')),
-        None if suffix.is_empty() => url.to_string(),
-        None => format!("{}{suffix}", url.trim_end_matches('/')),
-    };
+    let target = ping_url(url, suffix);
     let sent = match body {
         Some(b) => agent
             .post(&target)
@@ -249,5 +259,44 @@ pub fn heartbeat(
         Ok(r) if r.status().is_success() => Ok(()),
         Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
         Err(e) => Err(transport_reason(&e, &host_of(url))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ping_url;
+
+    #[test]
+    fn a_ping_goes_to_the_path_never_after_a_fragment() {
+        for (url, suffix, want) in [
+            (
+                "https://hc.example/abc",
+                "/fail",
+                "https://hc.example/abc/fail",
+            ),
+            (
+                "https://hc.example/abc/",
+                "/start",
+                "https://hc.example/abc/start",
+            ),
+            (
+                "https://hc.example/abc?rid=1",
+                "/fail",
+                "https://hc.example/abc/fail?rid=1",
+            ),
+            (
+                "https://hc.example/abc#note",
+                "/fail",
+                "https://hc.example/abc/fail",
+            ),
+            (
+                "https://hc.example/abc?k=1#n?x",
+                "/1",
+                "https://hc.example/abc/1?k=1",
+            ),
+            ("https://hc.example/abc#frag", "", "https://hc.example/abc"),
+        ] {
+            assert_eq!(ping_url(url, suffix), want, "{url} + {suffix}");
+        }
     }
 }

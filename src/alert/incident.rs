@@ -176,7 +176,7 @@ fn ping(ctx: &mut Ctx, suffix: &str, body: Option<&[u8]>) {
     let Some(url) = ctx.config.heartbeat_url.clone() else {
         return;
     };
-    let shown = format!("{}{suffix}", crate::sys::redact::secret_url(url.expose()));
+    let shown = crate::sys::redact::secret_url(&deliver::ping_url(url.expose(), suffix));
     if ctx.mode == Mode::DryRun {
         log::print(&format!("would ping the heartbeat ({shown})\n"));
         return;

@@ -21,13 +21,15 @@ pub fn list(c: &Config) -> Verdict {
     }
     for file in &c.watch_files {
         let versions = rollback::versions(&c.memory_dir, file);
-        let current = std::fs::read(file).ok();
-        let newest = versions.first().and_then(|v| std::fs::read(v).ok());
-        let state = match (&current, &newest) {
-            (None, _) => "missing",
-            (Some(_), None) => "no working version kept yet",
-            (Some(a), Some(b)) if a == b => "is its last working version",
-            _ => "differs from its last working version",
+        let newest = versions
+            .first()
+            .and_then(|v| crate::sys::files::read_small_bytes(v, rollback::MAX));
+        let state = match (rollback::watched(file), &newest) {
+            (Err(e), _) => e.to_string(),
+            (Ok(None), _) => "missing".into(),
+            (Ok(Some(_)), None) => "no working version kept yet".into(),
+            (Ok(Some((a, _))), Some(b)) if &a == b => "is its last working version".into(),
+            _ => "differs from its last working version".into(),
         };
         out.push_str(&format!("{} ({state})\n", file.display()));
         for v in &versions {

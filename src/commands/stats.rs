@@ -68,7 +68,7 @@ pub fn run(config: &Config, days: u32, format: Format) -> Verdict {
 pub fn summarize(dir: &Path, days: u32, now: i64) -> Stats {
     let files = [HEALTH_FILE, EMERGENCY_FILE]
         .iter()
-        .filter_map(|f| std::fs::File::open(dir.join(f)).ok());
+        .filter_map(|f| crate::sys::files::open_read(&dir.join(f)).ok());
     summarize_from(files, days, now)
 }
 

@@ -290,12 +290,22 @@ fn is_known(key: &str) -> bool {
     keys::find(key).is_some()
 }
 
+/// Why a path given as the env file is not one.
+fn not_a_file(path: &Path) -> &'static str {
+    if path.exists() {
+        "not a regular file"
+    } else {
+        "no such file"
+    }
+}
+
 fn find_env_file(sources: &Sources) -> Result<Option<PathBuf>> {
     if let Some(path) = &sources.config_file {
         if !path.is_file() {
             return Err(Error::Usage(format!(
-                "--config {}: no such file",
-                path.display()
+                "--config {}: {}",
+                path.display(),
+                not_a_file(path)
             )));
         }
         return Ok(Some(path.clone()));
@@ -307,7 +317,7 @@ fn find_env_file(sources: &Sources) -> Result<Option<PathBuf>> {
                 CONFIG_FILE_KEY,
                 &path.display().to_string(),
                 "environment",
-                "no such file",
+                not_a_file(&path),
             ));
         }
         return Ok(Some(path));
@@ -325,14 +335,19 @@ fn read_env_file(
     warnings: &mut Vec<Warning>,
     leniency: Leniency,
 ) -> Result<()> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io("read", path, e))?;
-    if !meta.is_file() {
-        return Err(Error::EnvFile {
-            path: path.into(),
-            line: 0,
-            reason: "not a regular file".into(),
-        });
-    }
+    // Opened once and judged by what was opened: a FIFO swapped in after a
+    // check would otherwise hang every run.
+    let (file, meta) = match files::open_foreign(path, files::Links::Follow) {
+        Ok(opened) => opened,
+        Err(Error::Unsafe { reason, .. }) => {
+            return Err(Error::EnvFile {
+                path: path.into(),
+                line: 0,
+                reason,
+            })
+        }
+        Err(e) => return Err(e),
+    };
     if meta.len() > ENV_FILE_MAX {
         return Err(Error::EnvFile {
             path: path.into(),
@@ -370,7 +385,7 @@ fn read_env_file(
             path.display()
         )));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+    let bytes = files::read_max(file, path, ENV_FILE_MAX)?;
     let parsed = envfile::parse(&bytes);
     for problem in parsed.problems {
         let ours = problem

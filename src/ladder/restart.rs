@@ -145,6 +145,8 @@ pub struct Summary {
     last_restart: Option<String>,
     start_failed: Option<String>,
     pub repair: Option<String>,
+    /// A restored config that did not help, and what became of the user's.
+    pub rollback: Option<String>,
 }
 
 impl Summary {
@@ -157,6 +159,7 @@ impl Summary {
         }
         parts.extend(self.start_failed.clone());
         parts.extend(self.repair.clone());
+        parts.extend(self.rollback.clone());
         parts.extend(braked.map(str::to_string));
         if parts.is_empty() {
             parts.push("no restart".into());

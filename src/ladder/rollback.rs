@@ -36,7 +36,7 @@ pub const DIR: &str = "last-good";
 pub const CHECK_OUTPUT: &str = ".config-check-output";
 const KEEP: usize = 5;
 /// A config file larger than this is not copied.
-const MAX: u64 = 1 << 20;
+pub const MAX: u64 = 1 << 20;
 
 /// `last-good/openclaw.json-1f2e3d4c`: the file's name and a hash of its
 /// whole path, so that two watched files of the same name never mix.
@@ -65,6 +65,53 @@ pub fn versions(memory: &Path, file: &Path) -> Vec<PathBuf> {
     all
 }
 
+/// A watched file's bytes and metadata (`None`: it is missing). It is read
+/// without following a symlink at its name, never blocks on a FIFO, and
+/// must be owned by the user selfheal runs as or by the owner of its
+/// directory: selfheal as root must not copy a file a link in someone
+/// else's directory points at, nor write one back chowned to them.
+pub fn watched(file: &Path) -> Result<Option<(Vec<u8>, fs::Metadata)>> {
+    let (f, meta) = match files::open_foreign(file, files::Links::Refuse) {
+        Ok(opened) => opened,
+        Err(Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(None)
+        }
+        Err(e) => return Err(e),
+    };
+    let me = files::uid();
+    let dir_owner = file
+        .parent()
+        .and_then(|d| {
+            fs::metadata(if d.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                d
+            })
+            .ok()
+        })
+        .map(|m| m.uid());
+    let reason = if meta.uid() != me && Some(meta.uid()) != dir_owner {
+        Some(format!(
+            "owned by uid {}, neither this user (uid {me}) nor the owner of its directory;              selfheal neither keeps nor restores it",
+            meta.uid()
+        ))
+    } else if meta.nlink() > 1 {
+        Some(format!(
+            "it has {} hard links (a restore would part them); selfheal neither keeps nor              restores it",
+            meta.nlink()
+        ))
+    } else {
+        None
+    };
+    if let Some(reason) = reason {
+        return Err(Error::Unsafe {
+            path: file.into(),
+            reason,
+        });
+    }
+    Ok(Some((files::read_max(f, file, MAX)?, meta)))
+}
+
 /// The healthy path: keeps each watched file that changed since its last
 /// kept version. Costs a `stat` per file when nothing changed (the copy
 /// carries the file's mtime).
@@ -74,7 +121,8 @@ pub fn keep_good(ctx: &mut Ctx) {
         return;
     }
     for file in &c.watch_files {
-        let Ok(meta) = fs::metadata(file) else {
+        // A stat first: the healthy path reads nothing when nothing changed.
+        let Ok(meta) = fs::symlink_metadata(file) else {
             continue;
         };
         if !meta.is_file() || meta.len() > MAX {
@@ -92,11 +140,13 @@ pub fn keep_good(ctx: &mut Ctx) {
         if same_stamp {
             continue;
         }
-        let Ok(bytes) = fs::read(file) else {
+        // Refused files are doctor's to explain; a line on every healthy
+        // run would bury the log.
+        let Ok(Some((bytes, meta))) = watched(file) else {
             continue;
         };
         if let Some(n) = &newest {
-            if fs::read(n).is_ok_and(|b| b == bytes) {
+            if files::read_small_bytes(n, MAX).is_some_and(|b| b == bytes) {
                 let _ = stamp(n, &meta);
                 continue;
             }
@@ -138,7 +188,13 @@ pub fn keep_good(ctx: &mut Ctx) {
 fn save(memory: &Path, file: &Path, bytes: &[u8], meta: &fs::Metadata) -> Result<PathBuf> {
     let dir = store(memory, file);
     files::ensure_dir(&dir)?;
-    let path = dir.join(file_stamp(local_now()));
+    // Two versions kept within one second (a quick fix after an edit) are
+    // both kept: the second gets a suffix, which sorts after the first.
+    let stamp_name = file_stamp(local_now());
+    let path = std::iter::once(dir.join(&stamp_name))
+        .chain((2..10).map(|n| dir.join(format!("{stamp_name}-{n}"))))
+        .find(|p| fs::symlink_metadata(p).is_err())
+        .unwrap_or_else(|| dir.join(&stamp_name));
     files::write_atomic(&path, bytes)?;
     stamp(&path, meta).map_err(|e| Error::io("set the time of", &path, e))?;
     for old in versions(memory, file).iter().skip(KEEP) {
@@ -174,12 +230,8 @@ pub fn changes(ctx: &Ctx) -> Vec<Change> {
         .iter()
         .filter_map(|file| {
             let good = versions(&c.memory_dir, file).into_iter().next()?;
-            let good_bytes = fs::read(&good).ok()?;
-            let current = match fs::symlink_metadata(file) {
-                Ok(m) if m.is_file() => Some(fs::read(file).ok()?),
-                Ok(_) => return None,
-                Err(_) => None,
-            };
+            let good_bytes = files::read_small_bytes(&good, MAX)?;
+            let current = watched(file).ok()?.map(|(bytes, _)| bytes);
             (current.as_deref() != Some(&good_bytes[..])).then(|| Change {
                 file: file.clone(),
                 good,
@@ -269,7 +321,7 @@ pub fn undo(restored: &[Restored]) -> Vec<String> {
     let mut problems = Vec::new();
     for r in restored.iter().rev() {
         let file = &r.change.file;
-        let now = files::read_small_bytes(file, MAX);
+        let now = watched(file).ok().flatten().map(|(bytes, _)| bytes);
         if now.as_deref() != Some(&r.change.good_bytes[..]) {
             let aside = r
                 .aside
@@ -474,10 +526,9 @@ pub fn roll_back(ctx: &mut Ctx, climb: &mut Climb, changes: Vec<Change>) -> Resu
         "level 2: still unhealthy with the last working config ({}); {said}",
         probe.reason
     ));
-    climb.ev.step(
-        format!("restored the last working {names}: did not help; {said}"),
-        &[],
-    );
+    let told = format!("restored the last working {names}: did not help; {said}");
+    climb.summary.rollback = Some(told.clone());
+    climb.ev.step(told, &[]);
     Ok(RolledBack::Undone)
 }
 

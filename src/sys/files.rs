@@ -268,6 +268,72 @@ pub fn read_small_bytes(path: &Path, max: u64) -> Option<Vec<u8>> {
     Some(bytes)
 }
 
+/// Whether a symlink is followed when opening a file that is not ours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// The user's own pointer (an env file kept with their dotfiles).
+    Follow,
+    /// A file selfheal may write back (a watched config): a link planted in
+    /// someone else's directory must not redirect it.
+    Refuse,
+}
+
+/// Opens a file that is not the tool's own (the env file, a watched config,
+/// a prompt template, the agent's report) for reading. `O_NONBLOCK`, so a
+/// FIFO there cannot hang the run; the checks are made on what was opened
+/// (`fstat`), never on the path, and anything but a regular file is
+/// refused. Who may own it is the caller's rule.
+pub fn open_foreign(path: &Path, links: Links) -> Result<(File, std::fs::Metadata)> {
+    let mut flags = libc::O_CLOEXEC | libc::O_NONBLOCK;
+    if links == Links::Refuse {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+        .map_err(|e| refuse_links(path, "open", e))?;
+    let meta = file.metadata().map_err(|e| Error::io("read", path, e))?;
+    if !meta.is_file() {
+        return Err(Error::Unsafe {
+            path: path.into(),
+            reason: "not a regular file".into(),
+        });
+    }
+    Ok((file, meta))
+}
+
+/// All of an opened file, refused when it holds more than `max` bytes
+/// (whatever its size said when it was opened).
+pub fn read_max(file: File, path: &Path, max: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, e))?;
+    if bytes.len() as u64 > max {
+        return Err(Error::Unsafe {
+            path: path.into(),
+            reason: format!("larger than {max} bytes"),
+        });
+    }
+    Ok(bytes)
+}
+
+/// A file that is not ours, whole (see `open_foreign` and `read_max`).
+pub fn read_foreign(path: &Path, links: Links, max: u64) -> Result<Vec<u8>> {
+    let (file, _) = open_foreign(path, links)?;
+    read_max(file, path, max)
+}
+
+/// The first `max` bytes of an open file (what fits; an I/O error ends it).
+pub fn head(file: File, max: u64) -> Vec<u8> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let _ = file.take(max).read_to_end(&mut bytes);
+    bytes
+}
+
 /// The last `max` bytes of an open file (what fits; an I/O error ends it).
 pub fn tail(mut file: File, max: u64) -> Vec<u8> {
     use std::io::{Read, Seek, SeekFrom};

@@ -413,11 +413,8 @@ impl Drop for Pending {
 
 /// Up to `max` bytes of a capture file, from its start.
 pub fn read_capture(path: &Path, max: u64) -> Vec<u8> {
-    let mut bytes = Vec::new();
-    if let Ok(f) = std::fs::File::open(path) {
-        let _ = f.take(max).read_to_end(&mut bytes);
-    }
-    bytes
+    crate::sys::files::open_read(path)
+        .map_or_else(|_| Vec::new(), |f| crate::sys::files::head(f, max))
 }
 
 fn tail(file: &mut std::fs::File) -> String {

@@ -27,6 +27,11 @@ pub fn bundle() -> Option<PathBuf> {
     BUNDLES.iter().map(PathBuf::from).find(|p| p.is_file())
 }
 
+use crate::sys::files::Links;
+
+/// A system bundle is a few hundred kilobytes.
+const BUNDLE_MAX: u64 = 16 << 20;
+
 pub const MISSING_HINT: &str = "no CA certificates found on this system \
     (install the ca-certificates package, or set SSL_CERT_FILE)";
 
@@ -35,7 +40,7 @@ pub const MISSING_HINT: &str = "no CA certificates found on this system \
 pub fn config() -> ureq::tls::TlsConfig {
     use ureq::tls::{parse_pem, PemItem, RootCerts, TlsConfig};
     let bytes = bundle()
-        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|p| crate::sys::files::read_foreign(&p, Links::Follow, BUNDLE_MAX).ok())
         .unwrap_or_default();
     let certs: Vec<_> = parse_pem(&bytes)
         .filter_map(|item| match item {
@@ -52,7 +57,7 @@ pub fn config() -> ureq::tls::TlsConfig {
 #[cfg(feature = "tls")]
 pub fn count() -> usize {
     let bytes = bundle()
-        .and_then(|p| std::fs::read(p).ok())
+        .and_then(|p| crate::sys::files::read_foreign(&p, Links::Follow, BUNDLE_MAX).ok())
         .unwrap_or_default();
     ureq::tls::parse_pem(&bytes)
         .filter(|i| matches!(i, Ok(ureq::tls::PemItem::Certificate(_))))

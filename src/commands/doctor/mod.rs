@@ -337,15 +337,31 @@ fn rollback(c: &Config) -> Check {
             "off (no SELFHEAL_WATCH_FILES, or SELFHEAL_ROLLBACK=off)",
         );
     }
+    let mut refused = Vec::new();
     let each: Vec<String> = c
         .watch_files
         .iter()
         .map(|f| {
             let kept = crate::ladder::rollback::versions(&c.memory_dir, f).len();
-            let missing = if f.is_file() { "" } else { ", missing" };
+            let missing = match crate::ladder::rollback::watched(f) {
+                Ok(Some(_)) => "",
+                Ok(None) => ", missing",
+                Err(e) => {
+                    refused.push(e.to_string());
+                    ", refused"
+                }
+            };
             format!("{} ({kept} working version(s) kept{missing})", f.display())
         })
         .collect();
+    if !refused.is_empty() {
+        return fail(
+            "rollback",
+            refused.join("; "),
+            "a watched file must be a regular file (no symlink at its name, one link) \
+             owned by this user or by the owner of its directory",
+        );
+    }
     info("rollback", each.join("; "))
 }
 

@@ -88,9 +88,16 @@ fn config_home() -> std::path::PathBuf {
         })
 }
 
+/// install.sh's record of what it installed (a few lines).
+fn installed(config_home: &std::path::Path) -> Option<String> {
+    let path = config_home.join("selfheal/installed");
+    let bytes = crate::sys::files::read_foreign(&path, crate::sys::files::Links::Follow, 4096);
+    String::from_utf8(bytes.ok()?).ok()
+}
+
 /// How often the installed scheduler runs `check` (install.sh's record).
 fn installed_interval(config_home: &std::path::Path) -> Option<u64> {
-    let text = std::fs::read_to_string(config_home.join("selfheal/installed")).ok()?;
+    let text = installed(config_home)?;
     text.lines()
         .find_map(|l| l.trim().strip_prefix("interval="))?
         .parse()
@@ -117,8 +124,7 @@ pub fn interval() -> Option<Check> {
 /// The user told install.sh not to install a scheduler: sending them back to
 /// it would be circular. (Still not a ✓: nothing of ours runs `check`.)
 fn chose_none(config_home: &std::path::Path) -> bool {
-    std::fs::read_to_string(config_home.join("selfheal/installed"))
-        .is_ok_and(|t| t.lines().any(|l| l.trim() == "scheduler=none"))
+    installed(config_home).is_some_and(|t| t.lines().any(|l| l.trim() == "scheduler=none"))
 }
 
 const NOT_OPENCLAW: &str = "not an OpenClaw gateway: check that your service manager restarts \
