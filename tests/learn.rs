@@ -407,8 +407,12 @@ fn a_fix_learned_from_the_agent_heals_the_next_identical_incident_without_an_age
     // failed replays retire it.
     s.stop();
     std::fs::create_dir_all(s.marker.join("d")).expect("marker dir");
+    // (The brake must not hold: a learned fix is matched on what the
+    // first failed start said.)
     for _ in 0..2 {
-        let r = run(s.check(), LIMIT);
+        let mut cmd = s.check();
+        cmd.env("SELFHEAL_RESTART_LIMIT", "20");
+        let r = run(cmd, LIMIT);
         assert_eq!(r.code, Some(1), "{}", r.all());
     }
     let list = run(s.sb.cmd(&["runbook"]), LIMIT);
@@ -418,7 +422,9 @@ fn a_fix_learned_from_the_agent_heals_the_next_identical_incident_without_an_age
         list.all()
     );
     let before = s.sb.log().matches("replaying the fix").count();
-    assert_eq!(run(s.check(), LIMIT).code, Some(1));
+    let mut cmd = s.check();
+    cmd.env("SELFHEAL_RESTART_LIMIT", "20");
+    assert_eq!(run(cmd, LIMIT).code, Some(1));
     assert_eq!(
         s.sb.log().matches("replaying the fix").count(),
         before,
@@ -510,26 +516,14 @@ fn an_agent_that_cannot_work_is_found_while_the_service_is_healthy() {
 fn only_a_learned_fix_the_user_owns_and_can_read_is_replayed() {
     use std::os::unix::fs::PermissionsExt;
     let sb = Sandbox::new("runbook-trust");
+    // The incident's signature as the run computes it: the probe's kind and
+    // the restart command's own words (tests/fixtures/fail.sh).
     let ev = selfheal::ladder::evidence::Evidence {
-        probe: "connection refused (status 000)".into(),
+        probe_kind: "Refused 000".into(),
+        start_error: Some("gateway: cannot restart: permission denied (key=)".into()),
         ..Default::default()
     };
-    let id = selfheal::ladder::runbook::id(&ev.compute_signature());
-    let dir = sb.memory().join("runbook");
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::set_permissions(sb.memory(), std::fs::Permissions::from_mode(0o700)).expect("chmod");
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
-    let json = dir.join(format!("{id}.json"));
-    std::fs::write(
-        &json,
-        format!(
-            "{{\"signature\":\"{}\",\"learned\":1,\"root_cause\":\"r\"}}",
-            ev.compute_signature()
-        ),
-    )
-    .expect("json");
-    std::fs::set_permissions(&json, std::fs::Permissions::from_mode(0o600)).expect("chmod");
-    let script = dir.join(format!("{id}.sh"));
+    let (id, script) = plant_fix(&sb, &ev, "");
     let ran = sb.root.join("ran");
     let write_script = |text: &str, mode: u32| {
         let _ = std::fs::remove_file(&script);
@@ -657,4 +651,88 @@ fn a_watched_file_that_is_a_link_or_a_strangers_is_neither_kept_nor_restored() {
             sb.log()
         );
     }
+}
+
+/// A learned fix planted for the incident `ev` describes, as `learn` keeps
+/// one (0600 files in 0700 directories); its id and script path.
+fn plant_fix(
+    sb: &Sandbox,
+    ev: &selfheal::ladder::evidence::Evidence,
+    script: &str,
+) -> (String, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let signature = ev.compute_signature();
+    assert!(!signature.is_empty());
+    let id = selfheal::ladder::runbook::id(&signature);
+    let dir = sb.memory().join("runbook");
+    std::fs::create_dir_all(&dir).expect("dir");
+    for d in [sb.memory(), dir.clone()] {
+        std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    }
+    let json = dir.join(format!("{id}.json"));
+    let meta = serde_json::json!({"signature": signature, "learned": 1, "root_cause": "r"});
+    std::fs::write(&json, meta.to_string()).expect("json");
+    let path = dir.join(format!("{id}.sh"));
+    std::fs::write(&path, script).expect("script");
+    for f in [&json, &path] {
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    (id, path)
+}
+
+/// Hold under attack 22.12: a fix learned for one status is not replayed
+/// for another (the signature keeps the status and the probe's failure
+/// kind), and only for the service's own words.
+#[test]
+fn a_fix_learned_for_a_500_is_not_replayed_for_a_404() {
+    let sb = Sandbox::new("runbook-status");
+    let ran = sb.root.join("ran");
+    let words = "gateway: cannot restart: permission denied (key=)";
+    let ev = selfheal::ladder::evidence::Evidence {
+        probe_kind: "Status 500".into(),
+        start_error: Some(words.into()),
+        ..Default::default()
+    };
+    plant_fix(&sb, &ev, &format!("touch {}\n", ran.display()));
+    let pidfile = sb.root.join("pid");
+    // A service answering `status`, which the restart command stops before
+    // it fails (so that the port is free: a restart is not hopeless).
+    let check = |status: u16| {
+        let _ = std::fs::remove_file(&ran);
+        let port = free_port();
+        let _ = std::fs::remove_file(&pidfile);
+        let mut svc = Command::new(fixture("slow-service.py"))
+            .args([&port.to_string(), "0", &pidfile.display().to_string()])
+            .env("STATUS", status.to_string())
+            .spawn()
+            .expect("service");
+        assert!(wait_for(Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        }));
+        let mut cmd = sb.failing_check();
+        cmd.env("OPENCLAW_GATEWAY_URL", format!("http://127.0.0.1:{port}/"))
+            .env("SELFHEAL_CONFIRM_PROBES", "0")
+            .env(
+                "SELFHEAL_RESTART_CMD",
+                format!(
+                    "sh -c 'kill $(cat {}); exec {}'",
+                    pidfile.display(),
+                    fixture("fail.sh")
+                ),
+            );
+        run(cmd, LIMIT);
+        let _ = svc.kill();
+        let _ = svc.wait();
+        ran.exists()
+    };
+    assert!(
+        !check(404),
+        "a fix learned for a 500 ran for a 404: {}",
+        sb.log()
+    );
+    assert!(
+        check(500),
+        "the fix for a 500 was not replayed: {}",
+        sb.log()
+    );
 }

@@ -272,11 +272,29 @@ pub fn restart(ctx: &mut Ctx, climb: &mut Climb, attempt: u32, label: &str) -> R
             climb.hopeless = Some(why);
         }
     }
-    if let Some(why) = failed_start {
+    if let Some(why) = &failed_start {
+        let why = why.clone();
         ctx.log.warn(format!("level 2: stopped waiting: {why}"));
         climb.ev.step(why.clone(), &ctx.config.secrets());
         climb.summary.start_failed = Some(why.clone());
         climb.start_failed = Some(why);
+    }
+    if climb.summary.restarts == 1 && !probe.healthy() {
+        // The first start's own words complete the incident's signature
+        // (a learned fix is replayed after the first restart, so both
+        // incidents have this much when it is compared).
+        let words = failed_start.or_else(|| {
+            (!done.success())
+                .then(|| done.last_line().map(str::to_string))
+                .flatten()
+        });
+        if let Some(words) = words {
+            let secrets = c.secrets();
+            climb.ev.start_error = Some(crate::sys::redact::printable(
+                &crate::sys::redact::mask_secrets(&crate::sys::redact::scrub(&words, &secrets)),
+            ));
+            climb.ev.signature = climb.ev.compute_signature();
+        }
     }
     climb.probe = probe.clone();
     Ok(probe)

@@ -44,6 +44,12 @@ pub const BOUND: Duration = Duration::from_secs(2 + 2 + openclaw::CONFIG_CHECK.a
 pub struct Evidence {
     /// The probe: `connection refused (status 000)`.
     pub probe: String,
+    /// How the probe failed and its status, for the signature: `Refused
+    /// 000`, `Status 500` (a fix for a 500 is not one for a 404).
+    pub probe_kind: String,
+    /// What the first restart's start said when it failed: the command's
+    /// last line, or why the wait stopped (the service's own words).
+    pub start_error: Option<String>,
     /// `port 18789 is held by python3 (pid 4242): python3 -m http.server`.
     pub port_owner: Option<String>,
     /// The service manager's view, one line.
@@ -164,17 +170,23 @@ impl Evidence {
         }
         md
     }
-    /// The incident's signature: what the probe saw and the most telling
-    /// error, with numbers, hex ids, times and paths made general, so that
-    /// the same fault gives the same signature on another day.
+    /// The incident's signature: how the probe failed (its kind and status,
+    /// kept) and the most telling error the service gave — its config
+    /// check, an error line of its logs, or what its failed start said —
+    /// with numbers, hex ids, times and paths made general, so that the same
+    /// fault gives the same signature on another day. Empty (never learned,
+    /// never replayed) when the service said nothing: a probe alone, or an
+    /// exit code, fits too many faults.
     pub fn compute_signature(&self) -> String {
-        let first = self
+        let Some(said) = self
             .config_error
             .as_deref()
             .or_else(|| self.telling_error())
-            .or(self.exit_code.as_deref())
-            .unwrap_or("");
-        let text = format!("{} | {}", general(&self.probe), general(first));
+            .or(self.start_error.as_deref())
+        else {
+            return String::new();
+        };
+        let text = format!("{} | {}", self.probe_kind, general(said));
         text.chars().take(240).collect()
     }
 }
@@ -216,6 +228,9 @@ pub fn gather(config: &Config, openclaw: bool, probe: &Probe, scope: logs::Scope
     };
     let mut ev = Evidence {
         probe: format!("{} (status {})", probe.reason, probe.status_text()),
+        probe_kind: probe
+            .failure
+            .map_or(String::new(), |f| format!("{f:?} {}", probe.status_text())),
         scope,
         ..Evidence::default()
     };
@@ -287,6 +302,7 @@ mod tests {
     fn signatures_ignore_numbers_paths_times_and_ids() {
         let ev = |line: &str| Evidence {
             probe: "connection refused (status 000)".into(),
+            probe_kind: "Refused 000".into(),
             log_errors: vec![("/tmp/x.log".into(), line.into())],
             ..Evidence::default()
         };
@@ -301,9 +317,30 @@ mod tests {
         )
         .compute_signature();
         assert_eq!(a, b);
-        assert!(a.starts_with("connection refused (status #) | "), "{a}");
+        assert!(a.starts_with("Refused 000 | "), "{a}");
         let c = ev("error: Unrecognized key: \"bogusKey\"").compute_signature();
         assert_ne!(a, c);
         assert_eq!(crate::ladder::runbook::id(&a).len(), 12);
+    }
+
+    #[test]
+    fn a_signature_keeps_the_status_and_needs_the_services_words() {
+        let ev = |kind: &str, line: Option<&str>| Evidence {
+            probe_kind: kind.into(),
+            exit_code: Some("exit code 1".into()),
+            log_errors: line
+                .map(|l| vec![("/tmp/x.log".into(), l.into())])
+                .unwrap_or_default(),
+            ..Evidence::default()
+        };
+        let line = Some("error: upstream pool exhausted");
+        assert_ne!(
+            ev("Status 500", line).compute_signature(),
+            ev("Status 404", line).compute_signature()
+        );
+        assert_eq!(ev("Refused 000", None).compute_signature(), "");
+        let mut started = ev("Refused 000", None);
+        started.start_error = Some("Gateway failed to start: state is broken".into());
+        assert!(!started.compute_signature().is_empty());
     }
 }
