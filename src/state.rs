@@ -46,6 +46,30 @@ pub struct State {
     pub service: Option<ServiceProc>,
     /// Alert channels that are failing, by name (`alert::backoff`).
     pub channels: std::collections::BTreeMap<String, ChannelHealth>,
+    /// A rollback between its restore and its verdict: a run that dies
+    /// there leaves the user's files replaced; the next run finishes or
+    /// undoes it (`ladder::rollback::unfinished`) and says which.
+    pub rollback: Option<RollbackRecord>,
+}
+
+/// The files a rollback in progress replaced.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RollbackRecord {
+    /// Unix time of the restore.
+    pub at: i64,
+    pub files: Vec<Replaced>,
+}
+
+/// One watched file a rollback replaced with its last working version.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Replaced {
+    pub file: PathBuf,
+    /// Where the user's version was moved (`None`: there was none).
+    pub aside: Option<PathBuf>,
+    /// The kept version that was written in its place.
+    pub good: PathBuf,
 }
 
 /// A channel that could not deliver: since when, and when it is tried again.
@@ -475,6 +499,7 @@ fn from_value(mut v: serde_json::Value, dropped: &mut Vec<String>) -> State {
         early: field(&mut v, "early", dropped),
         service: field(&mut v, "service", dropped),
         channels: field(&mut v, "channels", dropped),
+        rollback: field(&mut v, "rollback", dropped),
     }
 }
 
@@ -511,6 +536,9 @@ impl State {
         }
         if let Some(t) = &mut self.brake.flapping_since {
             past(t);
+        }
+        if let Some(r) = &mut self.rollback {
+            past(&mut r.at);
         }
     }
 }

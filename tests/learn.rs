@@ -326,6 +326,110 @@ fn an_edit_saved_during_a_rollback_is_never_undone() {
     assert!(page.contains("changed since it was restored"), "{page}");
 }
 
+/// Hold under attack 22.14: a run killed during the restart that follows a
+/// restore leaves the state saying which files are replaced. The next run
+/// keeps them when the service is healthy on them (and says so, as any
+/// rollback that healed), or puts the user's back when it is down (and the
+/// note of the run that died says so) — never a silent revert.
+#[test]
+fn a_run_killed_during_a_rollback_is_finished_or_undone_by_the_next() {
+    for up_after in [true, false] {
+        let s = Svc::new(if up_after {
+            "rollback-killed-up"
+        } else {
+            "rollback-killed-down"
+        });
+        assert!(s.start());
+        assert_eq!(run(s.check(), LIMIT).code, Some(0));
+        std::fs::write(&s.config, BROKEN).expect("edit");
+        s.stop();
+        let (count, hung) = (s.sb.root.join("calls"), s.sb.root.join("hung"));
+        let mut argv = vec![
+            fixture("hang-on-call.sh"),
+            count.display().to_string(),
+            "2".into(),
+            hung.display().to_string(),
+        ];
+        argv.extend(s.restart_argv());
+        let restart = argv
+            .iter()
+            .map(|a| format!("'{a}'"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut cmd = s.check();
+        cmd.env("SELFHEAL_RESTART_CMD", restart)
+            .env("SELFHEAL_RESTART_TIMEOUT", "100")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = cmd.spawn().expect("spawn");
+        assert!(
+            wait_for(Duration::from_secs(30), || hung.exists()),
+            "no restart after the restore: {}",
+            s.sb.log()
+        );
+        assert_eq!(
+            std::fs::read_to_string(&s.config).ok().as_deref(),
+            Some(GOOD)
+        );
+        child.kill().expect("kill");
+        let _ = child.wait();
+        if up_after {
+            // The service manager brought it up on the restored file.
+            assert!(s.start());
+        }
+        let next = run(s.check(), LIMIT);
+        assert_eq!(next.code, Some(0), "{}\n{}", next.all(), s.sb.log());
+        let log = s.sb.log();
+        let texts: Vec<String> = s
+            .sink
+            .received()
+            .iter()
+            .map(|r| format!("{} {}", r.json()["kind"], r.json()["text"]))
+            .collect();
+        let aside = s.beside().into_iter().find(|n| n.contains(".selfheal-"));
+        if up_after {
+            assert!(
+                log.contains("the service is healthy on the restored version: kept"),
+                "{log}"
+            );
+            assert!(
+                texts.iter().any(|t| t.starts_with("\"rolled_back\"")
+                    && t.contains("died before it could tell")
+                    && t.contains("Your version is kept at")),
+                "{texts:#?}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(&s.config).ok().as_deref(),
+                Some(GOOD)
+            );
+            let aside = aside.expect("the user's version aside");
+            assert_eq!(
+                std::fs::read_to_string(s.config.with_file_name(aside))
+                    .ok()
+                    .as_deref(),
+                Some(BROKEN)
+            );
+        } else {
+            assert!(
+                log.contains("died during a rollback: the service is down, so the user's"),
+                "{log}"
+            );
+            assert!(
+                texts.iter().any(|t| t.starts_with("\"run_died\"")
+                    && t.contains("a rollback it began was undone")),
+                "{texts:#?}"
+            );
+            // Then this run's own rollback healed it, to the end.
+            assert!(log.contains("recovered"), "{log}");
+        }
+        assert!(
+            !std::fs::read_to_string(s.sb.memory().join(".selfheal-state.json"))
+                .unwrap_or_default()
+                .contains("\"rollback\": {")
+        );
+    }
+}
+
 #[test]
 fn a_fix_learned_from_the_agent_heals_the_next_identical_incident_without_an_agent() {
     require_tool("tmux", "apt-get install tmux / brew install tmux");

@@ -1,6 +1,8 @@
 //! A run that died mid-ladder (killed, crashed, the machine lost power).
 //! Every healing run records its step in the state; the next run that holds
 //! the lock and finds it still set knows the run before it never finished.
+//! A rollback it left between restore and verdict is finished or undone
+//! first (`rollback::unfinished`).
 
 use super::level4;
 use crate::alert::{incident, Kind};
@@ -29,20 +31,26 @@ fn stopped(ctx: &Ctx) -> Option<i32> {
 /// not a death.
 pub fn report(ctx: &mut Ctx) -> Result<()> {
     let stopped = stopped(ctx);
-    let Some(r) = ctx.state.running.take() else {
+    let running = ctx.state.running.take();
+    if let Some(r) = &running {
+        if let Some(g) = &r.child {
+            if process::end_orphan(g) {
+                ctx.log.warn(format!(
+                    "the run before this one (pid {}) left its command running (process group \
+                     {}); ended it",
+                    r.pid, g.pgid
+                ));
+            }
+        }
+    }
+    // Then the files it left replaced (its restart ended first: they are
+    // never changed under one): they decide what the service runs on.
+    let rollback = super::rollback::unfinished(ctx)?;
+    let Some(r) = running else {
         return Ok(());
     };
     let ago = fmt_secs(between(r.since, unix_now()));
     let step = r.step.as_str();
-    if let Some(g) = &r.child {
-        if process::end_orphan(g) {
-            ctx.log.warn(format!(
-                "the run before this one (pid {}) left its command running (process group {}); \
-                 ended it",
-                r.pid, g.pgid
-            ));
-        }
-    }
     if let Some(sig) = stopped {
         ctx.log.warn(format!(
             "the run before this one (pid {}) was stopped by signal {sig} during {step} {ago} \
@@ -61,11 +69,15 @@ pub fn report(ctx: &mut Ctx) -> Result<()> {
     // it paged, the death adds nothing a human can act on.
     if ctx.state.incident.as_ref().is_some_and(|i| !i.paged()) {
         let mut f = level4::facts(ctx, &ctx.probe(), Vec::new(), None);
-        f.note = Some(format!(
+        let mut note = format!(
             "selfheal (pid {}) stopped during {step} {ago} ago, before anyone was told; \
              this run carries on.",
             r.pid,
-        ));
+        );
+        if let Some(done) = &rollback {
+            note.push_str(&format!(" About the files it replaced: {done}."));
+        }
+        f.note = Some(note);
         incident::alert_once(ctx, Kind::RunDied, &f)?;
     }
     Ok(())

@@ -488,6 +488,24 @@ pub fn roll_back(ctx: &mut Ctx, climb: &mut Climb, changes: Vec<Change>) -> Resu
         Ok(restored) => restored,
         Err(e) => return Ok(RolledBack::NotPossible(e)),
     };
+    // Until the verdict, the state says which files are replaced: a run
+    // killed during the restart leaves them for the next to finish or undo.
+    ctx.state.rollback = Some(record(&restored));
+    ctx.save_state();
+    let verdict = verdict(ctx, climb, &names, at, restored);
+    ctx.state.rollback = None;
+    ctx.save_state();
+    verdict
+}
+
+/// The restart after a restore, and what it means for the files.
+fn verdict(
+    ctx: &mut Ctx,
+    climb: &mut Climb,
+    names: &str,
+    at: std::time::Instant,
+    restored: Vec<Restored>,
+) -> Result<RolledBack> {
     ctx.log.act(format!(
         "level 2: {names} differ(s) from the last working version: restored it, the user's \
          version moved aside"
@@ -530,6 +548,127 @@ pub fn roll_back(ctx: &mut Ctx, climb: &mut Climb, changes: Vec<Change>) -> Resu
     climb.summary.rollback = Some(told.clone());
     climb.ev.step(told, &[]);
     Ok(RolledBack::Undone)
+}
+
+/// What the state keeps of a rollback in progress.
+fn record(restored: &[Restored]) -> crate::state::RollbackRecord {
+    crate::state::RollbackRecord {
+        at: crate::sys::clock::unix_now(),
+        files: restored
+            .iter()
+            .map(|r| crate::state::Replaced {
+                file: r.change.file.clone(),
+                aside: r.aside.clone(),
+                good: r.change.good.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// The rollback of a run that died between its restore and its verdict:
+/// kept when the service is healthy on it (and said, as any rollback
+/// that healed), undone when the service is down, left for the next run
+/// while it may be starting. Only watched files and the aside names
+/// selfheal gives are touched, whatever the state says. What was done, for
+/// the note of the run that died.
+pub fn unfinished(ctx: &mut Ctx) -> Result<Option<String>> {
+    let Some(record) = ctx.state.rollback.take() else {
+        return Ok(None);
+    };
+    let restored: Vec<Restored> = record
+        .files
+        .iter()
+        .filter_map(|r| replaced(ctx.config, r))
+        .collect();
+    ctx.save_state();
+    if restored.is_empty() {
+        return Ok(None);
+    }
+    let names = names(
+        &restored
+            .iter()
+            .map(|r| r.change.clone())
+            .collect::<Vec<_>>(),
+    );
+    let probe = ctx.probe();
+    if probe.healthy() {
+        ctx.log.warn(format!(
+            "the run before this one died during a rollback of {names}; the service is healthy \
+             on the restored version: kept"
+        ));
+        let mut f = super::level4::facts(ctx, &probe, Vec::new(), None);
+        f.note = Some(format!(
+            "A run of selfheal died before it could tell: the service is healthy on the \
+             restored version, which stays.\n{}",
+            note(&restored)
+        ));
+        f.commands = vec!["selfheal rollback --list".to_string()];
+        crate::alert::outbox::send(
+            ctx,
+            crate::alert::Kind::RolledBack,
+            &f,
+            crate::alert::outbox::Spool::Outbox,
+        )?;
+        return Ok(Some(format!(
+            "the service is healthy on the restored {names}, which stays"
+        )));
+    }
+    if let Some(why) = still_up(ctx) {
+        ctx.log.info(format!(
+            "the run before this one died during a rollback of {names}; not undone now: {why} \
+             (a file is never changed under a service that may be starting)"
+        ));
+        ctx.state.rollback = Some(record);
+        ctx.save_state();
+        return Ok(None);
+    }
+    let problems = undo(&restored);
+    let said = if problems.is_empty() {
+        format!("the service is down, so the user's {names} is back, byte for byte")
+    } else {
+        format!("the service is down; NOT PUT BACK: {}", problems.join("; "))
+    };
+    ctx.log.warn(format!(
+        "the run before this one died during a rollback: {said}"
+    ));
+    Ok(Some(format!("a rollback it began was undone: {said}")))
+}
+
+/// A replaced file of the state, if it is one selfheal could have
+/// replaced: a watched file, its aside copy beside it under the name
+/// `restore_one` gives, its kept version in `last-good/`.
+fn replaced(c: &Config, r: &crate::state::Replaced) -> Option<Restored> {
+    if !c.watch_files.contains(&r.file) {
+        return None;
+    }
+    let name = r.file.file_name()?.to_string_lossy().into_owned();
+    if let Some(aside) = &r.aside {
+        let ok = aside.parent() == r.file.parent()
+            && aside.file_name().is_some_and(|n| {
+                n.to_string_lossy()
+                    .starts_with(&format!("{name}.selfheal-"))
+            });
+        if !ok {
+            return None;
+        }
+    }
+    if r.good.parent() != Some(store(&c.memory_dir, &r.file).as_path()) {
+        return None;
+    }
+    let good_bytes = files::read_small_bytes(&r.good, MAX)?;
+    let current = match &r.aside {
+        Some(a) => Some(watched(a).ok()??.0),
+        None => None,
+    };
+    Some(Restored {
+        change: Change {
+            file: r.file.clone(),
+            good: r.good.clone(),
+            current,
+            good_bytes,
+        },
+        aside: r.aside.clone(),
+    })
 }
 
 fn names(changes: &[Change]) -> String {
