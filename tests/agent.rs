@@ -224,6 +224,10 @@ fn old_trust_dialog_and_batch_agents() {
     for (name, cmd) in [
         ("l3-old", agent("--dialog old --behave fix")),
         ("l3-batch", agent("--batch --behave fix -p {prompt}")),
+        (
+            "l3-batch-file",
+            agent("--batch --behave fix -p 'Follow the instructions in {prompt_file}'"),
+        ),
     ] {
         let s = Scene::new(name);
         let server = s.serve_when_fixed();
@@ -232,6 +236,13 @@ fn old_trust_dialog_and_batch_agents() {
         assert_eq!(r.code, Some(0), "{name}: {}\n{}", r.all(), s.l3_log());
         assert!(s.mem("recovery-learnings.md").contains("stale"), "{name}");
         assert_sessions_gone(&s.l3_log());
+        if name == "l3-batch-file" {
+            assert!(
+                s.trace().contains("prompt read from a file"),
+                "{}",
+                s.trace()
+            );
+        }
     }
 }
 
@@ -526,4 +537,27 @@ fn recover_on_a_healthy_service_starts_nothing() {
     assert_eq!(r.code, Some(0));
     assert!(r.stdout.contains("level 3 is not needed"), "{}", r.stdout);
     assert!(!Path::new(&s.trace).exists());
+}
+
+/// Hold under attack 22.15: `{prompt}` puts the prompt (evidence, command
+/// output) in argv, which every local user can read; doctor advises
+/// `{prompt_file}` (without failing), and says nothing of it when it is used.
+#[test]
+fn doctor_advises_a_prompt_file_over_a_prompt_in_argv() {
+    let sb = Sandbox::new("doctor-prompt-argv");
+    let doctor = |agent: &str| {
+        let mut cmd = sb.cmd(&["doctor"]);
+        cmd.env("SELFHEAL_AGENT_CMD", agent);
+        run(cmd, LIMIT).stdout
+    };
+    let argv = doctor("claude -p {prompt} --permission-mode acceptEdits");
+    assert!(
+        argv.contains("agent prompt: SELFHEAL_AGENT_CMD has {prompt}")
+            && argv.contains("fix: use {prompt_file} instead"),
+        "{argv}"
+    );
+    let file = doctor(
+        "claude -p 'Follow the instructions in {prompt_file}' --permission-mode acceptEdits",
+    );
+    assert!(!file.contains("agent prompt:"), "{file}");
 }

@@ -140,8 +140,8 @@ settings! {
     maintenance: Vec<Window> = "SELFHEAL_MAINTENANCE", "", Windows;
     /// After the last failed restart, wait (polled) before level 3.
     escalation_wait: Duration = "HEALTH_CHECK_ESCALATION_WAIT", "300", key::Secs(Duration::ZERO, DAY);
-    /// Level 3 agent; `{prompt}` / `{prompt_file}` make it non-interactive;
-    /// empty disables level 3.
+    /// Level 3 agent; `{prompt_file}` (preferred: `{prompt}` puts the prompt
+    /// in argv) makes it non-interactive; empty disables level 3.
     agent_cmd: Vec<String> = "SELFHEAL_AGENT_CMD", "claude", key::Words;
     /// Tried when the first agent cannot work (quota, auth, network, missing).
     agent_fallback_cmd: Vec<String> = "SELFHEAL_AGENT_FALLBACK_CMD", "", key::Words;

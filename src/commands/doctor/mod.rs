@@ -57,6 +57,17 @@ pub(crate) fn info(name: &'static str, detail: impl Into<String>) -> Check {
         fix: None,
     }
 }
+/// Not a problem (doctor still passes), but something to change.
+pub(crate) fn advise(
+    name: &'static str,
+    detail: impl Into<String>,
+    fix: impl Into<String>,
+) -> Check {
+    Check {
+        fix: Some(fix.into()),
+        ..info(name, detail)
+    }
+}
 pub(crate) fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
     Check {
         name,
@@ -322,6 +333,22 @@ fn level3(c: &Config, checks: &mut Vec<Check>) {
             &c.agent_fallback_cmd,
             "SELFHEAL_AGENT_FALLBACK_CMD",
         ));
+    }
+    for (key, argv) in [
+        ("SELFHEAL_AGENT_CMD", &c.agent_cmd),
+        ("SELFHEAL_AGENT_FALLBACK_CMD", &c.agent_fallback_cmd),
+    ] {
+        if argv.iter().any(|a| a.contains("{prompt}")) {
+            checks.push(advise(
+                "agent prompt",
+                format!(
+                    "{key} has {{prompt}}: the whole prompt (evidence, command output) is then in \
+                     the agent's argv, which every local user can read (ps, /proc)"
+                ),
+                "use {prompt_file} instead, e.g. claude -p \"Follow the instructions in \
+                 {prompt_file}\" --add-dir <the memory directory> (README: AI recovery)",
+            ));
+        }
     }
 }
 
