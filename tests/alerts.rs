@@ -807,3 +807,89 @@ fn pagerduty_never_resolves_an_open_outage_when_selfheal_runs_again() {
         "{events:?}"
     );
 }
+
+/// Hold under attack 22.16 and 22.21: text from outside — the service's
+/// log lines, what the restart command printed, the command line of the
+/// process on the port — reaches no channel, incident file or `why` with a
+/// terminal escape in it, and Discord shows a masked link from a log line
+/// as the text it is, not as a link that hides its target.
+#[test]
+fn text_from_outside_reaches_no_channel_or_file_as_escapes_or_markup() {
+    let sb = Sandbox::new("l4-outside-text");
+    let sinks = Sinks::all(vec![Answer::ok()]);
+    let port = free_port();
+    let pidfile = sb.root.join("pid\u{1b}[2Jhidden");
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _svc = Stop(
+        Command::new(fixture("slow-service.py"))
+            .args([&port.to_string(), "0", &pidfile.display().to_string()])
+            .env("STATUS", "500")
+            .spawn()
+            .expect("service"),
+    );
+    assert!(wait_for(Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    }));
+    let log = sb.root.join("svc.log");
+    std::fs::write(
+        &log,
+        "2026-12-06T03:00:00Z ERROR gateway: \u{1b}[31mfatal\u{1b}[0m token expired, \
+         [reset your key](https://evil.example/steal)\n",
+    )
+    .expect("log");
+    let url = format!("http://127.0.0.1:{port}/");
+    let restart = "sh -c 'printf \"\\033[2Kboom [click](https://evil.example/)\\n\"; exit 1'";
+    let extra = [
+        ("OPENCLAW_GATEWAY_URL", url.as_str()),
+        ("SELFHEAL_SERVICE_LOGS", log.to_str().expect("utf8")),
+        ("SELFHEAL_RESTART_CMD", restart),
+    ];
+    let r = run(failing(&sb, &sinks, &extra), LIMIT);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    for (name, sink) in sinks.each() {
+        let got = sink.received();
+        assert!(!got.is_empty(), "{name}: nothing received");
+        for req in got {
+            let raw = req.text();
+            assert!(
+                !raw.contains('\u{1b}') && !raw.to_ascii_lowercase().contains("\\u001b"),
+                "{name}: an escape reached the channel: {raw}"
+            );
+        }
+    }
+    let content = sinks.discord.received()[0].json()["content"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
+    // The details; the commands to try are in a code block (and selfheal's).
+    let details = content.split("Try:").next().unwrap_or("");
+    assert!(
+        details.contains("\\[reset your key\\]\\(https://evil.example/steal\\)")
+            && !details.contains("[reset your key](")
+            && !details.contains("[click]("),
+        "{content}"
+    );
+    let incident = std::fs::read_dir(sb.memory())
+        .expect("memory")
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().starts_with("incident-"))
+        .map(|e| std::fs::read_to_string(e.path()).expect("incident"))
+        .expect("an incident file");
+    assert!(!incident.contains('\u{1b}'), "{incident}");
+    assert!(
+        incident.contains("pid^[[2Jhidden"),
+        "the port owner is missing: {incident}"
+    );
+    let mut why = sb.cmd(&["why"]);
+    for (k, v) in extra {
+        why.env(k, v);
+    }
+    let why = run(why, LIMIT);
+    assert!(!why.all().contains('\u{1b}'), "{}", why.all());
+}

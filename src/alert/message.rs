@@ -148,12 +148,15 @@ pub fn render(kind: Kind, facts: &Facts, lang: Lang) -> Message {
         commands.push(w.try_these.to_string());
         commands.extend(facts.commands.iter().cloned());
     }
+    // Whatever came from outside (a log line, a process's command line, an
+    // agent's words) reaches no channel with a terminal escape in it.
+    let visible = |v: Vec<String>| v.iter().map(|l| crate::sys::redact::visible(l)).collect();
     Message {
         kind,
         severity,
-        title,
-        lines,
-        commands,
+        title: crate::sys::redact::visible(&title),
+        lines: visible(lines),
+        commands: visible(commands),
     }
 }
 

@@ -406,11 +406,11 @@ pub fn flush(ctx: &mut Ctx, budget: Budget) -> Result<()> {
         let msg = Message {
             kind: q.kind,
             severity: q.severity,
-            title: q.title.clone(),
+            title: crate::sys::redact::visible(&q.title),
             lines: q
                 .text
                 .lines()
-                .map(str::to_string)
+                .map(crate::sys::redact::visible)
                 .chain([format!("(queued {})", fmt_secs(between(q.created, now)))])
                 .collect(),
             commands: Vec::new(),

@@ -1,10 +1,10 @@
 //! Discord: a channel webhook. `content` ≤ 2000 characters, Markdown, no
 //! mentions (text from a failing service or an agent must not be able to
-//! ping @everyone).
+//! ping @everyone) and no markup in the details (nor hide a link).
 
 use serde_json::json;
 
-use super::text::shape;
+use super::text::{markdown_escape, shape};
 use super::{Message, Origin, Payload, Service};
 use crate::key::{Key, Reader, Secret};
 
@@ -31,7 +31,14 @@ impl Service for Discord {
     }
 
     fn payload(&self, msg: &Message, _: Origin) -> Payload {
-        let text = shape(msg, true, self.limit());
+        // The details carry text from outside (log lines, command output,
+        // an agent's words): literal, never markup. The title and the
+        // commands (in a code block) are selfheal's.
+        let literal = Message {
+            lines: msg.lines.iter().map(|l| markdown_escape(l)).collect(),
+            ..msg.clone()
+        };
+        let text = shape(&literal, true, self.limit());
         Payload::json(&json!({"content": text, "allowed_mentions": {"parse": []}}))
     }
 

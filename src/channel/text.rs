@@ -88,6 +88,22 @@ pub fn cut_to(text: &str, max: usize) -> String {
     out
 }
 
+/// Discord's Markdown made literal: a backslash before each character that
+/// could start markup, so that `[reset your key](https://…)` from a log
+/// line shows as written instead of as a link that hides its target, and
+/// `# …` or `> …` from outside is no heading or quote. Discord shows the
+/// escaped text exactly as it was.
+pub(super) fn markdown_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\*_~`|[]()<>#".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Slack's three control characters.
 pub(super) fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;")

@@ -48,7 +48,7 @@ pub fn run(config: &Config) -> Verdict {
             config.shown_url,
             p.reason,
             path.display(),
-            read(&path)
+            crate::sys::redact::visible(&read(&path))
         ),
     };
     log::print(&text);

@@ -164,6 +164,24 @@ fn next_secret(text: &str) -> Option<(&str, &str, &str)> {
     Some((&text[..start], &text[start..end], &text[end..]))
 }
 
+/// `printable` for text of many lines: each line's control characters
+/// made visible, the line breaks kept. Also the bidirectional overrides,
+/// which reorder what a reader sees.
+pub fn visible(text: &str) -> String {
+    text.split('\n')
+        .map(|line| {
+            printable(line)
+                .chars()
+                .map(|c| match c {
+                    '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
+                    c => c,
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Text from outside (a process's command line, a log line) made safe to
 /// show on a terminal or in a message: control characters become visible
 /// (`^[` for ESC, `\r`), so that none can move the cursor, hide a line or
@@ -189,6 +207,7 @@ mod tests {
 
     #[test]
     fn control_characters_become_visible() {
+        assert_eq!(visible("a\u{1b}[K\nb\u{202e}c"), "a^[[K\nb\u{fffd}c");
         assert_eq!(printable("a\u{1b}[2Kb\rc\u{7}"), "a^[[2Kb\\rc\\u{7}");
         assert_eq!(printable("plain text"), "plain text");
     }

@@ -168,7 +168,9 @@ impl Evidence {
                 md.push_str(&format!("- {file}: {line}\n"));
             }
         }
-        md
+        // The file, `why` and the agent's prompt: no terminal escape from a
+        // log line or a process's command line survives into any of them.
+        redact::visible(&md)
     }
     /// The incident's signature: how the probe failed (its kind and status,
     /// kept) and the most telling error the service gave — its config
