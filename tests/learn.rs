@@ -840,3 +840,46 @@ fn a_fix_learned_for_a_500_is_not_replayed_for_a_404() {
         sb.log()
     );
 }
+
+/// Hold under attack 22.13: OpenClaw's own check must say "valid" for an
+/// edit to become the last working version: an answer that is not its
+/// JSON, or none, is unknown, and nothing new is kept then.
+#[test]
+fn only_an_edit_the_gateway_calls_valid_becomes_the_last_working_version() {
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let sb = Sandbox::new("rollback-validate");
+    let watched = sb.root.join("openclaw.json");
+    let openclaw = fixture("openclaw-bin/openclaw");
+    let versions = || {
+        std::fs::read_dir(sb.memory().join("last-good"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+            .count()
+    };
+    let check = |answer: &str| {
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+            .env("SELFHEAL_SERVICE", "openclaw")
+            .env(
+                "SELFHEAL_RESTART_CMD",
+                format!("{openclaw} gateway restart"),
+            )
+            .env("SELFHEAL_WATCH_FILES", &watched)
+            .env("FAKE_VALIDATE", answer);
+        assert_eq!(run(cmd, LIMIT).code, Some(0));
+    };
+    for (n, answer) in ["garbage", "silent", "invalid"].iter().enumerate() {
+        std::fs::write(&watched, format!("{{ edit: {n} }}\n")).expect("edit");
+        check(answer);
+        assert_eq!(versions(), 0, "{answer}: kept\n{}", sb.log());
+    }
+    assert!(
+        sb.log().contains("not kept as the last working version yet: `openclaw config validate` did not answer in JSON"),
+        "{}",
+        sb.log()
+    );
+    check("valid");
+    assert_eq!(versions(), 1, "{}", sb.log());
+}
