@@ -883,3 +883,42 @@ fn only_an_edit_the_gateway_calls_valid_becomes_the_last_working_version() {
     check("valid");
     assert_eq!(versions(), 1, "{}", sb.log());
 }
+
+/// Hold under attack 22.6: what a rollback shows of the user's version
+/// (`rollback --dry-run` here; the rolled_back message uses the same diff)
+/// masks secrets of every shape: punctuation in a password, URL user info,
+/// a tab after the colon, a second key of the same word after a short value.
+#[test]
+fn the_rollback_diff_shows_no_secret_of_any_shape() {
+    let srv = Server::start(Behaviour::Reply(200, "ok".into()));
+    let sb = Sandbox::new("rollback-diff-secrets");
+    let watched = sb.root.join("app.json");
+    let with = |args: &[&str]| {
+        let mut cmd = sb.cmd(args);
+        cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+            .env("SELFHEAL_SERVICE", "generic")
+            .env("SELFHEAL_WATCH_FILES", &watched);
+        run(cmd, LIMIT)
+    };
+    std::fs::write(&watched, "{\n  port: 1,\n}\n").expect("good");
+    assert_eq!(with(&["check"]).code, Some(0));
+    let secrets = [
+        "p@ss!w0rd#",
+        "hunter2secret",
+        "tabbed-secret",
+        "second-secret",
+        "single-quoted",
+    ];
+    std::fs::write(
+        &watched,
+        "{\n  password: \"p@ss!w0rd#,x\",\n  url: \"https://me:hunter2secret@host/x\",\n  \
+         token:\t\"tabbed-secret\",\n  token: \"ab\", tokenTwo: \"second-secret\",\n  \
+         apiKey: 'single-quoted',\n}\n",
+    )
+    .expect("edit");
+    let dry = with(&["--dry-run", "rollback"]);
+    assert!(dry.stdout.contains("what differs"), "{}", dry.all());
+    for secret in secrets {
+        assert!(!dry.all().contains(secret), "{secret}: {}", dry.all());
+    }
+}
