@@ -1,7 +1,8 @@
 //! Stable-toolchain stand-in for the cargo-fuzz targets in fuzz/: random and
 //! mutated inputs through every parser that slices text — the env file, shell
 //! words, durations, sizes, times, maintenance windows, status sets, log
-//! lines, the metrics reader and the state file — which must never panic. `make fuzz` runs it longer
+//! lines, the metrics reader, the state file, the rollback diff and the
+//! heartbeat URL — which must never panic. `make fuzz` runs it longer
 //! (FUZZ_SECONDS); `make test` runs it briefly.
 
 use std::time::{Duration, Instant};
@@ -180,6 +181,10 @@ fn parsers_never_panic_on_random_input() {
             let _ = text.parse::<selfheal::key::DiskFree>();
             let _ = selfheal::ladder::evidence::error_lines(text);
         }
+        // The rollback diff and the heartbeat's URL, from two random inputs.
+        let other = input(&mut rng);
+        let _ = selfheal::ladder::rollback::diff(Some(&data), &other, 5);
+        let _ = selfheal::alert::deliver::ping_url(&String::from_utf8_lossy(&data), "/fail");
         let s = selfheal::commands::stats::summarize_from([&data[..]], 0, 1_800_000_000);
         assert!(s.malformed <= s.lines);
         state_round_trips(&data);

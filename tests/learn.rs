@@ -922,3 +922,41 @@ fn the_rollback_diff_shows_no_secret_of_any_shape() {
         assert!(!dry.all().contains(secret), "{secret}: {}", dry.all());
     }
 }
+
+/// Say it right 26.1: the rolled_back message shows the one change that
+/// broke the service — the changed key first, a minimal diff with a line of
+/// context — not the unchanged lines around it.
+#[test]
+fn the_rollback_message_shows_the_change_not_the_lines_around_it() {
+    let s = Svc::new("rollback-minimal-diff");
+    let good: String =
+        std::iter::once("{\n  \"gateway\": {\n    \"mode\": \"local\",\n".to_string())
+            .chain((0..12).map(|i| format!("    \"k{i}\": {i},\n")))
+            .chain(std::iter::once(
+                "    \"port\": 18789\n  },\n  \"agents\": {}\n}\n".to_string(),
+            ))
+            .collect();
+    std::fs::write(&s.config, &good).expect("good");
+    assert!(s.start());
+    assert_eq!(run(s.check(), LIMIT).code, Some(0));
+    std::fs::write(&s.config, good.replace("\"k7\": 7", "\"bogusKey\": 7")).expect("edit");
+    s.stop();
+    let healed = run(s.check(), LIMIT);
+    assert_eq!(healed.code, Some(0), "{}\n{}", healed.all(), s.sb.log());
+    let text = s
+        .sink
+        .received()
+        .iter()
+        .find(|r| r.json()["kind"] == "rolled_back")
+        .map(|r| r.json()["text"].as_str().unwrap_or("").to_string())
+        .expect("a rolled_back message");
+    assert!(text.contains("changed: bogusKey, k7"), "{text}");
+    assert!(
+        text.contains("  \"k6\": 6,\n- \"bogusKey\": 7,\n+ \"k7\": 7,\n  \"k8\": 8,"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("\"mode\"") && !text.contains("- }"),
+        "{text}"
+    );
+}

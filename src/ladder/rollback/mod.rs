@@ -331,7 +331,7 @@ pub fn note(restored: &[Restored]) -> String {
             None => note.push_str("There was no file."),
         }
         note.push_str("\nWhat differed (- yours, + restored):\n");
-        note.push_str(&diff(r.change.current.as_deref(), &r.change.good_bytes, 8).join("\n"));
+        note.push_str(&diff(r.change.current.as_deref(), &r.change.good_bytes, 12).join("\n"));
         note.push('\n');
     }
     note.trim_end().to_string()
