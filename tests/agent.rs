@@ -104,19 +104,38 @@ fn agent(args: &str) -> String {
     format!("{} {args}", fixture("fake-agent.py"))
 }
 
-/// Every private tmux server named in the log is gone.
+/// Every private tmux server named in the log is gone, and so is its
+/// socket (in the tool directory: nothing is left in /tmp).
 fn assert_sessions_gone(log: &str) {
     let mut seen = 0;
-    for word in log
-        .split_whitespace()
-        .filter(|w| w.starts_with("selfheal-"))
-    {
+    for word in log.split_whitespace() {
+        let (flag, socket) = if word.contains("/.tmux-selfheal-") {
+            ("-S", word)
+        } else if word.starts_with("selfheal-") {
+            ("-L", word)
+        } else {
+            continue;
+        };
         seen += 1;
         let out = Command::new("tmux")
-            .args(["-L", word, "ls"])
+            .args([flag, socket, "ls"])
             .output()
             .expect("tmux");
-        assert!(!out.status.success(), "tmux server {word} is still running");
+        assert!(
+            !out.status.success(),
+            "tmux server {socket} is still running"
+        );
+        let path = match flag {
+            "-S" => std::path::PathBuf::from(socket),
+            _ => std::path::PathBuf::from(std::env::var("TMUX_TMPDIR").unwrap_or("/tmp".into()))
+                .join(format!("tmux-{}", unsafe { libc::geteuid() }))
+                .join(socket),
+        };
+        assert!(
+            std::fs::symlink_metadata(&path).is_err(),
+            "its socket {} was left behind",
+            path.display()
+        );
     }
     assert!(seen > 0, "no tmux socket named in the log: {log}");
 }
@@ -278,6 +297,51 @@ fn a_fifo_for_the_report_or_the_prompt_template_never_hangs_level_3() {
         s.mem("recovery-learnings.md")
     );
     assert_sessions_gone(&log);
+}
+
+/// Say it right 26.2: the tmux socket lives in the tool directory and goes
+/// with the server; where that path is too long for a socket, tmux's own
+/// directory is used and the socket is removed all the same.
+#[test]
+fn no_tmux_socket_is_left_behind() {
+    let s = Scene::new("l3-socket");
+    let server = s.serve_when_fixed();
+    let r = run(
+        s.cmd(&["recover"], &agent("--dialog none --behave fix")),
+        LIMIT,
+    );
+    let _srv = server.join().expect("server");
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let log = s.l3_log();
+    assert!(log.contains("/.tmux-selfheal-"), "{log}");
+    assert_sessions_gone(&log);
+
+    // A tool directory too deep for a socket path.
+    let s = Scene::new("l3-socket-long");
+    let deep = s.sb.root.join("d".repeat(90));
+    let tmux_dir = s.sb.root.join("t");
+    std::fs::create_dir_all(&tmux_dir).expect("tmux dir");
+    let server = s.serve_when_fixed();
+    let mut cmd = s.cmd(&["recover"], &agent("--dialog none --behave fix"));
+    cmd.env("OPENCLAW_MEMORY_DIR", &deep)
+        .env("TMUX_TMPDIR", &tmux_dir);
+    let r = run(cmd, LIMIT);
+    let _srv = server.join().expect("server");
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let left: Vec<_> = walk_files(&tmux_dir);
+    assert!(left.is_empty(), "left in TMUX_TMPDIR: {left:?}");
+}
+
+fn walk_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.path().is_dir() {
+            out.extend(walk_files(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
 }
 
 #[test]

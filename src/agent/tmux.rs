@@ -1,6 +1,8 @@
 //! A private tmux server for one level 3 run, driven by bounded calls.
 //!
-//! Every call is `tmux -L <private socket> -f /dev/null …` run through
+//! Every call is `tmux -S <socket in the tool directory> -f /dev/null …`
+//! (`-L`, in tmux's own directory, only where that path is too long for a
+//! socket; the socket is removed with the server either way) run through
 //! `process` with a timeout, so a wedged tmux cannot hold the run. The
 //! server is started with the agent's environment (API key, HOME, PATH) in
 //! the *environment* of the first client, never in its argv, and is killed
@@ -56,10 +58,51 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most of a pane's history that is read back.
 const CAPTURE_MAX: u64 = 8 << 20;
 
+/// A unix socket's path must fit in `sun_path` (104 bytes on macOS).
+const SOCKET_PATH_MAX: usize = 100;
+
+/// Where the private server listens.
+#[derive(Debug, Clone)]
+enum Socket {
+    /// `-S PATH`: in the tool directory, nothing elsewhere.
+    Path(PathBuf),
+    /// `-L NAME`, in tmux's own directory (`$TMUX_TMPDIR` or `/tmp`,
+    /// `tmux-UID/NAME`), when the tool directory's path is too long.
+    Name(String, PathBuf),
+}
+
+impl Socket {
+    fn new(name: &str, scratch: &Path) -> Socket {
+        let path = scratch.join(format!(".tmux-{name}"));
+        if path.as_os_str().len() <= SOCKET_PATH_MAX {
+            return Socket::Path(path);
+        }
+        let dir = std::env::var_os("TMUX_TMPDIR")
+            .filter(|d| !d.is_empty())
+            .map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+        let uid = crate::sys::files::uid();
+        Socket::Name(name.to_string(), dir.join(format!("tmux-{uid}")).join(name))
+    }
+
+    fn args(&self) -> [String; 2] {
+        match self {
+            Socket::Path(p) => ["-S".into(), p.display().to_string()],
+            Socket::Name(n, _) => ["-L".into(), n.clone()],
+        }
+    }
+
+    /// The socket file, removed when the server is gone (tmux leaves it).
+    fn path(&self) -> &Path {
+        match self {
+            Socket::Path(p) | Socket::Name(_, p) => p,
+        }
+    }
+}
+
 pub struct Server<'a> {
     bin: PathBuf,
-    /// The `-L` socket name: private to this run.
-    pub socket: String,
+    /// Private to this run.
+    socket: Socket,
     pub session: String,
     capture: PathBuf,
     clock: &'a dyn Clock,
@@ -87,7 +130,7 @@ impl<'a> Server<'a> {
     ) -> Server<'a> {
         Server {
             bin,
-            socket,
+            socket: Socket::new(&socket, scratch),
             session,
             capture: scratch.join(".tmux-output"),
             clock,
@@ -97,13 +140,9 @@ impl<'a> Server<'a> {
     }
 
     fn call(&self, args: &[&str], env: &[(String, String)]) -> Result<process::Finished> {
-        let mut argv = vec![
-            self.bin.display().to_string(),
-            "-L".into(),
-            self.socket.clone(),
-            "-f".into(),
-            "/dev/null".into(),
-        ];
+        let mut argv = vec![self.bin.display().to_string()];
+        argv.extend(self.socket.args());
+        argv.extend(["-f".into(), "/dev/null".into()]);
         argv.extend(args.iter().map(|a| a.to_string()));
         // Each call is short and bounded; a signal is noticed at the caller's
         // next sleep, and the clean-up calls must run after one.
@@ -244,10 +283,10 @@ impl<'a> Server<'a> {
 
     /// How a human watches it live.
     pub fn attach_hint(&self) -> String {
+        let [flag, socket] = self.socket.args();
         format!(
-            "{} -L {} attach -t {}",
+            "{} {flag} {socket} attach -t {}",
             self.bin.display(),
-            self.socket,
             self.session
         )
     }
@@ -255,13 +294,9 @@ impl<'a> Server<'a> {
     /// Kills the session and the private server, also after a signal.
     pub fn stop(&mut self) {
         if self.started {
-            let argv: Vec<String> = [
-                self.bin.display().to_string(),
-                "-L".into(),
-                self.socket.clone(),
-                "kill-server".into(),
-            ]
-            .into();
+            let mut argv = vec![self.bin.display().to_string()];
+            argv.extend(self.socket.args());
+            argv.push("kill-server".into());
             let _ = process::run_with_env(
                 &argv,
                 CALL_TIMEOUT,
@@ -275,6 +310,14 @@ impl<'a> Server<'a> {
                 unsafe { libc::kill(pid, libc::SIGKILL) };
             }
             self.started = false;
+            // tmux leaves its socket behind: only ours, only a socket.
+            use std::os::unix::fs::{FileTypeExt, MetadataExt};
+            let path = self.socket.path();
+            if std::fs::symlink_metadata(path)
+                .is_ok_and(|m| m.file_type().is_socket() && m.uid() == crate::sys::files::uid())
+            {
+                let _ = std::fs::remove_file(path);
+            }
         }
         let _ = std::fs::remove_file(&self.capture);
     }
