@@ -348,12 +348,19 @@ fn awkward_text_arrives_intact() {
     assert_eq!(r.code, Some(0), "{}", r.all());
     for (name, sink) in sinks.each() {
         let got = Sinks::text(name, &sink.received()[0]);
-        let want = if name == "slack" {
-            text.replace('&', "&amp;")
+        let want = match name {
+            "slack" => text
+                .replace('&', "&amp;")
                 .replace('<', "&lt;")
-                .replace('>', "&gt;")
-        } else {
-            text.to_string()
+                .replace('>', "&gt;"),
+            // Markup from outside made literal (Discord shows it as it was).
+            "discord" => text
+                .replace('\\', "\\\\")
+                .replace('*', "\\*")
+                .replace('`', "\\`")
+                .replace('<', "\\<")
+                .replace('>', "\\>"),
+            _ => text.to_string(),
         };
         assert!(got.contains(&want), "{name}: {got:?}");
     }
@@ -867,7 +874,7 @@ fn text_from_outside_reaches_no_channel_or_file_as_escapes_or_markup() {
     // The details; the commands to try are in a code block (and selfheal's).
     let details = content.split("Try:").next().unwrap_or("");
     assert!(
-        details.contains("\\[reset your key\\]\\(https://evil.example/steal\\)")
+        details.contains("\\[reset your key\\](https://evil.example/steal)")
             && !details.contains("[reset your key](")
             && !details.contains("[click]("),
         "{content}"

@@ -88,18 +88,29 @@ pub fn cut_to(text: &str, max: usize) -> String {
     out
 }
 
-/// Discord's Markdown made literal: a backslash before each character that
-/// could start markup, so that `[reset your key](https://…)` from a log
-/// line shows as written instead of as a link that hides its target, and
-/// `# …` or `> …` from outside is no heading or quote. Discord shows the
-/// escaped text exactly as it was.
+/// Discord's Markdown made literal where it could mislead: a backslash
+/// before what starts a masked link (`[reset your key](https://…)` would
+/// show as a link that hides its target), a mention or timestamp (`<`), a
+/// spoiler (`|`), code, emphasis (`*`, `~`), and a heading or quote
+/// at the start of a line. Discord shows escaped text exactly as it
+/// was; `_` and parentheses, common in names and harmless, stay as they are.
 pub(super) fn markdown_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\*_~`|[]()<>#".contains(c) {
+    for (n, line) in text.split('\n').enumerate() {
+        if n > 0 {
+            out.push('\n');
+        }
+        let body = line.trim_start();
+        out.push_str(&line[..line.len() - body.len()]);
+        if body.starts_with('#') {
             out.push('\\');
         }
-        out.push(c);
+        for c in body.chars() {
+            if "\\[]<>|`*~".contains(c) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
     }
     out
 }
@@ -191,5 +202,18 @@ mod tests {
         assert_eq!(base64(b"foobar"), "Zm9vYmFy");
         assert_eq!(header_text("plain"), "plain");
         assert!(header_text("✅ ok").starts_with("=?UTF-8?B?"));
+    }
+
+    #[test]
+    fn discord_markup_from_outside_is_made_literal() {
+        assert_eq!(
+            markdown_escape("see [docs](https://x.example) ||hidden|| <@123>"),
+            "see \\[docs\\](https://x.example) \\|\\|hidden\\|\\| \\<@123\\>"
+        );
+        assert_eq!(markdown_escape("# big\n  > quote"), "\\# big\n  \\> quote");
+        assert_eq!(
+            markdown_escape("SELFHEAL_AGENT_CMD (x)"),
+            "SELFHEAL_AGENT_CMD (x)"
+        );
     }
 }
