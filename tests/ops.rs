@@ -599,3 +599,49 @@ fn in_docker_the_memory_watched_is_the_containers_main_process() {
     let _ = main.kill();
     let _ = main.wait();
 }
+
+/// Say it right 26.3: status and doctor give one verdict on the scheduler
+/// (doctor's): "none, by choice" is a · in both, never a ✗ in status.
+#[test]
+fn status_and_doctor_agree_about_the_scheduler() {
+    let sb = Sandbox::new("status-scheduler");
+    let config_home = sb.root.join("config");
+    std::fs::create_dir_all(config_home.join("selfheal")).expect("mkdir");
+    std::fs::write(config_home.join("selfheal/installed"), "scheduler=none\n").expect("record");
+    let with = |args: &[&str]| {
+        let mut cmd = sb.cmd(args);
+        cmd.env("XDG_CONFIG_HOME", &config_home);
+        run(cmd, LIMIT).stdout
+    };
+    let doctor = with(&["doctor"]);
+    let line = doctor
+        .lines()
+        .find(|l| l.contains(" scheduler: "))
+        .unwrap_or_default()
+        .to_string();
+    let status = with(&["status"]);
+    let said = status
+        .lines()
+        .find(|l| l.starts_with("scheduler:"))
+        .unwrap_or_default()
+        .to_string();
+    if line.starts_with('✓') {
+        // This machine runs a scheduler of ours: nothing to compare.
+        return;
+    }
+    assert!(line.starts_with('·'), "{doctor}");
+    assert!(
+        said.contains("you chose") && !said.contains('✗'),
+        "{status}"
+    );
+    // Without the record, doctor's ✗ is status's ✗.
+    std::fs::remove_file(config_home.join("selfheal/installed")).expect("rm");
+    let doctor = with(&["doctor"]);
+    let failed = doctor.lines().any(|l| l.starts_with("✗ scheduler"));
+    let status = with(&["status"]);
+    assert_eq!(
+        status.contains("(✗: see `selfheal doctor`)"),
+        failed,
+        "{doctor}\n{status}"
+    );
+}

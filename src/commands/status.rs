@@ -128,7 +128,8 @@ fn report(c: &Config) -> Report {
         last_check_unix: last.map(|(t, _)| t),
         incident,
         paused_until: paused,
-        scheduler_ok: scheduler.status == Mark::Ok,
+        // Doctor's verdict, not another: only its ✗ is a problem here.
+        scheduler_ok: scheduler.status != Mark::Fail,
         scheduler: scheduler.detail,
         heartbeat: c
             .heartbeat_url
