@@ -382,10 +382,10 @@ fn the_old_scripts_keys_are_accepted_and_doctor_names_them() {
     assert_eq!(r.stderr, "", "old keys must not warn on every run");
     let r = run(sb.cmd(&["doctor"]), LIMIT);
     for line in [
-        "key OPENCLAW_GATEWAY_PORT is the old name of OPENCLAW_GATEWAY_URL",
-        "key OPENCLAW_WATCHDOG_HEALTH_TIMEOUT is the old name of HEALTH_CHECK_HTTP_TIMEOUT",
-        "key NOTIFICATION_CHANNEL is the old name of SELFHEAL_CHANNELS",
-        "key OPENCLAW_WATCHDOG_ESCALATE_TO_L3_AFTER of the old scripts means nothing here",
+        "old key: OPENCLAW_GATEWAY_PORT is the old name of OPENCLAW_GATEWAY_URL",
+        "old key: OPENCLAW_WATCHDOG_HEALTH_TIMEOUT is the old name of HEALTH_CHECK_HTTP_TIMEOUT",
+        "old key: NOTIFICATION_CHANNEL is the old name of SELFHEAL_CHANNELS",
+        "old key: OPENCLAW_WATCHDOG_ESCALATE_TO_L3_AFTER of the old scripts means nothing here",
         "alerts go only to slack",
     ] {
         assert!(r.stdout.contains(line), "{line}: {}", r.stdout);
@@ -467,4 +467,32 @@ fn a_group_writable_env_file_of_the_users_own_group_is_read_and_a_refused_one_st
         .collect();
     assert!(got.contains(&"/ping/fail".to_string()), "{got:?}");
     assert!(!got.contains(&"/hook".to_string()), "{got:?}");
+}
+
+/// Say it right 26.4: doctor gives one verdict on the configuration, first;
+/// an interval key says the interval is the scheduler's; an old key's line
+/// says "key" once.
+#[test]
+fn doctor_gives_one_configuration_verdict_first() {
+    let sb = Sandbox::new("doctor-one-verdict");
+    sb.env_file("HEALTH_CHECK_INTERVAL=300\nNOTIFICATION_CHANNEL=slack\n");
+    let out = run(sb.cmd(&["doctor"]), LIMIT).stdout;
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[1].starts_with("✗ configuration: "), "{out}");
+    assert!(
+        lines[1].contains("HEALTH_CHECK_INTERVAL") && lines[1].contains("./install.sh --interval"),
+        "{out}"
+    );
+    assert_eq!(out.matches("configuration: valid").count(), 0, "{out}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.contains("HEALTH_CHECK_INTERVAL"))
+            .count(),
+        1,
+        "{out}"
+    );
+    assert!(
+        out.contains("· old key: NOTIFICATION_CHANNEL is the old name"),
+        "{out}"
+    );
 }

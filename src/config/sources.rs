@@ -236,7 +236,7 @@ fn take_old_keys(
             };
         }
         notes.push(format!(
-            "key {name} is the old name of {ours}{}; fix: rename it to {ours} in {}",
+            "{name} is the old name of {ours}{}; fix: rename it to {ours} in {}",
             if taken {
                 ""
             } else {
@@ -248,7 +248,7 @@ fn take_old_keys(
     for &(name, why) in keys::IGNORED {
         if old.contains_key(name) && !(name == "NTFY_SERVER" && old.contains_key("NTFY_TOPIC")) {
             notes.push(format!(
-                "key {name} of the old scripts means nothing here and is ignored: {why}"
+                "{name} of the old scripts means nothing here and is ignored: {why}"
             ));
         }
     }
@@ -277,6 +277,15 @@ fn typo(key: &str) -> Option<String> {
     let family = FAMILIES.iter().any(|f| key.starts_with(f));
     if !family && near.is_none() {
         return None;
+    }
+    // The old scripts' users look for the check interval among the keys:
+    // it is the scheduler's.
+    if near.is_none() && key.contains("INTERVAL") {
+        return Some(
+            " (how often `check` runs is the scheduler's, not a key: ./install.sh --interval \
+             SECONDS)"
+                .into(),
+        );
     }
     Some(
         match near.or_else(|| crate::fmt::closest(key, keys(), key.len() / 3)) {

@@ -140,7 +140,30 @@ fn configuration(c: &Config) -> Vec<Check> {
         Some(p) => p.display().to_string(),
         None => "none (defaults and environment)".into(),
     };
-    let mut checks = vec![ok("configuration", format!("valid; env file: {env_file}"))];
+    // One verdict on the configuration, first: a misspelt key is a setting
+    // that silently does not apply, so it makes the configuration ✗.
+    let unknown: Vec<&str> = c
+        .warnings
+        .iter()
+        .filter_map(|w| match w {
+            Warning::UnknownKey(w) => Some(w.as_str()),
+            Warning::Note(_) => None,
+        })
+        .collect();
+    let mut checks = vec![if unknown.is_empty() {
+        ok("configuration", format!("valid; env file: {env_file}"))
+    } else {
+        fail(
+            "configuration",
+            format!("env file: {env_file}; {}", unknown.join("; ")),
+            "correct the key's name: selfheal ignores it as written",
+        )
+    }];
+    for w in &c.warnings {
+        if let Warning::Note(w) = w {
+            checks.push(info("configuration", w.clone()));
+        }
+    }
     for n in &c.notes {
         checks.push(info("old key", n.clone()));
     }
@@ -181,17 +204,6 @@ fn configuration(c: &Config) -> Vec<Check> {
                     .join(", ")
             ),
         ));
-    }
-    for w in &c.warnings {
-        // A misspelt key is a setting that silently does not apply.
-        checks.push(match w {
-            Warning::UnknownKey(w) => fail(
-                "configuration",
-                w.clone(),
-                "correct the key's name: selfheal ignores it as written",
-            ),
-            Warning::Note(w) => info("configuration", w.clone()),
-        });
     }
     if let Some(p) = &c.env_file {
         let meta = std::fs::metadata(p).ok();
