@@ -76,6 +76,16 @@ impl Probe {
         }
     }
 
+    /// The reason with the status, said once: `connection refused (status
+    /// 000)`, but `status 404 (expected 200)` as it is.
+    pub fn with_status(&self) -> String {
+        if self.reason.starts_with("status ") {
+            self.reason.clone()
+        } else {
+            format!("{} (status {})", self.reason, self.status_text())
+        }
+    }
+
     pub fn latency_ms(&self) -> u128 {
         self.latency.as_millis()
     }

@@ -722,3 +722,69 @@ fn openclaw_is_known_by_what_it_is_not_by_its_port() {
         .expect("a page");
     assert!(page.contains("openclaw status"), "{page}");
 }
+
+/// Say it right 26.6 and 26.10: the incident file numbers each restart of
+/// the climb, its heading is when the incident was looked at (not when the
+/// file was last written), a status is said once; the worst case is a
+/// bound for the log file (and -v), not a forecast on the terminal.
+#[test]
+fn the_incident_file_and_the_terminal_say_it_once_and_right() {
+    let sb = Sandbox::new("ev-say-it-right");
+    let srv = Server::start(Behaviour::Reply(404, "no".into()));
+    let mut cmd = sb.failing_check();
+    cmd.env("OPENCLAW_GATEWAY_URL", srv.url())
+        .env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("HEALTH_CHECK_MAX_RETRIES", "2")
+        .env("HEALTH_CHECK_RETRY_DELAY", "1.5")
+        .env("SELFHEAL_RESTART_CMD", fixture("fail.sh"));
+    let r = run(cmd, LIMIT);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    assert!(!r.all().contains("worst case"), "{}", r.all());
+    let log = sb.log();
+    assert!(
+        log.contains("worst case for this run")
+            && log.contains("if every step runs to its limit ("),
+        "{log}"
+    );
+    let md = std::fs::read_to_string(newest_incident(&sb)).expect("incident");
+    assert!(md.contains("Probe: status 404 (expected 200)\n"), "{md}");
+    assert!(!md.contains("(status 404"), "said twice: {md}");
+    // (A restart cannot free a port another program holds: one restart here.)
+    assert!(md.contains("restart 1 (attempt 1/2)"), "{md}");
+    // The heading's time is the climb's start: the first line of the log
+    // that says it is unhealthy, to the second.
+    let started = log
+        .lines()
+        .find(|l| l.contains("unhealthy:"))
+        .and_then(|l| l.get(1..20))
+        .expect("unhealthy line")
+        .to_string();
+    let heading = md.lines().next().unwrap_or_default();
+    let stamp = heading.rsplit(", ").next().unwrap_or_default();
+    assert!(
+        stamp <= started.as_str() || stamp.starts_with(&started[..16]),
+        "{heading} vs {started}"
+    );
+    let ended = log
+        .lines()
+        .last()
+        .and_then(|l| l.get(1..20))
+        .unwrap_or_default();
+    assert!(
+        stamp < ended,
+        "the heading is the end time: {heading}; log ends {ended}"
+    );
+
+    // Two restarts of one climb are restart 1 and restart 2.
+    let sb = Sandbox::new("ev-say-it-right-2");
+    let mut cmd = sb.failing_check();
+    cmd.env("SELFHEAL_CONFIRM_PROBES", "0")
+        .env("HEALTH_CHECK_MAX_RETRIES", "2")
+        .env("SELFHEAL_RESTART_CMD", fixture("fail.sh"));
+    assert_eq!(run(cmd, LIMIT).code, Some(1));
+    let md = std::fs::read_to_string(newest_incident(&sb)).expect("incident");
+    assert!(
+        md.contains("restart 1 (attempt 1/2)") && md.contains("restart 2 (attempt 2/2)"),
+        "{md}"
+    );
+}

@@ -482,8 +482,7 @@ fn finish(ctx: &mut Ctx, run: &Run, result: Recovery, detail: String) -> Outcome
         }
     }
     let why = run.why;
-    let symptom = prompt::section(&report, "Symptom")
-        .unwrap_or_else(|| format!("{} (status {})", why.reason, why.status_text()));
+    let symptom = prompt::section(&report, "Symptom").unwrap_or_else(|| why.with_status());
     let root_cause =
         prompt::section(&report, "Root Cause").unwrap_or_else(|| "unknown (no report)".into());
     if matches!(result, Recovery::Recovered | Recovery::NotRecovered) {

@@ -58,12 +58,15 @@ fn report(c: &Config) -> Report {
     let last = metrics::last(dir, HEALTH_FILE, "http_check");
     let state = state::peek(dir).unwrap_or_default();
     let incident = state.incident.as_ref().map(|i| {
+        let reason = if i.reason.starts_with("status ") {
+            i.reason.clone()
+        } else {
+            format!("{} (status {})", i.reason, i.status)
+        };
         let mut s = format!(
-            "open since {} ({}): {} (status {})",
+            "open since {} ({}): {reason}",
             stamp(local_at(i.started)),
             fmt_secs(between(i.started, now)),
-            i.reason,
-            i.status
         );
         let paged: Vec<&str> = i.alerted.iter().map(|k| k.key()).collect();
         s.push_str(&match paged.is_empty() {

@@ -117,9 +117,8 @@ fn blip(ctx: &mut Ctx, first: &Probe, again: Probe, n: u32, took: Duration) -> C
         Metric::new("blip", "healthy_again", took.as_secs_f64()),
     );
     ctx.log.info(format!(
-        "blip: {} (status {}), healthy again on re-probe {n} after {}; nothing to heal",
-        first.reason,
-        first.status_text(),
+        "blip: {}, healthy again on re-probe {n} after {}; nothing to heal",
+        first.with_status(),
         fmt_secs(took)
     ));
     Confirmed::Blip(again)

@@ -365,12 +365,26 @@ impl Climb {
 #[inline(never)]
 pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
     ctx.log.warn(format!(
-        "unhealthy: {} (status {}, {}) — starting level 2; worst case for this run {}",
-        first.reason,
-        first.status_text(),
+        "unhealthy: {} at {} — starting level 2",
+        first.with_status(),
         ctx.config.shown_url,
-        fmt_secs(worst_case(ctx))
     ));
+    // A bound, not a forecast: on the terminal only with -v (a 3-second
+    // heal announced as "40 minutes" alarms), always in the log file.
+    let parts: Vec<String> = worst_case_parts(ctx)
+        .iter()
+        .map(|(what, d)| format!("{what} {}", fmt_secs(*d)))
+        .collect();
+    let bound = format!(
+        "worst case for this run {} if every step runs to its limit ({})",
+        fmt_secs(worst_case(ctx)),
+        parts.join(", ")
+    );
+    if ctx.log.is_verbose() {
+        ctx.log.debug(bound);
+    } else {
+        ctx.log.record(&bound);
+    }
     if ctx.mode == Mode::DryRun {
         let mut climb = Climb::new(
             ctx,
@@ -479,11 +493,9 @@ pub fn level2_ended(ctx: &mut Ctx, climb: &Climb, healed: Option<&Outcome>) {
         None => {
             ctx.record(HEALTH_FILE, Metric::new("recovery", "failed", attempts));
             ctx.log.warn(format!(
-                "level 2 failed: still unhealthy after {} restart attempt(s) and {took}: \
-                 {} (status {})",
+                "level 2 failed: still unhealthy after {} restart attempt(s) and {took}: {}",
                 climb.attempts,
-                climb.probe.reason,
-                climb.probe.status_text()
+                climb.probe.with_status()
             ));
         }
     }
@@ -568,17 +580,33 @@ const ALERT_ROUNDS: u32 = 6;
 
 /// The longest a healing run can take: every step at its bound.
 pub fn worst_case(ctx: &Ctx) -> Duration {
+    worst_case_parts(ctx).iter().map(|(_, d)| *d).sum()
+}
+
+/// What the worst case is made of: the probes and the evidence, each
+/// level's steps at their limits, the alerts and the heartbeat.
+pub fn worst_case_parts(ctx: &Ctx) -> Vec<(&'static str, Duration)> {
     let c = ctx.config;
     // The outbox flush, then at most ALERT_ROUNDS rounds of alerts, and the
     // heartbeat's `/start` and end (one request each, bounded like an attempt).
     let alerts =
         outbox::flush_bound(c) + outbox::round_bound(c) * ALERT_ROUNDS + c.alert_timeout * 2;
-    let steps: Duration = LADDER.iter().map(|r| r.bound(c)).sum();
-    c.http_timeout
-        + (c.poll_interval + c.http_timeout) * c.confirm_probes
-        + evidence::BOUND
-        + steps
-        + alerts
+    let mut parts = vec![(
+        "probes and evidence",
+        c.http_timeout + (c.poll_interval + c.http_timeout) * c.confirm_probes + evidence::BOUND,
+    )];
+    for step in [Step::Level2, Step::Level3, Step::Level4] {
+        let d: Duration = LADDER
+            .iter()
+            .filter(|r| r.step() == step)
+            .map(|r| r.bound(c))
+            .sum();
+        if !d.is_zero() {
+            parts.push((step.as_str(), d));
+        }
+    }
+    parts.push(("alerts and the heartbeat", alerts));
+    parts
 }
 
 /// What a dry run prints instead of healing.

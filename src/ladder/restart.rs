@@ -237,9 +237,12 @@ pub fn restart(ctx: &mut Ctx, climb: &mut Climb, attempt: u32, label: &str) -> R
     );
     climb.summary.restarts += 1;
     climb.summary.last_restart = Some(said(&done));
+    // Numbered by the climb's restarts: a rollback's restart is the next
+    // one, not a second "attempt 1".
     climb.ev.step(
         format!(
-            "restart `{}` (attempt {attempt}): {}",
+            "restart {} ({label}) `{}`: {}",
+            climb.summary.restarts,
             shellwords::join(&c.restart_cmd),
             said(&done)
         ),

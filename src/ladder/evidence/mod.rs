@@ -70,6 +70,9 @@ pub struct Evidence {
     pub signature: String,
     /// Which log lines are this incident's.
     pub scope: logs::Scope,
+    /// When it was gathered: the incident file's heading keeps this time
+    /// when the file is written again at the end.
+    pub gathered: Option<time::OffsetDateTime>,
 }
 
 impl Evidence {
@@ -141,7 +144,7 @@ impl Evidence {
     pub fn markdown(&self, config: &Config, host: &str) -> String {
         let mut md = format!(
             "# Incident on {host}, {}\n\nService: {}\nProbe: {}\n\n## Likely cause\n",
-            log::stamp(local_now()),
+            log::stamp(self.gathered.unwrap_or_else(local_now)),
             config.shown_url,
             self.probe
         );
@@ -229,7 +232,8 @@ pub fn gather(config: &Config, openclaw: bool, probe: &Probe, scope: logs::Scope
         ))))
     };
     let mut ev = Evidence {
-        probe: format!("{} (status {})", probe.reason, probe.status_text()),
+        probe: probe.with_status(),
+        gathered: Some(local_now()),
         probe_kind: probe
             .failure
             .map_or(String::new(), |f| format!("{f:?} {}", probe.status_text())),
