@@ -210,6 +210,19 @@ fn an_invalid_config_is_healed_by_the_last_working_one_and_the_users_file_is_kep
         pairs.contains(&("recovery".into(), "self_healed".into())),
         "{pairs:?}"
     );
+    // Say it right 26.5: stats says what healed it, in words; a restart
+    // command that exited with an error is not counted as a success.
+    let stats = run(s.sb.cmd(&["stats"]), LIMIT).stdout;
+    assert!(
+        stats
+            .contains("healed:              1 of 1 unhealthy run(s): 1 by the last working config"),
+        "{stats}"
+    );
+    assert!(
+        stats.contains("restart commands:    2 run: 1 exited 0, 1 failed"),
+        "{stats}"
+    );
+    assert!(!stats.contains("slowest probe:       0 s"), "{stats}");
     assert_eq!(s.kinds(), vec!["rolled_back"], "one warning, nothing else");
     let alert = s.sink.received()[0].json();
     let text = alert.to_string();

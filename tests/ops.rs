@@ -59,7 +59,7 @@ fn stats_match_the_seeds_jq_query_and_skip_garbage() {
         .is_some_and(|m| (30.0..40.0).contains(&m)));
     let text = run(sb.cmd(&["stats"]), LIMIT);
     assert!(
-        text.stdout.contains("recovery:") && text.stdout.contains("malformed"),
+        text.stdout.contains("healed:") && text.stdout.contains("malformed"),
         "{}",
         text.stdout
     );

@@ -31,6 +31,9 @@ pub struct Stats {
     pub healthy_percent: Option<f64>,
     pub restarts: BTreeMap<String, u64>,
     pub recovery: BTreeMap<String, u64>,
+    /// What healed the unhealthy runs that healed: restart, repair,
+    /// rollback, learned_fix, agent, service_manager, itself.
+    pub healed_by: BTreeMap<String, u64>,
     pub level3: BTreeMap<String, u64>,
     pub level3_mean_seconds: Option<f64>,
     pub alerts: BTreeMap<String, u64>,
@@ -105,6 +108,17 @@ pub fn summarize_from<R: Read>(readers: impl IntoIterator<Item = R>, days: u32, 
                 "gateway_restart" => bump(&mut s.restarts),
                 "recovery" => {
                     bump(&mut s.recovery);
+                    // The old scripts' lines have no `by`: a success was
+                    // their restart, self_healed came back by itself.
+                    let by = match (line.by.as_deref(), result) {
+                        (Some(by), _) => Some(by),
+                        (None, "success") => Some("restart"),
+                        (None, "self_healed") => Some("itself"),
+                        _ => None,
+                    };
+                    if let Some(by) = by {
+                        *s.healed_by.entry(by.to_string()).or_default() += 1;
+                    }
                     s.unhealthy_runs += 1;
                     if s.last_incident.is_none_or(|t| line.timestamp >= t) {
                         s.last_incident = Some(line.timestamp);
@@ -113,6 +127,9 @@ pub fn summarize_from<R: Read>(readers: impl IntoIterator<Item = R>, days: u32, 
                 }
                 "emergency_recovery" => {
                     bump(&mut s.level3);
+                    if result == "true" {
+                        *s.healed_by.entry("agent".into()).or_default() += 1;
+                    }
                     if result == "true" || result == "false" {
                         l3_total += line.duration;
                         l3_runs += 1;
@@ -212,26 +229,64 @@ fn each_line(file: impl Read, mut f: impl FnMut(&[u8])) {
 
 /// The human-readable summary.
 pub fn render(s: &Stats) -> String {
-    let map = |m: &BTreeMap<String, u64>| {
-        if m.is_empty() {
-            "none".to_string()
-        } else {
-            m.iter()
-                .map(|(k, v)| format!("{k} {v}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
+    let count = |m: &BTreeMap<String, u64>, k: &str| m.get(k).copied().unwrap_or(0);
     let pct = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p}%"));
-    let secs = |p: Option<f64>| p.map_or("-".to_string(), |p| format!("{p} s"));
+    // Seconds as people read them: 12 ms, 3.2 s, 4m 10s.
+    let secs = |p: Option<f64>| {
+        p.map_or("-".to_string(), |p| {
+            if p < 1.0 {
+                format!("{} ms", (p * 1000.0).round())
+            } else {
+                crate::fmt::fmt_secs(std::time::Duration::from_secs_f64(p.min(1e9)))
+            }
+        })
+    };
     let period = match s.days {
         0 => "all time".to_string(),
         1 => "the last day".to_string(),
         n => format!("last {n} days"),
     };
-    let level3 = match s.level3_mean_seconds {
-        Some(_) => format!("{} (mean {})", map(&s.level3), secs(s.level3_mean_seconds)),
-        None => map(&s.level3),
+    const HEALERS: [(&str, &str); 7] = [
+        ("restart", "a restart"),
+        ("repair", "the repair command"),
+        ("rollback", "the last working config"),
+        ("learned_fix", "a learned fix"),
+        ("agent", "the agent"),
+        ("service_manager", "its service manager"),
+        ("itself", "itself"),
+    ];
+    let healed: u64 = s.healed_by.values().sum();
+    let by: Vec<String> = HEALERS
+        .iter()
+        .filter(|(k, _)| count(&s.healed_by, k) > 0)
+        .map(|(k, words)| format!("{} by {words}", count(&s.healed_by, k)))
+        .collect();
+    let healed = match healed {
+        0 => "none".to_string(),
+        n => format!(
+            "{n} of {} unhealthy run(s): {}",
+            s.unhealthy_runs,
+            by.join(", ")
+        ),
+    };
+    let restarts: u64 = s.restarts.values().sum();
+    let restarts = match restarts {
+        0 => "none".to_string(),
+        n => format!(
+            "{n} run: {} exited 0, {} failed, {} timed out (whether one healed is above)",
+            count(&s.restarts, "success"),
+            count(&s.restarts, "failed"),
+            count(&s.restarts, "timeout")
+        ),
+    };
+    let runs = count(&s.level3, "true") + count(&s.level3, "false");
+    let level3 = match runs {
+        0 => "not run".to_string(),
+        n => format!(
+            "{n} run(s), {} healed, mean {}",
+            count(&s.level3, "true"),
+            secs(s.level3_mean_seconds)
+        ),
     };
     let last = match (s.last_incident, &s.last_incident_result) {
         (Some(t), Some(r)) => format!(
@@ -240,15 +295,24 @@ pub fn render(s: &Stats) -> String {
         ),
         _ => "none".into(),
     };
+    let alerts = if s.alerts.is_empty() {
+        "none".to_string()
+    } else {
+        s.alerts
+            .iter()
+            .map(|(k, v)| format!("{v} {k}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     format!(
         "selfheal stats, {period}\n\
          checks:              {} ({} healthy, {} unhealthy), healthy {}\n\
-         restarts:            {}\n\
-         recovery:            {}\n\
-         level 3:             {level3}\n\
-         autonomous recovery: {} of unhealthy runs\n\
+         healed:              {healed}\n\
+         without a human:     {} of unhealthy runs\n\
+         restart commands:    {restarts}\n\
+         level 3 (agent):     {level3}\n\
          mean time to recovery: {} over {} incident(s)\n\
-         alerts:              {}\n\
+         alerts:              {alerts}\n\
          blips:               {} (healthy again on a re-probe; nothing healed)\n\
          crash-loop brakes:   {}; flapping episodes: {}; slowest boot: {}\n\
          slowest probe:       {}\n\
@@ -258,20 +322,14 @@ pub fn render(s: &Stats) -> String {
         s.healthy_runs,
         s.unhealthy_runs,
         pct(s.healthy_percent),
-        map(&s.restarts),
-        map(&s.recovery),
         pct(s.autonomous_percent),
         secs(s.mttr_seconds),
         s.incidents,
-        map(&s.alerts),
         s.blips,
         s.brakes,
         s.flapping,
         secs(s.slowest_boot_seconds.map(round)),
-        secs(
-            s.slowest_probe_seconds
-                .map(|p| (p * 1000.0).round() / 1000.0)
-        ),
+        secs(s.slowest_probe_seconds),
         s.lines,
         s.malformed,
     )

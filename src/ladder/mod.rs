@@ -96,6 +96,20 @@ impl Outcome {
         }
     }
 
+    /// What healed it, as the `recovery` metric's `by` field says it (for
+    /// `stats`; `result` stays the old scripts' success / self_healed).
+    pub fn by(&self) -> &'static str {
+        match self {
+            Outcome::ByLevel1 => "service_manager",
+            Outcome::ByRestart { .. } => "restart",
+            Outcome::ByRepair => "repair",
+            Outcome::ByItself => "itself",
+            Outcome::ByRollback(_) => "rollback",
+            Outcome::ByRunbook(_) => "learned_fix",
+            Outcome::ByAgent(_) => "agent",
+        }
+    }
+
     /// In words, for the log: "recovered by restart (attempt 2)".
     pub fn said(&self) -> String {
         match self {
@@ -477,7 +491,7 @@ pub fn level2_ended(ctx: &mut Ctx, climb: &Climb, healed: Option<&Outcome>) {
         Some(outcome) => {
             ctx.record(
                 HEALTH_FILE,
-                Metric::new("recovery", outcome.metric(), attempts),
+                Metric::new("recovery", outcome.metric(), attempts).with("by", outcome.by()),
             );
             if let Some(at) = climb.last_restart_at {
                 // How long it took to boot: what the next incident waits for.

@@ -136,6 +136,10 @@ pub struct Line<'a> {
     /// Read only for `DURATIONS` on the fast path.
     #[serde(default)]
     pub duration: f64,
+    /// What healed it (`recovery` lines; absent in the old scripts' lines,
+    /// and read by the general path only).
+    #[serde(default, borrow)]
+    pub by: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// The metrics whose duration is read back (summed or compared).
@@ -178,6 +182,7 @@ fn fast_line(b: &[u8]) -> Option<Line<'_>> {
         metric: std::borrow::Cow::Borrowed(metric),
         result: std::borrow::Cow::Borrowed(result),
         duration,
+        by: None,
     })
 }
 
