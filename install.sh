@@ -4,7 +4,7 @@
 #
 #   ./install.sh [--dry-run] [--uninstall] [--prefix DIR] [--interval SECONDS]
 #                [--scheduler launchd|systemd|cron|none] [--binary FILE]
-#                [--from selfheal-VERSION-TARGET.tar.gz] [--url URL]
+#                [--from selfheal-VERSION-TARGET.tar.gz] [--url URL] [--build]
 #
 # Never reads stdin (so `curl … | bash` works); a second run changes nothing;
 # --dry-run prints every file and command and changes nothing; --uninstall
@@ -12,6 +12,8 @@
 # and the binary, and keeps .env and the logs. --from installs a
 # release tarball after checking it against the SHA256SUMS beside it; --url
 # downloads one (and its SHA256SUMS) with curl first. Nothing else downloads.
+# From a clone, a binary already built from these sources (`make demo`) is
+# installed as it is; --build builds anew.
 set -euo pipefail
 exec </dev/null
 
@@ -23,9 +25,10 @@ from=""
 url=""
 dry=0
 uninstall=0
+build=0
 
 usage() {
-  sed -n '2,13p' "$0" 2>/dev/null | sed 's/^# \{0,1\}//'
+  sed -n '2,/^set -euo/p' "$0" 2>/dev/null | grep '^#' | sed 's/^# \{0,1\}//'
 }
 
 die() {
@@ -43,6 +46,7 @@ while [ $# -gt 0 ]; do
     --binary) [ $# -ge 2 ] || die "--binary needs a file"; binary=$2; shift ;;
     --from) [ $# -ge 2 ] || die "--from needs a release tarball"; from=$2; shift ;;
     --url) [ $# -ge 2 ] || die "--url needs the address of a release tarball"; url=$2; shift ;;
+    --build) build=1 ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -205,6 +209,16 @@ find_binary() {
       target=(--target x86_64-unknown-linux-musl)
       out="$here/target/x86_64-unknown-linux-musl/release/selfheal"
     fi
+    # A binary `make demo` (or an earlier build) left, newer than every
+    # source file, is this code already built: no second build.
+    local built
+    for built in "$out" "$here/target/release/selfheal"; do
+      if [ "$build" = 0 ] && [ -x "$built" ] && [ -z "$(cd "$here" && find src Cargo.toml Cargo.lock build.rs -newer "$built" 2>/dev/null | head -n 1)" ]; then
+        echo "using $built (built from these sources)" >&2
+        say "$built"
+        return 0
+      fi
+    done
     echo "building selfheal with cargo (about a minute the first time)..." >&2
     if ! (cd "$here" && cargo build --quiet --release ${target[@]+"${target[@]}"}) >"$scratch/build.log" 2>&1; then
       tail -n 20 "$scratch/build.log" >&2

@@ -61,7 +61,7 @@ step "5. the metrics (.healthcheck-metrics.json, JSON Lines)"
 cat "$HOME/openclaw/memory/.healthcheck-metrics.json"
 
 if command -v jq >/dev/null; then
-  step "6. the seed's jq query still works"
+  step "6. the old scripts' jq query still works"
   jq -s -c '[.[] | select(.metric=="recovery")] | group_by(.result) | map({result: .[0].result, count: length})' \
     "$HOME/openclaw/memory/.healthcheck-metrics.json"
 fi

@@ -447,7 +447,7 @@ fn a_failed_build_stops_the_install() {
     .expect("chmod");
     let mut cmd = Command::new("bash");
     cmd.arg(format!("{}/install.sh", env!("CARGO_MANIFEST_DIR")))
-        .args(["--scheduler", "none", "--prefix"])
+        .args(["--build", "--scheduler", "none", "--prefix"])
         .arg(sb.home.join(".local"))
         .env_clear()
         .env(
@@ -507,4 +507,81 @@ fn scheduler_none_is_remembered_and_path_is_checked() {
         "{}",
         r.stdout
     );
+}
+
+/// Say it right 26.8: from a clone where `make demo` already built the
+/// binary from these sources, install.sh installs that binary instead of
+/// building again; after a source file changes, it builds.
+#[test]
+fn a_binary_built_from_these_sources_is_installed_without_a_second_build() {
+    let sb = Sandbox::new("install-reuse");
+    // A clone: install.sh, its sources, and a release binary built after them.
+    let clone = sb.root.join("clone");
+    std::fs::create_dir_all(clone.join("src")).expect("src");
+    std::fs::create_dir_all(clone.join("target/release")).expect("target");
+    std::fs::copy(
+        format!("{}/install.sh", env!("CARGO_MANIFEST_DIR")),
+        clone.join("install.sh"),
+    )
+    .expect("install.sh");
+    std::fs::create_dir_all(clone.join("contrib")).expect("contrib");
+    std::fs::copy(
+        format!(
+            "{}/contrib/selfheal.env.example",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+        clone.join("contrib/selfheal.env.example"),
+    )
+    .expect("env example");
+    for f in ["Cargo.toml", "Cargo.lock", "build.rs", "src/main.rs"] {
+        std::fs::write(clone.join(f), "# sources\n").expect("source");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::copy(BIN, clone.join("target/release/selfheal")).expect("binary");
+    let fakebin = sb.root.join("fakebin");
+    std::fs::create_dir_all(&fakebin).expect("fakebin");
+    let built = sb.root.join("cargo-ran");
+    std::fs::write(
+        fakebin.join("cargo"),
+        format!("#!/bin/sh\ntouch {}\nexit 101\n", built.display()),
+    )
+    .expect("fake cargo");
+    std::fs::set_permissions(
+        fakebin.join("cargo"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    let install = || {
+        let mut cmd = Command::new("bash");
+        cmd.arg(clone.join("install.sh"))
+            .args(["--scheduler", "none", "--prefix"])
+            .arg(sb.home.join(".local"))
+            .env_clear()
+            .env(
+                "PATH",
+                format!(
+                    "{}:{}",
+                    fakebin.display(),
+                    std::env::var("PATH").unwrap_or_default()
+                ),
+            )
+            .env("HOME", &sb.home)
+            .env("TMPDIR", sb.root.join("tmp"));
+        std::fs::create_dir_all(sb.root.join("tmp")).expect("tmp");
+        run(cmd, LIMIT * 2)
+    };
+    let r = install();
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(
+        r.stderr.contains("using ") && !built.exists(),
+        "{}",
+        r.stderr
+    );
+    assert!(sb.home.join(".local/bin/selfheal").exists());
+    // A source changed since: it builds (and the fake cargo fails).
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(clone.join("src/main.rs"), "# changed\n").expect("edit");
+    let r = install();
+    assert_ne!(r.code, Some(0), "{}", r.all());
+    assert!(built.exists(), "no build after a change: {}", r.stderr);
 }
