@@ -131,3 +131,23 @@ fn every_key_has_help_and_a_unique_name() {
     names.dedup();
     assert_eq!(names.len(), n, "a key is declared twice");
 }
+
+/// Say it right 26.9: `check --help` is a numbered list of the run's steps,
+/// as the README's, in lines a terminal shows whole.
+#[test]
+fn check_help_is_a_numbered_list_of_steps() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_selfheal"))
+        .args(["check", "--help"])
+        .output()
+        .expect("help");
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    let mut n = 0;
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "too long: {line}");
+        let number = line.trim_start().split('.').next().unwrap_or("");
+        if number.parse::<u32>() == Ok(n + 1) && line.contains(". ") {
+            n += 1;
+        }
+    }
+    assert!(n >= 9, "{n} numbered steps: {text}");
+}

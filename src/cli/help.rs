@@ -66,49 +66,49 @@ selfheal check — probe the service and heal it if it is unhealthy.
 
 Usage: selfheal [GLOBAL OPTIONS] check
 
-Takes the run lock in OPENCLAW_MEMORY_DIR (another run holding it: logs
-`skipped` and exits 0), rotates old logs, sends alerts queued by earlier
-runs, probes OPENCLAW_GATEWAY_URL. During a maintenance window (`pause`) it
-only probes and records. When unhealthy:
-  confirm: on evidence — a crash with no process of the service left, or a
-    stopped process, is down at once; a timeout gets one more probe of at
-    most 1 s; else SELFHEAL_CONFIRM_PROBES more probes, SELFHEAL_POLL_INTERVAL
-    apart; healthy again on one of them is a blip: nothing healed, nobody
-    paged;
-  evidence: who holds the port, the service manager's view, the last error
+Each run, in order:
+
+ 1. Lock: takes the run lock in OPENCLAW_MEMORY_DIR (another run holds it:
+    logs `skipped`, exits 0); rotates old logs; sends alerts queued by
+    earlier runs.
+ 2. Probe: OPENCLAW_GATEWAY_URL. During a maintenance window (`pause`) it
+    only probes and records.
+ 3. Healthy: checks SELFHEAL_WARN_RSS, SELFHEAL_WARN_DISK and
+    SELFHEAL_WARN_LATENCY if set (one warning per episode), keeps a changed
+    watched file as its last working version, at most once per
+    SELFHEAL_AGENT_CHECK_INTERVAL makes sure the agent can work; exit 0.
+ 4. Confirm: a crash with no process of the service left, or a stopped
+    process, is down at once; a timeout gets one more probe of at most 1 s;
+    else SELFHEAL_CONFIRM_PROBES more probes, SELFHEAL_POLL_INTERVAL apart.
+    Healthy again on one of them is a blip: nothing healed, nobody paged.
+ 5. Evidence: who holds the port, the service manager's view, the error
     lines of SELFHEAL_SERVICE_LOGS, OpenClaw's config check, into
-    incident-YYYYMMDD-HHMMSS.md (`selfheal why` prints it);
-  level 1: a start already under way (the service manager is starting it, or
-    a process of the service's own is younger than its boot) is left to boot;
-  level 2: runs SELFHEAL_RESTART_CMD up to HEALTH_CHECK_MAX_RETRIES times,
-    after the first failed one restoring the last working version of
-    SELFHEAL_WATCH_FILES that changed (`rollback`), then replaying a fix
+    incident-YYYYMMDD-HHMMSS.md (`selfheal why` prints it).
+ 6. Level 1: a start already under way (its manager is starting it, or a
+    process of the service's own is younger than its boot) is left to boot.
+ 7. Level 2: SELFHEAL_RESTART_CMD, up to HEALTH_CHECK_MAX_RETRIES times,
+    each followed by a wait for the boot (HEALTH_CHECK_RETRY_DELAY, or 2 x
+    its slowest recent boot, at most SELFHEAL_BOOT_TIMEOUT), probed every
+    SELFHEAL_POLL_INTERVAL and cut short only by evidence about the service
+    that the start failed. After the first failed restart: the last working
+    version of a changed SELFHEAL_WATCH_FILES file (`rollback`), a fix
     learned from the agent for the same failure (`runbook`),
-    each time probing every SELFHEAL_POLL_INTERVAL for as long as the service
-    needs to boot (HEALTH_CHECK_RETRY_DELAY, or 2 x its slowest recent boot,
-    at most SELFHEAL_BOOT_TIMEOUT), ending early only on evidence about the
-    service (its manager, its own process, its own log) that the start failed;
-    no file changes while it may be starting; no more restarts when they
-    cannot help; SELFHEAL_REPAIR_CMD once after the first failed attempt, then one
-    more restart; no restart beyond SELFHEAL_RESTART_LIMIT per
-    SELFHEAL_RESTART_WINDOW (the crash-loop brake); then waits up to
-    HEALTH_CHECK_ESCALATION_WAIT (polled);
-  level 3: the agent in a private tmux session (see `selfheal recover
-    --help`), unless disabled, missing, or in its cooldown after a failure;
-  level 4: alerts every configured channel with the likely cause, once per
-    incident (\"resolved\" follows when it is healthy again); undelivered
-    alerts are kept for the next run. A service that keeps falling after
-    being healed gets one \"flapping\" warning.
-When healthy: checks the early-warning thresholds SELFHEAL_WARN_RSS,
-SELFHEAL_WARN_DISK and SELFHEAL_WARN_LATENCY if set (one warning per
-episode), keeps a changed watched file as its last working version, and
-at most once per SELFHEAL_AGENT_CHECK_INTERVAL makes sure the agent can work
-(one warning when it cannot). Pings SELFHEAL_HEARTBEAT_URL (URL/start when
-healing begins; the end with the run's log when it healed) and writes
-SELFHEAL_PROM_FILE at the end. Every
-step is bounded; the log names the run's worst case when healing starts.
-Alerts are queued before they are sent and leave the queue per channel when
-delivered: at least once per channel, whenever the run dies.
+    SELFHEAL_REPAIR_CMD once. No file changes while it may be starting; no
+    more restarts when they cannot help, nor beyond SELFHEAL_RESTART_LIMIT
+    per SELFHEAL_RESTART_WINDOW (the crash-loop brake). Then it waits up to
+    HEALTH_CHECK_ESCALATION_WAIT (polled).
+ 8. Level 3: the agent in a private tmux session (`selfheal recover
+    --help`), unless disabled, missing, or in its cooldown after a failure.
+ 9. Level 4: every configured channel, with the likely cause, once per
+    incident (\"resolved\" follows when it is healthy again); a service that
+    keeps falling after being healed gets one \"flapping\" warning.
+10. End: pings SELFHEAL_HEARTBEAT_URL (URL/start when healing begins; the
+    end with the run's log when it healed), writes SELFHEAL_PROM_FILE.
+
+Every step is bounded; the log file names the run's worst case (a bound,
+with what it is made of) when healing starts. Alerts are queued before they
+are sent and leave the queue per channel when delivered: at least once per
+channel, whenever the run dies.
 
 When it cannot run (exit 2: a bad configuration value; exit 3: its directory
 or a file of it refused), it still logs the error, pings the heartbeat's
