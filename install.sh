@@ -83,10 +83,16 @@ fi
 
 say() { printf '%s\n' "$*"; }
 
-# Checked before anything is written: a cron install without crontab(1)
-# would otherwise leave a binary that nothing runs.
+# Checked before anything is written: a scheduler whose command is missing
+# would otherwise leave a binary (and a plist or units) that nothing runs.
 if [ "$uninstall" = 0 ] && [ "$scheduler" = cron ] && ! command -v crontab >/dev/null 2>&1; then
   die "no crontab command here (install cron, e.g. \`sudo apt install cron\`), or use --scheduler none and run \`selfheal --quiet check\` yourself"
+fi
+if [ "$uninstall" = 0 ] && [ "$scheduler" = launchd ] && ! command -v launchctl >/dev/null 2>&1; then
+  die "--scheduler launchd: no launchctl command here (launchd is macOS's); use --scheduler systemd, cron or none"
+fi
+if [ "$uninstall" = 0 ] && [ "$scheduler" = systemd ] && ! command -v systemctl >/dev/null 2>&1; then
+  die "--scheduler systemd: no systemctl command here; use --scheduler cron or none"
 fi
 
 # "removed: X", or in a dry run "would remove: X".

@@ -585,3 +585,24 @@ fn a_binary_built_from_these_sources_is_installed_without_a_second_build() {
     assert_ne!(r.code, Some(0), "{}", r.all());
     assert!(built.exists(), "no build after a change: {}", r.stderr);
 }
+
+/// Say it right 26.12: `--scheduler launchd` where there is no launchctl
+/// (here: Linux) stops before anything is written, as cron without crontab.
+#[test]
+fn launchd_without_launchctl_writes_nothing() {
+    let has = Command::new("sh")
+        .args(["-c", "command -v launchctl"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if has {
+        eprintln!("skipped: this machine has launchctl");
+        return;
+    }
+    let sb = Sandbox::new("install-nolaunchctl");
+    let r = install(&sb, &["--scheduler", "launchd"]);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+    assert!(r.stderr.contains("no launchctl"), "{}", r.stderr);
+    assert!(!sb.home.join(".local").exists(), "something was written");
+    assert!(!sb.home.join(".openclaw").exists(), "something was written");
+    assert!(!sb.home.join("Library").exists(), "a plist was written");
+}
