@@ -99,7 +99,10 @@ impl Svc {
         )
         .env("HEALTH_CHECK_HTTP_TIMEOUT", "1")
         .env("HEALTH_CHECK_MAX_RETRIES", "2")
-        .env("HEALTH_CHECK_RETRY_DELAY", "3")
+        // A boot bound a loaded machine meets (python3 -m http.server starts
+        // in well over a second with both cores busy); only failed starts
+        // wait it out.
+        .env("HEALTH_CHECK_RETRY_DELAY", "6")
         .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
         .env("SELFHEAL_POLL_INTERVAL", "0.1")
         .env("SELFHEAL_CONFIRM_PROBES", "1")
