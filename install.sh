@@ -5,6 +5,7 @@
 #   ./install.sh [--dry-run] [--uninstall] [--prefix DIR] [--interval SECONDS]
 #                [--scheduler launchd|systemd|cron|none] [--binary FILE]
 #                [--from selfheal-VERSION-TARGET.tar.gz] [--url URL] [--build]
+#                [--keep-old]
 #
 # Never reads stdin (so `curl … | bash` works); a second run changes nothing;
 # --dry-run prints every file and command and changes nothing; --uninstall
@@ -13,7 +14,10 @@
 # release tarball after checking it against the SHA256SUMS beside it; --url
 # downloads one (and its SHA256SUMS) with curl first. Nothing else downloads.
 # From a clone, a binary already built from these sources (`make demo`) is
-# installed as it is; --build builds anew.
+# installed as it is; --build builds anew. The old openclaw-self-healing
+# scripts' schedulers (two healers would restart the same gateway) are
+# disabled, not deleted; --keep-old leaves them; --uninstall says how to
+# enable them again.
 set -euo pipefail
 exec </dev/null
 
@@ -26,6 +30,7 @@ url=""
 dry=0
 uninstall=0
 build=0
+keep_old=0
 
 usage() {
   sed -n '2,/^set -euo/p' "$0" 2>/dev/null | grep '^#' | sed 's/^# \{0,1\}//'
@@ -47,6 +52,7 @@ while [ $# -gt 0 ]; do
     --from) [ $# -ge 2 ] || die "--from needs a release tarball"; from=$2; shift ;;
     --url) [ $# -ge 2 ] || die "--url needs the address of a release tarball"; url=$2; shift ;;
     --build) build=1 ;;
+    --keep-old) keep_old=1 ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -254,6 +260,7 @@ do_install() {
     install_file "$here/contrib/selfheal.env.example" "$env_file" 600 || true
   fi
 
+  disable_old
   case "$scheduler" in
     launchd) install_launchd ;;
     systemd) install_systemd ;;
@@ -343,6 +350,86 @@ without_ours() {
   printf '%s\n' "$1" | { grep -vF "$cron_tag" || true; } | sed '/^$/d'
 }
 
+# The old openclaw-self-healing scripts' schedulers, each as
+# "kind name": its watchdog LaunchAgent (our plist takes the place of its
+# com.openclaw.healthcheck), its two systemd user timers, and crontab lines
+# that run its scripts. The gateway's own units are never touched.
+old_label=ai.openclaw.watchdog
+old_plist="$HOME/Library/LaunchAgents/$old_label.plist"
+old_timers="openclaw-watchdog.timer openclaw-healthcheck.timer"
+old_cron_pattern='gateway-watchdog.sh|gateway-healthcheck.sh|openclaw-self-healing'
+old_cron_mark='#selfheal-disabled# '
+
+old_healers() {
+  if [ -f "$old_plist" ]; then say "launchd $old_label"; fi
+  local t
+  for t in $old_timers; do
+    if [ -f "$unit_dir/$t" ] && { ! user_manager || systemctl --user is-enabled "$t" >/dev/null 2>&1 ||
+      systemctl --user is-active "$t" >/dev/null 2>&1; }; then
+      say "systemd $t"
+    fi
+  done
+  if command -v crontab >/dev/null 2>&1; then
+    crontab -l 2>/dev/null | grep -v '^[[:space:]]*#' | grep -E "$old_cron_pattern" | sed 's/^/cron /' || true
+  fi
+}
+
+# Two healers restart the same gateway: the old ones are switched off
+# (files kept, so that they can be switched on again).
+disable_old() {
+  local found kind name
+  found=$(old_healers)
+  [ -n "$found" ] || return 0
+  if [ "$keep_old" = 1 ]; then
+    say "kept (--keep-old), though they restart the same gateway: the old scripts' $(printf '%s' "$found" | tr '\n' ';' | sed 's/;$//; s/;/, /g')"
+    return 0
+  fi
+  while read -r kind name; do
+    case "$kind" in
+      launchd)
+        if command -v launchctl >/dev/null 2>&1; then
+          run launchctl bootout "gui/$(id -u)/$old_label" 2>/dev/null || true
+        fi
+        run mv "$old_plist" "$old_plist.disabled-by-selfheal"
+        ;;
+      systemd)
+        if user_manager; then run systemctl --user disable --now "$name" 2>/dev/null || true; fi
+        run mv "$unit_dir/$name" "$unit_dir/$name.disabled-by-selfheal"
+        ;;
+      cron) ;;
+    esac
+    if [ "$kind" != cron ]; then
+      if [ "$dry" = 1 ]; then say "would disable the old scripts' $kind $name"; else say "disabled the old scripts' $kind $name"; fi
+    fi
+  done <<EOF_OLD
+$found
+EOF_OLD
+  if printf '%s\n' "$found" | grep -q '^cron '; then
+    if [ "$dry" = 1 ]; then
+      say "would disable the old scripts' crontab line(s) (commented out with $old_cron_mark)"
+    else
+      crontab -l 2>/dev/null | sed -E "/^[[:space:]]*#/! { /$old_cron_pattern/ s/^/$old_cron_mark/; }" | crontab -
+      say "disabled the old scripts' crontab line(s) (commented out with $old_cron_mark)"
+    fi
+  fi
+}
+
+# What --uninstall says of the old schedulers it finds switched off.
+old_reenable_hint() {
+  local t
+  if [ -f "$old_plist.disabled-by-selfheal" ]; then
+    say "the old scripts' LaunchAgent is switched off; to use them again: mv $old_plist.disabled-by-selfheal $old_plist && launchctl bootstrap gui/\$(id -u) $old_plist"
+  fi
+  for t in $old_timers; do
+    if [ -f "$unit_dir/$t.disabled-by-selfheal" ]; then
+      say "the old scripts' $t is switched off; to use it again: mv $unit_dir/$t.disabled-by-selfheal $unit_dir/$t && systemctl --user daemon-reload && systemctl --user enable --now $t"
+    fi
+  done
+  if command -v crontab >/dev/null 2>&1 && crontab -l 2>/dev/null | grep -qF "$old_cron_mark"; then
+    say "the old scripts' crontab line(s) are commented out with '$old_cron_mark'; to use them again: crontab -e and remove that mark"
+  fi
+}
+
 do_uninstall() {
   # Every scheduler's entry, whichever was chosen at install time.
   if [ -f "$plist" ]; then
@@ -375,6 +462,7 @@ do_uninstall() {
     removed "$record"
   fi
   say "kept: $env_file and the logs and metrics in ~/openclaw/memory (remove them yourself if you want)"
+  old_reenable_hint
 }
 
 if [ "$dry" = 1 ]; then

@@ -606,3 +606,117 @@ fn launchd_without_launchctl_writes_nothing() {
     assert!(!sb.home.join(".openclaw").exists(), "something was written");
     assert!(!sb.home.join("Library").exists(), "a plist was written");
 }
+
+/// Say it right 26.11: the old scripts' schedulers are found and switched
+/// off (files kept), never the gateway's own unit; `--dry-run` says so and
+/// changes nothing; `--keep-old` leaves them; `--uninstall` says how to
+/// switch them on again; doctor fails while one still runs.
+#[test]
+fn the_old_scripts_schedulers_are_switched_off_not_left_to_restart_the_gateway() {
+    let sb = Sandbox::new("install-old-healers");
+    let units = sb.home.join(".config/systemd/user");
+    std::fs::create_dir_all(&units).expect("units");
+    for unit in [
+        "openclaw-watchdog.timer",
+        "openclaw-watchdog.service",
+        "openclaw-healthcheck.timer",
+        "openclaw-healthcheck.service",
+        "openclaw-gateway.service",
+    ] {
+        std::fs::write(units.join(unit), "[Unit]\n").expect("unit");
+    }
+    let old_line = "*/5 * * * * bash /home/u/.openclaw/skills/openclaw-self-healing/scripts/gateway-healthcheck.sh";
+    let store = fake_crontab(&sb, &format!("0 3 * * * /usr/bin/backup\n{old_line}\n"));
+    // A systemd that remembers what was disabled.
+    let calls = sb.root.join("systemctl.log");
+    let state = sb.root.join("systemctl-state");
+    std::fs::create_dir_all(&state).expect("state");
+    let fake = format!(
+        "#!/bin/sh\necho \"$*\" >> '{log}'\nlast=$(eval echo \\${{$#}})\n\
+         case \"$2\" in\n  disable) touch '{st}'/$last ;;\n  \
+         is-active|is-enabled) [ -e '{st}'/$last ] && exit 3 ;;\nesac\nexit 0\n",
+        log = calls.display(),
+        st = state.display()
+    );
+    std::fs::write(sb.root.join("fakebin/systemctl"), fake).expect("fake systemctl");
+    std::fs::set_permissions(
+        sb.root.join("fakebin/systemctl"),
+        std::fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
+    let doctor = || {
+        let mut cmd = sb.cmd(&["doctor"]);
+        cmd.env(
+            "PATH",
+            format!(
+                "{}:{}",
+                sb.root.join("fakebin").display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        );
+        run(cmd, LIMIT).stdout
+    };
+    assert!(doctor().contains("✗ old healers: the old openclaw-self-healing scripts still run"));
+
+    let dry = install(&sb, &["--scheduler", "cron", "--dry-run"]);
+    assert_eq!(dry.code, Some(0), "{}", dry.all());
+    assert!(
+        dry.stdout
+            .contains("would disable the old scripts' systemd openclaw-watchdog.timer")
+            && dry
+                .stdout
+                .contains("would disable the old scripts' crontab line(s)"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        units.join("openclaw-watchdog.timer").exists(),
+        "a dry run changed it"
+    );
+    assert!(std::fs::read_to_string(&store)
+        .unwrap_or_default()
+        .contains(&format!("\n{old_line}")));
+
+    let kept = install(&sb, &["--scheduler", "cron", "--keep-old"]);
+    assert_eq!(kept.code, Some(0), "{}", kept.all());
+    assert!(kept.stdout.contains("kept (--keep-old)"), "{}", kept.stdout);
+    assert!(units.join("openclaw-watchdog.timer").exists());
+
+    let r = install(&sb, &["--scheduler", "cron"]);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    for timer in ["openclaw-watchdog.timer", "openclaw-healthcheck.timer"] {
+        assert!(!units.join(timer).exists(), "{timer} still there");
+        assert!(units.join(format!("{timer}.disabled-by-selfheal")).exists());
+    }
+    assert!(
+        units.join("openclaw-gateway.service").exists(),
+        "the gateway's unit was touched"
+    );
+    let log = std::fs::read_to_string(&calls).unwrap_or_default();
+    assert!(
+        log.contains("--user disable --now openclaw-watchdog.timer"),
+        "{log}"
+    );
+    assert!(
+        !log.lines().any(|l| l.contains("openclaw-gateway")
+            && ["disable", "stop", "mask"].iter().any(|w| l.contains(w))),
+        "{log}"
+    );
+    let table = std::fs::read_to_string(&store).unwrap_or_default();
+    assert!(
+        table.contains(&format!("#selfheal-disabled# {old_line}")),
+        "{table}"
+    );
+    assert!(table.contains("0 3 * * * /usr/bin/backup\n"), "{table}");
+    assert!(!doctor().contains("old healers"), "doctor still sees them");
+
+    let gone = install(&sb, &["--uninstall"]);
+    assert_eq!(gone.code, Some(0), "{}", gone.all());
+    assert!(
+        gone.stdout
+            .contains("openclaw-watchdog.timer is switched off; to use it again")
+            && gone.stdout.contains("crontab line(s) are commented out"),
+        "{}",
+        gone.stdout
+    );
+}

@@ -130,6 +130,7 @@ pub fn checks(c: &Config) -> Vec<Check> {
     alerting(c, &mut checks);
     checks.push(scheduler());
     checks.extend(system::interval());
+    checks.extend(system::old_healers());
     checks.push(keep_alive(c));
     checks.push(probe(c));
     checks

@@ -75,6 +75,51 @@ pub fn scheduler() -> Check {
     )
 }
 
+/// The old openclaw-self-healing scripts' schedulers still running: two
+/// healers then restart the same gateway. (install.sh switches them off.)
+pub fn old_healers() -> Option<Check> {
+    let mut found = Vec::new();
+    let running = |argv: &[&str]| process::output(argv, QUERY_TIMEOUT).is_some_and(|(ok, _)| ok);
+    if cfg!(target_os = "macos") && running(&["launchctl", "list", "ai.openclaw.watchdog"]) {
+        found.push("the LaunchAgent ai.openclaw.watchdog".to_string());
+    }
+    for timer in ["openclaw-watchdog.timer", "openclaw-healthcheck.timer"] {
+        if running(&["systemctl", "--user", "is-active", timer]) {
+            found.push(format!("the systemd user timer {timer}"));
+        }
+    }
+    if let Some((true, table)) = process::output(&["crontab", "-l"], QUERY_TIMEOUT) {
+        let lines = table
+            .lines()
+            .filter(|l| !l.trim_start().starts_with('#'))
+            .filter(|l| {
+                [
+                    "gateway-watchdog.sh",
+                    "gateway-healthcheck.sh",
+                    "openclaw-self-healing",
+                ]
+                .iter()
+                .any(|p| l.contains(p))
+            })
+            .count();
+        if lines > 0 {
+            found.push(format!("{lines} crontab line(s) running their scripts"));
+        }
+    }
+    (!found.is_empty()).then(|| {
+        fail(
+            "old healers",
+            format!(
+                "the old openclaw-self-healing scripts still run ({}): two healers restart the \
+                 same gateway",
+                found.join(", ")
+            ),
+            "./install.sh switches them off (their files are kept; --uninstall says how to \
+             switch them on again)",
+        )
+    })
+}
+
 const NO_SCHEDULER: &str = "no systemd timer, LaunchAgent or cron line runs `selfheal check`";
 const CHOSE_NONE: &str = "none installed (you chose `./install.sh --scheduler none`): make sure \
     your own scheduler runs `selfheal --quiet check` every few minutes";
