@@ -90,8 +90,14 @@ fn systemd_install_is_idempotent_and_uninstall_keeps_the_env_file() {
     );
     assert!(service.contains("TimeoutStartSec=infinity") && service.contains("Type=oneshot"));
     let timer = std::fs::read_to_string(unit_dir.join("selfheal.timer")).expect("timer");
+    // Say it right 26.13: Persistent= does nothing for OnUnitActiveSec=
+    // (systemd.timer(5)); OnBootSec= is what runs it after a boot.
     assert!(
-        timer.contains("OnUnitActiveSec=120s") && timer.contains("OnBootSec="),
+        timer.contains("OnUnitActiveSec=120s")
+            && timer.contains("OnBootSec=")
+            && !timer
+                .lines()
+                .any(|l| l.trim_start().starts_with("Persistent=")),
         "{timer}"
     );
     assert!(
