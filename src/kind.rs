@@ -187,6 +187,10 @@ kinds! {
     /// Back under it.
     EarlyResolved = "early_warning_resolved", Info, pages false, down false, Tells,
         "early warning over", "조기 경고 해제";
+    /// Restarted while healthy, before it ran out of memory
+    /// (`SELFHEAL_RESTART_RSS`).
+    PlannedRestart = "planned_restart", Info, pages false, down false, Tells,
+        "restarted before it ran out of memory", "메모리 부족 전에 재시작함";
 }
 
 impl Kind {

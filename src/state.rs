@@ -106,6 +106,9 @@ pub struct Early {
     pub slow_runs: u32,
     /// Thresholds crossed whose warning went out (`rss`, `disk`, `latency`).
     pub active: Vec<String>,
+    /// Consecutive checks with the service's memory over
+    /// `SELFHEAL_RESTART_RSS` (`ladder::planned`).
+    pub rss_over: u32,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]

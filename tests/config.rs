@@ -496,3 +496,19 @@ fn doctor_gives_one_configuration_verdict_first() {
         "{out}"
     );
 }
+
+/// Issue 24.2: the old watchdog's critical memory threshold becomes the
+/// planned-restart limit, and doctor says that selfheal restarts where the
+/// old watchdog only alerted.
+#[test]
+fn the_old_critical_memory_key_becomes_the_restart_limit_and_doctor_says_so() {
+    let sb = Sandbox::new("old-memory-critical");
+    sb.env_file("OPENCLAW_WATCHDOG_MEMORY_CRITICAL_MB=2048\n");
+    let out = run(sb.cmd(&["doctor"]), LIMIT).stdout;
+    assert!(
+        out.contains(
+            "OPENCLAW_WATCHDOG_MEMORY_CRITICAL_MB is the old name of SELFHEAL_RESTART_RSS"
+        ) && out.contains("The old watchdog only alerted at this threshold; selfheal restarts"),
+        "{out}"
+    );
+}

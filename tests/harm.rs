@@ -430,3 +430,85 @@ fn status_shows_what_holds_selfheal_back_and_reset_clears_it() {
         again.stdout
     );
 }
+
+/// Issue 24.2: a service whose memory stays over SELFHEAL_RESTART_RSS for
+/// SELFHEAL_RESTART_RSS_FOR checks is restarted while healthy, once, with an
+/// info message that says the numbers and how long it took to be back.
+#[test]
+fn a_service_over_its_memory_limit_is_restarted_before_it_runs_out() {
+    let sb = Sandbox::new("planned-rss");
+    let sink = Sink::start(vec![Answer::ok()]);
+    let port = free_port();
+    let pidfile = sb.root.join("pid");
+    /// The first process (reaped) and whatever the pid file names at the end.
+    struct Stop(std::path::PathBuf, Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            for pid in read_pids(&self.0) {
+                kill(pid);
+            }
+            let _ = self.1.kill();
+            let _ = self.1.wait();
+        }
+    }
+    let service = fixture("slow-service.py");
+    let first = Command::new(&service)
+        .args([&port.to_string(), "0", &pidfile.display().to_string()])
+        .env("ALLOC_MB", "120")
+        .spawn()
+        .expect("service");
+    let _stop = Stop(pidfile.clone(), first);
+    assert!(wait_for(Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    }));
+    let leaky = read_pids(&pidfile);
+    let restart = format!(
+        "sh -c 'kill $(cat {pid}); sleep 0.3; {service} {port} 0 {pid} >/dev/null 2>&1 &'",
+        pid = pidfile.display()
+    );
+    let check = || {
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", format!("http://127.0.0.1:{port}/"))
+            .env("SELFHEAL_SERVICE", "generic")
+            .env("SELFHEAL_RESTART_CMD", &restart)
+            .env("SELFHEAL_RESTART_RSS", "60M")
+            .env("SELFHEAL_RESTART_RSS_FOR", "2")
+            .env("HEALTH_CHECK_RETRY_DELAY", "10")
+            .env("SELFHEAL_POLL_INTERVAL", "0.2")
+            .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+        run(cmd, LIMIT)
+    };
+    let first = check();
+    assert_eq!(first.code, Some(0), "{}", first.all());
+    assert!(
+        sb.log().contains("check 1 of 2 before a planned restart"),
+        "{}",
+        sb.log()
+    );
+    assert_eq!(read_pids(&pidfile), leaky, "restarted after one check");
+    let second = check();
+    assert_eq!(second.code, Some(0), "{}", second.all());
+    assert!(
+        wait_for(Duration::from_secs(10), || read_pids(&pidfile) != leaky),
+        "not restarted: {}",
+        sb.log()
+    );
+    let texts: Vec<String> = sink
+        .received()
+        .iter()
+        .map(|r| format!("{} {}", r.json()["kind"], r.json()["text"]))
+        .collect();
+    assert!(
+        texts.iter().any(|t| t.starts_with("\"planned_restart\"")
+            && t.contains("after 2 checks over 60 MiB; it was back in")),
+        "{texts:#?}\n{}",
+        sb.log()
+    );
+    assert!(sb
+        .metric_pairs()
+        .contains(&("planned_restart".into(), "success".into())));
+    // The new process is small: no second restart.
+    let third = check();
+    assert_eq!(third.code, Some(0));
+    assert_eq!(sink.received().len(), 1, "{texts:?}");
+}

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::fmt::{between, fmt_secs};
 use crate::ladder::brake::{self, Calm};
 use crate::ladder::confirm::{self, Confirmed};
-use crate::ladder::{self, abandoned, early, level3, level4, rollback, service, Health};
+use crate::ladder::{self, abandoned, early, level3, level4, planned, rollback, service, Health};
 use crate::probe::Probe;
 use crate::sys::clock::unix_now;
 use crate::sys::log;
@@ -44,14 +44,10 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     };
     outbox::flush(ctx, budget)?;
     let health = if first.healthy() {
-        healthy(ctx, &first)?;
-        Health::Healthy
+        up(ctx, &first)?
     } else {
         match confirm::confirm(ctx, &first)? {
-            Confirmed::Blip(probe) => {
-                healthy(ctx, &probe)?;
-                Health::Healthy
-            }
+            Confirmed::Blip(probe) => up(ctx, &probe)?,
             Confirmed::Down(probe) => ladder::heal(ctx, &probe)?,
         }
     };
@@ -62,8 +58,17 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     Ok(health.into())
 }
 
+/// Healthy; unless a planned restart left it down, which is healed.
+fn up(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
+    match healthy(ctx, probe)? {
+        Some(down) => ladder::heal(ctx, &down),
+        None => Ok(Health::Healthy),
+    }
+}
+
 /// The healthy path: one metric, one line, and the end of an open incident.
-fn healthy(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
+/// The probe after a planned restart it did not come back from, if any.
+fn healthy(ctx: &mut Ctx, probe: &Probe) -> Result<Option<Probe>> {
     ctx.record(HEALTH_FILE, Metric::new("health_check", "healthy", 0.0));
     ctx.log.info(format!(
         "healthy: {} in {} ms ({})",
@@ -83,6 +88,11 @@ fn healthy(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
         ctx.save_state();
     }
     early::check(ctx, probe, pid)?;
+    if let Some(after) = planned::memory(ctx, pid)? {
+        if !after.healthy() {
+            return Ok(Some(after));
+        }
+    }
     level3::readiness(ctx, probe)?;
     match brake::healthy(ctx) {
         Calm::Unchanged => {}
@@ -94,7 +104,7 @@ fn healthy(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
             level4::stable(ctx, probe, quiet)?;
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// During a maintenance window: probe and record, no healing, no alerts.

@@ -174,6 +174,12 @@ settings! {
     /// Early warning when the service's process (the owner of the URL's port)
     /// uses more memory than this (`1.5G`, `512M`).
     warn_rss: Option<u64> = "SELFHEAL_WARN_RSS", "", key::OptSize;
+    /// Restart the healthy service when its memory stays over this (`1.5G`)
+    /// for SELFHEAL_RESTART_RSS_FOR checks in a row: a leak restarted by
+    /// selfheal in the afternoon, not by the OOM killer at night.
+    restart_rss: Option<u64> = "SELFHEAL_RESTART_RSS", "", key::OptSize;
+    /// Checks in a row over SELFHEAL_RESTART_RSS before that restart.
+    restart_rss_for: u32 = "SELFHEAL_RESTART_RSS_FOR", "5", key::Int(1, 1000);
     /// Early warning when the tool directory's or the service's filesystem has
     /// less free space than this (`2G` or `5%`).
     warn_disk: Option<key::DiskFree> = "SELFHEAL_WARN_DISK", "", key::OptParsed::new();
@@ -403,6 +409,11 @@ pub const ALIASES: &[(&str, &str, Convert)] = &[
         Convert::Megabytes,
     ),
     (
+        "OPENCLAW_WATCHDOG_MEMORY_CRITICAL_MB",
+        "SELFHEAL_RESTART_RSS",
+        Convert::Megabytes,
+    ),
+    (
         "OPENCLAW_GATEWAY_PORT",
         "OPENCLAW_GATEWAY_URL",
         Convert::Port,
@@ -410,13 +421,16 @@ pub const ALIASES: &[(&str, &str, Convert)] = &[
     ("NTFY_TOPIC", "NTFY_URL", Convert::NtfyTopic),
 ];
 
+/// What changes with an old key's meaning here (said after its note).
+pub const ALIAS_NOTES: &[(&str, &str)] = &[(
+    "OPENCLAW_WATCHDOG_MEMORY_CRITICAL_MB",
+    "The old watchdog only alerted at this threshold; selfheal restarts the service once its \
+     memory stays over it for SELFHEAL_RESTART_RSS_FOR checks (5), inside the crash-loop brake",
+)];
+
 /// Keys of the old scripts with no meaning here, and why: reported by
 /// `doctor` (and `check -v`), never an error.
 pub const IGNORED: &[(&str, &str)] = &[
-    (
-        "OPENCLAW_WATCHDOG_MEMORY_CRITICAL_MB",
-        "selfheal has one memory threshold, SELFHEAL_WARN_RSS",
-    ),
     (
         "OPENCLAW_WATCHDOG_ESCALATE_TO_L3_AFTER",
         "level 3 starts in the run whose level 2 failed (HEALTH_CHECK_ESCALATION_WAIT)",

@@ -236,13 +236,17 @@ fn take_old_keys(
             };
         }
         notes.push(format!(
-            "{name} is the old name of {ours}{}; fix: rename it to {ours} in {}",
+            "{name} is the old name of {ours}{}; fix: rename it to {ours} in {}{}",
             if taken {
                 ""
             } else {
                 " (ignored: that is set too)"
             },
-            o.source
+            o.source,
+            keys::ALIAS_NOTES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(String::new(), |(_, more)| format!(". {more}"))
         ));
     }
     for &(name, why) in keys::IGNORED {

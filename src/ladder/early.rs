@@ -140,7 +140,7 @@ fn episode(ctx: &mut Ctx, name: &str, now: Option<Option<String>>) -> Result<boo
 }
 
 /// Resident memory of `pid` in bytes.
-fn rss_bytes(pid: u32) -> Option<u64> {
+pub fn rss_bytes(pid: u32) -> Option<u64> {
     if cfg!(target_os = "linux") {
         let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
         let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;

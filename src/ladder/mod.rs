@@ -30,6 +30,7 @@ pub mod level1;
 pub mod level3;
 pub mod level4;
 mod outcome;
+pub mod planned;
 pub mod repair;
 pub mod restart;
 pub mod rollback;
