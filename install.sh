@@ -408,7 +408,11 @@ EOF_OLD
     if [ "$dry" = 1 ]; then
       say "would disable the old scripts' crontab line(s) (commented out with $old_cron_mark)"
     else
-      crontab -l 2>/dev/null | sed -E "/^[[:space:]]*#/! { /$old_cron_pattern/ s/^/$old_cron_mark/; }" | crontab -
+      # Read whole before it is written: a crontab that replaces its file as
+      # it reads (or a slow one) must not see half a table.
+      local table
+      table=$(crontab -l 2>/dev/null || true)
+      printf '%s\n' "$table" | sed -E "/^[[:space:]]*#/! { /$old_cron_pattern/ s/^/$old_cron_mark/; }" | crontab -
       say "disabled the old scripts' crontab line(s) (commented out with $old_cron_mark)"
     fi
   fi

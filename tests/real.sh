@@ -203,4 +203,24 @@ kill -STOP "$(cat "$pidfile")"
 t5=$(now)
 run "$root/handover.sh" "$bin" check >/dev/null || fail "not healed"
 report "hang (probe timeout 10 s)" "$t5"
+
+echo "real: --- memory over SELFHEAL_RESTART_RSS: a planned restart while healthy"
+up_within 60 || fail "not healthy before the memory scenario"
+rss_kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$(cat "$pidfile")/status" 2>/dev/null || echo 0)
+[ "$rss_kb" -gt 0 ] || fail "cannot read the gateway's memory"
+limit="$((rss_kb / 2048))M"
+echo "real: the gateway uses $((rss_kb / 1024)) MiB; limit $limit for 2 checks"
+fresh_memory
+old_pid=$(cat "$pidfile")
+run "$root/handover.sh" SELFHEAL_RESTART_RSS="$limit" SELFHEAL_RESTART_RSS_FOR=2 "$bin" check >/dev/null ||
+  fail "the first check over the limit is not healthy"
+[ "$(cat "$pidfile")" = "$old_pid" ] || fail "restarted after one check"
+t6=$(now)
+run "$root/handover.sh" SELFHEAL_RESTART_RSS="$limit" SELFHEAL_RESTART_RSS_FOR=2 "$bin" check >/dev/null ||
+  fail "not healthy after the planned restart"
+report "planned restart (memory)" "$t6"
+[ "$(cat "$pidfile")" != "$old_pid" ] || fail "the gateway was not restarted"
+grep -q '"metric":"planned_restart","result":"success"' "$home/openclaw/memory/.healthcheck-metrics.json" ||
+  fail "no planned_restart metric"
+echo "real: ok: restarted once and back: $(grep '"planned_restart"' "$home/openclaw/memory/.healthcheck-metrics.json" | tail -1)"
 echo "real: ok"
