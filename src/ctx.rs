@@ -40,6 +40,9 @@ pub struct Ctx<'a> {
     /// This run went beyond the probe (healing began): its heartbeat
     /// carries the log.
     pub healing: bool,
+    /// Healing a service that is live but not ready: a probe counts it
+    /// healthy only once its readiness URL says ready.
+    pub needs_ready: bool,
 }
 
 /// Where restart and repair commands write their output.
@@ -60,6 +63,7 @@ impl<'a> Ctx<'a> {
             host: hostname(),
             webhooks: OnceCell::new(),
             healing: false,
+            needs_ready: false,
         }
     }
 
@@ -77,7 +81,45 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn probe(&self) -> Probe {
-        probe::probe(&self.http, self.config)
+        let live = probe::probe(&self.http, self.config);
+        if !self.needs_ready || !live.healthy() {
+            return live;
+        }
+        match self.readiness() {
+            probe::Readiness::NotReady(failing) => Probe {
+                failure: Some(probe::Failure::NotReady),
+                status: Some(503),
+                latency: live.latency,
+                reason: probe::not_ready_reason(&failing),
+            },
+            _ => live,
+        }
+    }
+
+    /// Where the service says whether it is ready (`SELFHEAL_READY_URL`):
+    /// `auto` is OpenClaw's `/readyz` on the gateway's address.
+    pub fn ready_url(&self) -> Option<String> {
+        use crate::key::values::ReadyUrl;
+        match &self.config.ready_url {
+            ReadyUrl::Off => None,
+            ReadyUrl::Url(u) => Some(u.clone()),
+            ReadyUrl::Auto if self.openclaw() => {
+                probe::origin(&self.config.url).map(|o| format!("{o}/readyz"))
+            }
+            ReadyUrl::Auto => None,
+        }
+    }
+
+    /// What the readiness URL says now (`Unknown` when there is none).
+    pub fn readiness(&self) -> probe::Readiness {
+        match self.ready_url() {
+            Some(url) => probe::readiness(
+                &self.http,
+                &url,
+                self.config.gateway_token.as_ref().map(|t| t.expose()),
+            ),
+            None => probe::Readiness::Unknown("no readiness URL".into()),
+        }
     }
 
     /// The agent for webhooks and heartbeats, built on first use.

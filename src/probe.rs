@@ -56,6 +56,79 @@ pub enum Failure {
     Body,
     /// Anything else: a bad HTTP response, an I/O error.
     Other,
+    /// Live, but its readiness endpoint says it is not ready (`ready`).
+    NotReady,
+}
+
+/// What a service's readiness endpoint says (`SELFHEAL_READY_URL`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// A 5xx: not ready; what it names as failing (its JSON's `failing`),
+    /// cleaned of control characters, at most ten.
+    NotReady(Vec<String>),
+    /// No answer, or one that is neither (a 404 of a version without the
+    /// endpoint): not counted either way.
+    Unknown(String),
+}
+
+/// Asks the readiness endpoint once, with the run's agent (the probe's
+/// timeout). `token`: the `Authorization: Bearer` a gateway wants from a
+/// caller that is not on loopback; never logged.
+pub fn readiness(agent: &Agent, url: &str, token: Option<&str>) -> Readiness {
+    let mut request = agent.get(url);
+    if let Some(t) = token {
+        request = request.header("Authorization", &format!("Bearer {t}"));
+    }
+    let mut response = match request.call() {
+        Ok(r) => r,
+        Err(e) => return Readiness::Unknown(format!("{url}: {e}")),
+    };
+    let status = response.status().as_u16();
+    if (200..300).contains(&status) {
+        return Readiness::Ready;
+    }
+    if !(500..600).contains(&status) {
+        return Readiness::Unknown(format!("status {status}"));
+    }
+    let mut body = Vec::new();
+    let _ = response
+        .body_mut()
+        .as_reader()
+        .take(BODY_CAP)
+        .read_to_end(&mut body);
+    Readiness::NotReady(failing(&body))
+}
+
+/// The probe's words for a live service that is not ready.
+pub fn not_ready_reason(failing: &[String]) -> String {
+    match failing {
+        [] => "live but not ready".to_string(),
+        f => format!("live but not ready: {}", f.join(", ")),
+    }
+}
+
+/// `scheme://host:port` of a URL (its origin), if it has one.
+pub fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+}
+
+/// The `failing` list of a readiness answer (`{"ready":false,"failing":[…]}`).
+pub fn failing(body: &[u8]) -> Vec<String> {
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Vec::new();
+    };
+    v["failing"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(serde_json::Value::as_str)
+        .take(10)
+        .map(|s| crate::sys::redact::printable(&s.chars().take(80).collect::<String>()))
+        .collect()
 }
 
 impl Probe {

@@ -46,10 +46,23 @@ pub struct State {
     pub service: Option<ServiceProc>,
     /// Alert channels that are failing, by name (`alert::backoff`).
     pub channels: std::collections::BTreeMap<String, ChannelHealth>,
+    /// Live but not ready (`ladder::ready`): since when, how many checks
+    /// in a row, and what it named as failing.
+    pub not_ready: Option<NotReady>,
     /// A rollback between its restore and its verdict: a run that dies
     /// there leaves the user's files replaced; the next run finishes or
     /// undoes it (`ladder::rollback::unfinished`) and says which.
     pub rollback: Option<RollbackRecord>,
+}
+
+/// A live service that says it is not ready.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct NotReady {
+    /// Unix time of the first not-ready check of this episode.
+    pub since: i64,
+    pub checks: u32,
+    pub failing: Vec<String>,
 }
 
 /// The files a rollback in progress replaced.
@@ -503,6 +516,7 @@ fn from_value(mut v: serde_json::Value, dropped: &mut Vec<String>) -> State {
         service: field(&mut v, "service", dropped),
         channels: field(&mut v, "channels", dropped),
         rollback: field(&mut v, "rollback", dropped),
+        not_ready: field(&mut v, "not_ready", dropped),
     }
 }
 
@@ -542,6 +556,9 @@ impl State {
         }
         if let Some(r) = &mut self.rollback {
             past(&mut r.at);
+        }
+        if let Some(n) = &mut self.not_ready {
+            past(&mut n.since);
         }
     }
 }

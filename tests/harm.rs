@@ -512,3 +512,98 @@ fn a_service_over_its_memory_limit_is_restarted_before_it_runs_out() {
     assert_eq!(third.code, Some(0));
     assert_eq!(sink.received().len(), 1, "{texts:?}");
 }
+
+/// Issue 24.1 (a stand-in; the real gateway is in `make real`): live but
+/// not ready for SELFHEAL_READY_GRACE checks is an incident: nothing before
+/// the grace, then a restart that counts only once it is ready again; when
+/// a restart does not bring readiness back, the page names what failed.
+#[test]
+fn a_live_service_that_is_not_ready_is_healed_after_its_grace() {
+    for heals in [true, false] {
+        let sb = Sandbox::new(if heals { "ready-heals" } else { "ready-pages" });
+        let sink = Sink::start(vec![Answer::ok()]);
+        let port = free_port();
+        let (pidfile, marker) = (sb.root.join("pid"), sb.root.join("deaf"));
+        struct Stop(PathBuf, Child);
+        impl Drop for Stop {
+            fn drop(&mut self) {
+                for pid in read_pids(&self.0) {
+                    kill(pid);
+                }
+                let _ = self.1.kill();
+                let _ = self.1.wait();
+            }
+        }
+        let service = fixture("slow-service.py");
+        let first = Command::new(&service)
+            .args([&port.to_string(), "0", &pidfile.display().to_string()])
+            .env("NOT_READY_FILE", &marker)
+            .spawn()
+            .expect("service");
+        let _stop = Stop(pidfile.clone(), first);
+        assert!(wait_for(Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        }));
+        // A restart reconnects the channels (the marker goes) — or not.
+        let restart = format!(
+            "sh -c 'kill $(cat {pid}); {clear} sleep 0.3; NOT_READY_FILE={m} {service} {port} 0 {pid} >/dev/null 2>&1 &'",
+            pid = pidfile.display(),
+            m = marker.display(),
+            clear = if heals { format!("rm -f {};", marker.display()) } else { String::new() },
+        );
+        let check = || {
+            let mut cmd = sb.cmd(&["check"]);
+            cmd.env("OPENCLAW_GATEWAY_URL", format!("http://127.0.0.1:{port}/"))
+                .env("SELFHEAL_SERVICE", "generic")
+                .env(
+                    "SELFHEAL_READY_URL",
+                    format!("http://127.0.0.1:{port}/readyz"),
+                )
+                .env("SELFHEAL_READY_GRACE", "2")
+                .env("SELFHEAL_RESTART_CMD", &restart)
+                .env("HEALTH_CHECK_MAX_RETRIES", "1")
+                .env("HEALTH_CHECK_RETRY_DELAY", "1")
+                .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
+                .env("SELFHEAL_POLL_INTERVAL", "0.2")
+                .env("SELFHEAL_AGENT_CMD", "")
+                .env("SELFHEAL_WEBHOOK_URL", sink.url("/hook"));
+            run(cmd, LIMIT)
+        };
+        assert_eq!(check().code, Some(0));
+        // Not ready while it may still be booting (1 s here) is not counted:
+        // the service is made deaf once it is older than that.
+        std::thread::sleep(Duration::from_millis(1500));
+        std::fs::write(&marker, "").expect("deaf");
+        let before = read_pids(&pidfile);
+        let one = check();
+        assert_eq!(one.code, Some(0), "{}", one.all());
+        assert!(
+            sb.log()
+                .contains("live but not ready: telegram: check 1 of 2"),
+            "{}",
+            sb.log()
+        );
+        assert_eq!(read_pids(&pidfile), before, "restarted within the grace");
+        let two = check();
+        let log = sb.log();
+        assert!(
+            log.contains("unhealthy: live but not ready: telegram, for"),
+            "{log}"
+        );
+        if heals {
+            assert_eq!(two.code, Some(0), "{}\n{log}", two.all());
+            assert_ne!(read_pids(&pidfile), before, "not restarted");
+            // Ready again: the next check counts from zero.
+            assert_eq!(check().code, Some(0));
+        } else {
+            assert_eq!(two.code, Some(1), "{}\n{log}", two.all());
+            let page = sink
+                .received()
+                .iter()
+                .find(|r| r.json()["kind"] == "failed")
+                .map(|r| r.json()["text"].as_str().unwrap_or("").to_string())
+                .expect("a page");
+            assert!(page.contains("live but not ready: telegram"), "{page}");
+        }
+    }
+}

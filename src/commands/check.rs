@@ -11,7 +11,9 @@ use crate::error::Result;
 use crate::fmt::{between, fmt_secs};
 use crate::ladder::brake::{self, Calm};
 use crate::ladder::confirm::{self, Confirmed};
-use crate::ladder::{self, abandoned, early, level3, level4, planned, rollback, service, Health};
+use crate::ladder::{
+    self, abandoned, early, level3, level4, planned, ready, rollback, service, Health,
+};
 use crate::probe::Probe;
 use crate::sys::clock::unix_now;
 use crate::sys::log;
@@ -58,8 +60,19 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
     Ok(health.into())
 }
 
-/// Healthy; unless a planned restart left it down, which is healed.
+/// Live. Not ready for long enough, or down after a planned restart: then
+/// healed; else healthy.
 fn up(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
+    if let Some(deaf) = ready::check(ctx, probe) {
+        ctx.needs_ready = true;
+        let health = ladder::heal(ctx, &deaf)?;
+        if health == Health::Healthy {
+            // Ready again: the next episode counts from zero.
+            ctx.state.not_ready = None;
+            ctx.save_state();
+        }
+        return Ok(health);
+    }
     match healthy(ctx, probe)? {
         Some(down) => ladder::heal(ctx, &down),
         None => Ok(Health::Healthy),

@@ -174,6 +174,16 @@ settings! {
     /// Early warning when the service's process (the owner of the URL's port)
     /// uses more memory than this (`1.5G`, `512M`).
     warn_rss: Option<u64> = "SELFHEAL_WARN_RSS", "", key::OptSize;
+    /// Where the live service says whether it is ready: `auto` (OpenClaw's
+    /// `/readyz`), `off`, or a URL. Live but not ready for
+    /// SELFHEAL_READY_GRACE checks is an incident of its own.
+    ready_url: key::values::ReadyUrl = "SELFHEAL_READY_URL", "auto", key::Parsed::new();
+    /// The gateway's own token (OpenClaw's key): sent as `Authorization:
+    /// Bearer` to the readiness URL, which wants it from callers not on
+    /// loopback; never logged.
+    gateway_token: Option<Secret> = "OPENCLAW_GATEWAY_TOKEN", "", key::SecretText, secret;
+    /// Checks in a row not ready (none within its boot) before it is healed.
+    ready_grace: u32 = "SELFHEAL_READY_GRACE", "3", key::Int(1, 100);
     /// Restart the healthy service when its memory stays over this (`1.5G`)
     /// for SELFHEAL_RESTART_RSS_FOR checks in a row: a leak restarted by
     /// selfheal in the afternoon, not by the OOM killer at night.
@@ -452,7 +462,7 @@ pub const IGNORED: &[(&str, &str)] = &[
 
 /// Keys of OpenClaw itself that look like ours (`OPENCLAW_GATEWAY_*`): not
 /// typos, and not ours to mention.
-pub const FOREIGN: &[&str] = &["OPENCLAW_GATEWAY_TOKEN", "OPENCLAW_GATEWAY_PASSWORD"];
+pub const FOREIGN: &[&str] = &["OPENCLAW_GATEWAY_PASSWORD"];
 
 /// Whether a key's value may be shown in a message: not for selfheal's
 /// secret keys, not for any key whose name looks secret, and not for keys

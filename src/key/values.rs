@@ -107,6 +107,33 @@ impl std::str::FromStr for Switch {
     }
 }
 
+/// `SELFHEAL_READY_URL`: where the service says whether it is ready.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ReadyUrl {
+    /// OpenClaw's `/readyz` on the gateway's address; nothing for others.
+    #[default]
+    Auto,
+    Off,
+    Url(String),
+}
+
+impl std::str::FromStr for ReadyUrl {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> std::result::Result<ReadyUrl, &'static str> {
+        match s.trim() {
+            "auto" => Ok(ReadyUrl::Auto),
+            "off" | "" => Ok(ReadyUrl::Off),
+            u if (u.starts_with("http://") || u.starts_with("https://"))
+                && !u.contains(char::is_whitespace) =>
+            {
+                Ok(ReadyUrl::Url(u.to_string()))
+            }
+            _ => Err("expected auto, off or an http(s) URL"),
+        }
+    }
+}
+
 /// `SELFHEAL_SERVICE`: what the service is, when its URL and restart
 /// command do not say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

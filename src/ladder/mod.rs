@@ -31,6 +31,7 @@ pub mod level3;
 pub mod level4;
 mod outcome;
 pub mod planned;
+pub mod ready;
 pub mod repair;
 pub mod restart;
 pub mod rollback;
