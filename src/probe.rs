@@ -181,8 +181,11 @@ pub fn agent_with(config: &Config, timeout: Duration) -> Agent {
     if is_loopback(&config.url) {
         builder = builder.proxy(None);
     }
+    // TLS (the CA bundle read) only when a URL this agent asks needs it.
     #[cfg(feature = "tls")]
-    if config.url.starts_with("https:") {
+    if config.url.starts_with("https:")
+        || matches!(&config.ready_url, crate::key::values::ReadyUrl::Url(u) if u.starts_with("https:"))
+    {
         builder = builder.tls_config(crate::sys::tls::config());
     }
     Agent::with_parts(
