@@ -5,7 +5,7 @@ STATIC := target/$(MUSL)/release/selfheal
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: build release static dist dist-repro test demo lint bench fuzz real docs clean
+.PHONY: build release static dist dist-repro test demo lint bench fuzz real docs clis clean
 
 build:
 	$(CARGO) build
@@ -41,6 +41,14 @@ dist-repro:
 
 test:
 	$(CARGO) test --all-targets
+
+# The real agent CLIs that tests/clis.rs runs (offline here: each must be
+# recognised as unable to work), pinned, from the npm registry.
+CLIS = @anthropic-ai/claude-code@2.1.197 @openai/codex@0.171.0 @google/gemini-cli@0.61.0
+clis:
+	mkdir -p target/agent-clis
+	cd target/agent-clis && { [ -f package.json ] || npm init -y >/dev/null; } && \
+		npm install --no-audit --no-fund --loglevel=error $(CLIS)
 
 demo: release
 	bash tests/demo.sh target/release/selfheal

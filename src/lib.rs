@@ -17,6 +17,7 @@ pub mod kind;
 pub mod ladder;
 pub mod openclaw;
 pub mod probe;
+pub mod profile;
 pub mod state;
 pub mod sys;
 

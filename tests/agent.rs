@@ -13,15 +13,15 @@ const KEY: &str = "sk-ant-test-SECRET-4242424242";
 
 /// A service that is down, a fix command that brings it back after the
 /// agent runs it, and fast level 3 timings.
-struct Scene {
-    sb: Sandbox,
+pub(crate) struct Scene {
+    pub(crate) sb: Sandbox,
     port: u16,
     marker: PathBuf,
     trace: PathBuf,
 }
 
 impl Scene {
-    fn new(name: &str) -> Scene {
+    pub(crate) fn new(name: &str) -> Scene {
         require_tool("tmux", "apt-get install tmux / brew install tmux");
         require_tool(
             "python3",
@@ -37,7 +37,7 @@ impl Scene {
         }
     }
 
-    fn cmd(&self, args: &[&str], agent: &str) -> Command {
+    pub(crate) fn cmd(&self, args: &[&str], agent: &str) -> Command {
         let mut cmd = self.sb.cmd(args);
         cmd.env(
             "OPENCLAW_GATEWAY_URL",
@@ -59,7 +59,7 @@ impl Scene {
     }
 
     /// Brings the service up once the agent ran its fix.
-    fn serve_when_fixed(&self) -> thread::JoinHandle<Option<Server>> {
+    pub(crate) fn serve_when_fixed(&self) -> thread::JoinHandle<Option<Server>> {
         let (marker, port) = (self.marker.clone(), self.port);
         thread::spawn(move || {
             wait_for(Duration::from_secs(40), || marker.exists())
@@ -72,7 +72,7 @@ impl Scene {
     }
 
     /// The level 3 log (there is one per run; the newest).
-    fn l3_log(&self) -> String {
+    pub(crate) fn l3_log(&self) -> String {
         let mut names: Vec<PathBuf> = std::fs::read_dir(self.sb.memory())
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
@@ -92,7 +92,7 @@ impl Scene {
         std::fs::read_to_string(&self.trace).unwrap_or_default()
     }
 
-    fn emergency_metrics(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn emergency_metrics(&self) -> Vec<serde_json::Value> {
         self.mem(".emergency-recovery-metrics.json")
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
@@ -100,13 +100,13 @@ impl Scene {
     }
 }
 
-fn agent(args: &str) -> String {
+pub(crate) fn agent(args: &str) -> String {
     format!("{} {args}", fixture("fake-agent.py"))
 }
 
 /// Every private tmux server named in the log is gone, and so is its
 /// socket (in the tool directory: nothing is left in /tmp).
-fn assert_sessions_gone(log: &str) {
+pub(crate) fn assert_sessions_gone(log: &str) {
     let mut seen = 0;
     for word in log.split_whitespace() {
         let (flag, socket) = if word.contains("/.tmux-selfheal-") {

@@ -512,3 +512,53 @@ fn the_old_critical_memory_key_becomes_the_restart_limit_and_doctor_says_so() {
         "{out}"
     );
 }
+
+/// Issue 24.3: the old scripts' LLM provider becomes the agent preset that
+/// speaks to it (`ollama` → Codex with a local model), their model the
+/// preset's model flag; doctor says what they became.
+#[test]
+fn the_old_llm_provider_becomes_an_agent_preset() {
+    for (provider, preset, program) in [
+        ("ollama", "codex-oss", "codex exec --oss"),
+        ("openai", "codex", "codex exec --skip-git-repo-check"),
+        ("gemini", "gemini", "gemini --skip-trust"),
+        ("claude", "claude", "claude"),
+    ] {
+        let sb = Sandbox::new(&format!("old-llm-{provider}"));
+        sb.env_file(&format!(
+            "OPENCLAW_LLM_PROVIDER={provider}\nOPENCLAW_LLM_MODEL=qwen3-coder\n"
+        ));
+        let mut cmd = sb.cmd(&["doctor"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", down_url());
+        let r = run(cmd, LIMIT);
+        for line in [
+            "old key: OPENCLAW_LLM_PROVIDER is the old name of SELFHEAL_AGENT".to_string(),
+            "old key: OPENCLAW_LLM_MODEL is the old name of SELFHEAL_AGENT_MODEL".to_string(),
+            format!("agent kind: {preset} ("),
+        ] {
+            assert!(r.stdout.contains(&line), "{provider}: {line}: {}", r.stdout);
+        }
+        let agent = r
+            .stdout
+            .lines()
+            .find(|l| l.contains(" agent: "))
+            .unwrap_or_else(|| panic!("{}", r.stdout));
+        assert!(agent.contains(program), "{provider}: {agent}");
+        // The model goes to the preset's command with its own flag.
+        let flag = if preset == "claude" { "--model" } else { "-m" };
+        assert!(
+            agent.contains(&format!("{flag} qwen3-coder")),
+            "{provider}: {agent}"
+        );
+        assert!(!r.stdout.contains("means nothing here"), "{}", r.stdout);
+    }
+    // A value no preset has is a clear error naming the key.
+    let sb = Sandbox::new("old-llm-bad");
+    sb.env_file("OPENCLAW_LLM_PROVIDER=mistral\n");
+    let r = run(sb.cmd(&["doctor"]), LIMIT);
+    assert!(
+        r.all().contains("SELFHEAL_AGENT") && r.all().contains("expected auto, claude, codex"),
+        "{}",
+        r.all()
+    );
+}

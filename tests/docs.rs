@@ -5,6 +5,7 @@
 
 use selfheal::config::keys::{all, SECTIONS};
 use selfheal::key::Key;
+use selfheal::profile::PROFILES;
 
 const BEGIN: &str =
     "<!-- keys: made by `make docs` from src/config/keys.rs and src/channel/; edit there -->\n";
@@ -87,6 +88,32 @@ fn env_example() -> String {
     out
 }
 
+const AGENTS_BEGIN: &str = "<!-- agents: made by `make docs` from src/profile.rs; edit there -->\n";
+const AGENTS_END: &str = "<!-- /agents -->\n";
+
+/// The README's agent table: one row per profile.
+fn agents_table() -> String {
+    let mut out = String::from(AGENTS_BEGIN);
+    out.push_str(
+        "\n| `SELFHEAL_AGENT` | CLI (npm) | what level 3 runs | it needs | what it may do | \
+         old `OPENCLAW_LLM_PROVIDER` |\n|---|---|---|---|---|---|\n",
+    );
+    for p in PROFILES {
+        out.push_str(&format!(
+            "| `{}` | `{}` | `{}` | {} | {} | `{}` |\n",
+            p.name,
+            p.package,
+            p.work.join(" "),
+            p.needs.replace('|', "\\|"),
+            p.permissions.replace('|', "\\|"),
+            p.old_provider
+        ));
+    }
+    out.push('\n');
+    out.push_str(AGENTS_END);
+    out
+}
+
 fn check(path: &str, want: &str, have: &str) {
     if have == want {
         return;
@@ -107,6 +134,14 @@ fn the_readme_tables_of_keys_are_made_from_their_declarations() {
         .expect("the keys' begin marker in README.md");
     let end = readme.find(END).expect("the keys' end marker in README.md") + END.len();
     let want = format!("{}{}{}", &readme[..start], readme_tables(), &readme[end..]);
+    let start = want
+        .find(AGENTS_BEGIN)
+        .expect("the agents' begin marker in README.md");
+    let end = want
+        .find(AGENTS_END)
+        .expect("the agents' end marker in README.md")
+        + AGENTS_END.len();
+    let want = format!("{}{}{}", &want[..start], agents_table(), &want[end..]);
     check(&path, &want, &readme);
 }
 

@@ -180,6 +180,10 @@ fn parsers_never_panic_on_random_input() {
             let _ = text.parse::<selfheal::key::values::StatusSet>();
             let _ = text.parse::<selfheal::key::DiskFree>();
             let _ = selfheal::ladder::evidence::error_lines(text);
+            let _ = text.parse::<selfheal::profile::Preset>();
+            for line in text.lines() {
+                let _ = selfheal::profile::CUSTOM.cannot(line);
+            }
         }
         // The rollback diff and the heartbeat's URL, from two random inputs.
         let other = input(&mut rng);

@@ -7,6 +7,7 @@ mod common;
 mod agent;
 mod alerts;
 mod check;
+mod clis;
 mod config;
 mod docs;
 mod evidence;

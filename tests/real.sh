@@ -223,4 +223,32 @@ report "planned restart (memory)" "$t6"
 grep -q '"metric":"planned_restart","result":"success"' "$home/openclaw/memory/.healthcheck-metrics.json" ||
   fail "no planned_restart metric"
 echo "real: ok: restarted once and back: $(grep '"planned_restart"' "$home/openclaw/memory/.healthcheck-metrics.json" | tail -1)"
+
+echo "real: --- live but not ready: a Telegram channel that cannot connect (no network here)"
+echo "{ gateway: { mode: \"local\", port: $port, bind: \"loopback\" }, channels: { telegram: { enabled: true, botToken: \"123456789:AAbogusbogusbogusbogusbogusbogusbog\" } } }" >"$config"
+# The scenarios above killed the gateway often: its own restart-loop breaker
+# ("N unclean boot(s) within 300000ms; suppressing channel/provider account
+# auto-start") would leave the channel stopped and /readyz saying ready with
+# "suppressed":["telegram"]. Its state (where it counts) starts afresh.
+kill -9 "$(cat "$pidfile")" 2>/dev/null
+for _ in $(seq 1 50); do healthy || break; sleep 0.2; done
+rm -rf "$home/.openclaw/state"
+"$root/handover.sh"
+up_within 120 || fail "the gateway with a Telegram channel did not start"
+ready_url=http://127.0.0.1:$port/readyz
+deaf() { curl -s -m 3 "$ready_url" | grep -q '"failing":\["telegram"\]'; }
+# The gateway gives a channel 120 s to connect before it counts.
+for _ in $(seq 1 60); do deaf && break; sleep 5; done
+deaf || fail "the gateway never said telegram was failing: $(curl -s -m 3 "$ready_url" | head -c 200)"
+echo "real: /readyz says: $(curl -s -m 3 "$ready_url" | head -c 60)…"
+fresh_memory
+t7=$(now)
+run "$root/handover.sh" SELFHEAL_READY_GRACE=1 HEALTH_CHECK_RETRY_DELAY=60 "$bin" check >/dev/null ||
+  fail "not healed: $(tail -5 "$home"/openclaw/memory/healthcheck-*.log)"
+report "live but not ready (telegram)" "$t7"
+grep -q "unhealthy: live but not ready: telegram" "$home"/openclaw/memory/healthcheck-*.log ||
+  fail "not seen as live but not ready"
+[ "$(restarts)" = 1 ] || fail "restarted $(restarts) times, not once"
+echo "$good" >"$config"
+echo "real: ok: a restart made it ready (its channel has its connect grace again)"
 echo "real: ok"

@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["probe"],
     &["config"],
     &["openclaw"],
+    &["profile"],
     &["channel"],
     &["key"],
     &["kind"],

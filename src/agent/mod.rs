@@ -1,4 +1,5 @@
-//! Level 3: a coding agent (Claude Code by default) diagnoses and repairs the
+//! Level 3: a coding agent (Claude Code by default; any CLI of
+//! `crate::profile`) diagnoses and repairs the
 //! service inside a private tmux session, in this process, within
 //! `EMERGENCY_RECOVERY_TIMEOUT`.
 //!
@@ -12,6 +13,7 @@
 //! module's.
 
 mod dialog;
+mod learning;
 pub mod prompt;
 pub mod ready;
 pub mod tmux;
@@ -27,11 +29,13 @@ use crate::error::{Error, Result};
 use crate::fmt::fmt_secs;
 use crate::key::shellwords;
 use crate::probe::Probe;
+use crate::profile::{Agent, Profile};
 use crate::sys::clock::{local_now, unix_now};
 use crate::sys::files;
 use crate::sys::log::{file_stamp, stamp};
 use crate::sys::metrics::{Metric, EMERGENCY_FILE};
 use crate::sys::which::{self, find_program, SEARCHED};
+use learning::{one_line, Learning};
 use prompt::Vars;
 use tmux::History;
 use watch::End;
@@ -144,6 +148,8 @@ struct Session<'a> {
     prompt: &'a str,
     deadline: Instant,
     index: usize,
+    /// The CLI running now: whose words say it cannot work.
+    profile: &'static Profile,
 }
 
 /// Whether level 3 can start at all: tmux and at least one agent found.
@@ -155,12 +161,17 @@ pub fn preflight(config: &Config) -> std::result::Result<(), String> {
             config.tmux
         ));
     }
-    let found = [&config.agent_cmd, &config.agent_fallback_cmd]
+    let found = config
+        .agents
         .iter()
-        .filter_map(|a| a.first())
+        .filter_map(|a| a.argv.first())
         .any(|p| find_program(p).is_some());
     if !found {
-        let name = config.agent_cmd.first().map(String::as_str).unwrap_or("");
+        let name = config
+            .agents
+            .first()
+            .and_then(|a| a.argv.first())
+            .map_or("", String::as_str);
         return Err(format!("agent `{name}` not found (looked on {SEARCHED})"));
     }
     Ok(())
@@ -214,6 +225,7 @@ pub fn recover(ctx: &mut Ctx, why: &Probe, evidence: &str) -> Result<Outcome> {
         prompt: &text,
         deadline: started + c.recovery_timeout,
         index: 0,
+        profile: &crate::profile::CUSTOM,
     };
     let end = run_agents(ctx, &l3, session);
     let _ = std::fs::remove_file(&paths.prompt);
@@ -319,23 +331,21 @@ fn workdir(ctx: &mut Ctx, l3: &L3Log) -> PathBuf {
 /// The agent, then the fallback while the one before could not work.
 fn run_agents(ctx: &mut Ctx, l3: &L3Log, mut session: Session) -> Result<End> {
     let c = ctx.config;
-    let agents = [&c.agent_cmd, &c.agent_fallback_cmd]
-        .into_iter()
-        .filter(|a| !a.is_empty());
     let mut end = End::NotFound("agent".into());
-    for (n, agent) in agents.enumerate() {
+    for (n, agent) in c.agents.iter().enumerate() {
         if n > 0 {
             let line = format!(
                 "handing over to the fallback agent {}",
-                shellwords::join(agent)
+                shellwords::join(&agent.argv)
             );
             l3.line(ctx, &line);
         }
         session.index = n;
+        session.profile = agent.profile;
         end = run_one(ctx, l3, &session, agent)?;
         let line = format!(
             "agent {} stopped: {}",
-            shellwords::join(agent),
+            shellwords::join(&agent.argv),
             end.describe()
         );
         l3.line(ctx, &line);
@@ -346,9 +356,9 @@ fn run_agents(ctx: &mut Ctx, l3: &L3Log, mut session: Session) -> Result<End> {
     Ok(end)
 }
 
-fn run_one(ctx: &mut Ctx, l3: &L3Log, s: &Session, agent: &[String]) -> Result<End> {
+fn run_one(ctx: &mut Ctx, l3: &L3Log, s: &Session, agent: &Agent) -> Result<End> {
     let c = ctx.config;
-    let Some(program) = agent.first() else {
+    let Some(program) = agent.argv.first() else {
         return Ok(End::NotFound("agent".into()));
     };
     let Some(program_path) = find_program(program) else {
@@ -356,7 +366,14 @@ fn run_one(ctx: &mut Ctx, l3: &L3Log, s: &Session, agent: &[String]) -> Result<E
             "agent `{program}` (looked on {SEARCHED})"
         )));
     };
-    let (argv, batch) = fill_argv(agent, &program_path, &s.paths.prompt, s.prompt);
+    let argv = fill_argv(
+        agent,
+        &program_path,
+        &s.paths.prompt,
+        s.prompt,
+        &c.memory_dir,
+    );
+    let batch = agent.batch();
     let mut server = tmux::Server::new(
         s.tmux_bin.to_path_buf(),
         format!("selfheal-{}-{}", std::process::id(), s.index),
@@ -364,7 +381,7 @@ fn run_one(ctx: &mut Ctx, l3: &L3Log, s: &Session, agent: &[String]) -> Result<E
         &c.memory_dir,
         ctx.clock,
     );
-    let env = agent_env(c);
+    let env = agent_env(c, agent.profile);
     let launch = tmux::Launch {
         argv: &argv,
         workdir: s.workdir,
@@ -383,6 +400,22 @@ fn run_one(ctx: &mut Ctx, l3: &L3Log, s: &Session, agent: &[String]) -> Result<E
             drive(ctx, l3, &server, s, batch)
         }
         Err(e) => Err(e),
+    };
+    // A CLI that cannot work may say so and exit before a poll saw it
+    // (`codex exec --oss` without Ollama: half a second): its last words
+    // decide, so that the fallback still takes over.
+    let end = match end {
+        Ok(End::Exited(code, said)) => Ok(match server.capture(History::All) {
+            Ok(Some(all)) => {
+                let lines = prompt::agent_lines(&all, s.prompt);
+                match prompt::cannot_work(agent.profile, &lines) {
+                    Some(why) => End::CannotWork(why),
+                    None => End::Exited(code, said),
+                }
+            }
+            _ => End::Exited(code, said),
+        }),
+        other => other,
     };
     keep_scrollback(ctx, &server, s, agent);
     server.stop();
@@ -411,55 +444,57 @@ fn drive(
     watch::watch(ctx, l3, server, s)
 }
 
-/// The agent's argv with `{prompt_file}` and `{prompt}` filled in and its
-/// program resolved; `true` when it had one of them (a batch agent).
+/// The agent's argv with `{prompt_file}`, `{prompt}` and `{memory_dir}`
+/// filled in and its program resolved.
 fn fill_argv(
-    agent: &[String],
+    agent: &Agent,
     program: &Path,
     prompt_file: &Path,
     prompt: &str,
-) -> (Vec<String>, bool) {
-    let batch = agent
-        .iter()
-        .any(|a| a.contains("{prompt}") || a.contains("{prompt_file}"));
+    memory_dir: &Path,
+) -> Vec<String> {
     let mut argv: Vec<String> = agent
+        .argv
         .iter()
         .map(|a| {
             a.replace("{prompt_file}", &prompt_file.display().to_string())
+                .replace("{memory_dir}", &memory_dir.display().to_string())
                 .replace("{prompt}", prompt)
         })
         .collect();
     if let Some(first) = argv.first_mut() {
         *first = program.display().to_string();
     }
-    (argv, batch)
+    argv
 }
 
 /// Appends the session's whole scrollback, scrubbed, to the session log —
 /// also when driving failed or was interrupted.
-fn keep_scrollback(ctx: &Ctx, server: &tmux::Server, s: &Session, agent: &[String]) {
+fn keep_scrollback(ctx: &Ctx, server: &tmux::Server, s: &Session, agent: &Agent) {
     let Ok(Some(history)) = server.capture(History::All) else {
         return;
     };
     let text = crate::sys::redact::scrub(&history, &ctx.config.secrets());
     if let Ok(mut f) = files::open_append(&s.paths.session) {
-        let name: String = shellwords::join(agent).chars().take(200).collect();
+        let name: String = shellwords::join(&agent.argv).chars().take(200).collect();
         let _ = writeln!(f, "=== {name} ({}) ===", stamp(local_now()));
         let _ = f.write_all(text.trim_end().as_bytes());
         let _ = f.write_all(b"\n");
     }
 }
 
-/// The agent's environment: API key, HOME and a PATH that has the usual
-/// places, passed through the environment (never argv).
-fn agent_env(config: &Config) -> Vec<(String, String)> {
+/// The agent's environment: the credentials its CLI reads, HOME and a PATH
+/// that has the usual places, passed through the environment (never argv).
+fn agent_env(config: &Config, profile: &Profile) -> Vec<(String, String)> {
     let home = std::env::var("HOME").unwrap_or_default();
     let mut env = vec![
         ("PATH".to_string(), which::agent_path(Path::new(&home))),
         ("HOME".to_string(), home),
     ];
-    if let Some(key) = &config.anthropic_api_key {
-        env.push(("ANTHROPIC_API_KEY".to_string(), key.expose().to_string()));
+    for name in profile.credentials {
+        if let Some(key) = config.credential(name) {
+            env.push((name.to_string(), key.expose().to_string()));
+        }
     }
     env
 }
@@ -534,43 +569,4 @@ fn finish(ctx: &mut Ctx, run: &Run, result: Recovery, detail: String) -> Outcome
             .is_ok_and(|m| m.is_file() && m.len() > 0)
             .then(|| run.paths.fix.clone()),
     }
-}
-
-/// One entry of `recovery-learnings.md`.
-struct Learning<'a> {
-    recovered: bool,
-    symptom: &'a str,
-    root_cause: &'a str,
-    report: &'a str,
-    report_path: &'a Path,
-}
-
-impl Learning<'_> {
-    fn render(&self) -> String {
-        let fix = prompt::section(self.report, "Solution Applied").unwrap_or_else(|| "-".into());
-        let prevention = prompt::section(self.report, "Prevention").unwrap_or_else(|| "-".into());
-        let outcome = if self.recovered {
-            "recovered by the agent"
-        } else {
-            "not recovered"
-        };
-        let report = if self.report.is_empty() {
-            "none written".to_string()
-        } else {
-            self.report_path.display().to_string()
-        };
-        format!(
-            "\n## {} — {outcome}\n\n- **Symptom:** {}\n- **Root cause:** {}\n- **Fix:** {}\n\
-             - **Prevention:** {}\n- Report: {report}\n",
-            stamp(local_now()),
-            one_line(self.symptom),
-            one_line(self.root_cause),
-            one_line(&fix),
-            one_line(&prevention),
-        )
-    }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -7,6 +7,8 @@
 
 use std::path::PathBuf;
 
+use crate::profile::Profile;
+
 /// Values the prompt may name. Every field is also a `{placeholder}`.
 #[derive(Debug, Clone)]
 pub struct Vars {
@@ -215,45 +217,14 @@ pub fn agent_lines<'a>(screen: &'a str, prompt: &str) -> Vec<&'a str> {
         .collect()
 }
 
-/// What the agent CLI itself says when it cannot work at all: quota,
-/// credentials, network to its API. Specific phrases of the CLI, never bare
-/// numbers (`429` is in `14:29`) or words the agent may use about the service.
-const CANNOT_WORK: &[&str] = &[
-    "claude usage limit reached",
-    "usage limit reached",
-    "api error: 429",
-    "api error (429",
-    "credit balance is too low",
-    "invalid api key",
-    "please run /login",
-    "oauth token has expired",
-    "unable to connect to anthropic services",
-    "failed to connect to api.anthropic.com",
-];
-
-/// A status line of the CLI's own that says it cannot work. Only a line that
-/// *starts* with one of the phrases counts (after the TUI's frame and its
-/// `⎿`/`●` marks): text the agent shows from elsewhere — a gateway log line
-/// with `rate_limit_error` in its JSON, a `cat` of a file — starts with a
-/// timestamp or a brace, so whoever can write into the service's log cannot
-/// switch level 3 off.
-pub fn cannot_work(lines: &[&str]) -> Option<String> {
-    lines.iter().find_map(|line| {
-        let core = line
-            .trim()
-            .trim_start_matches(['│', '|', '⎿', '●', '⏺', '✗', '>', ' '])
-            .to_lowercase();
-        // The CLI's own error prefix ("API Error: Unable to connect …").
-        let core = ["api error: ", "error: "]
-            .iter()
-            .find_map(|p| core.strip_prefix(p).map(str::to_string))
-            .filter(|rest| CANNOT_WORK.iter().any(|p| rest.starts_with(p)))
-            .unwrap_or(core);
-        CANNOT_WORK
-            .iter()
-            .any(|p| core.starts_with(p))
-            .then(|| line.trim().chars().take(160).collect())
-    })
+/// The first status line of the CLI's own that says it cannot work
+/// (quota, credentials, network to its API), in its profile's words
+/// (`Profile::cannot`, which says why only a line's start counts).
+pub fn cannot_work(profile: &Profile, lines: &[&str]) -> Option<String> {
+    lines
+        .iter()
+        .find(|line| profile.cannot(line).is_some())
+        .map(|line| line.trim().chars().take(160).collect())
 }
 
 #[cfg(test)]
@@ -349,13 +320,17 @@ mod tests {
                       │ usage limit reached is a phrase we typed │\n● Working at 14:29\n";
         let lines = agent_lines(screen, prompt);
         assert_eq!(lines, vec!["● Working at 14:29"]);
-        assert_eq!(cannot_work(&lines), None);
+        assert_eq!(cannot_work(&crate::profile::CUSTOM, &lines), None);
         let lines = agent_lines(
             "Claude usage limit reached. Your limit resets at 5pm",
             prompt,
         );
-        assert!(cannot_work(&lines).is_some());
-        assert!(cannot_work(&["  ⎿  API Error: 429 {\"type\":\"rate_limit_error\"}"]).is_some());
+        assert!(cannot_work(&crate::profile::CUSTOM, &lines).is_some());
+        assert!(cannot_work(
+            &crate::profile::CUSTOM,
+            &["  ⎿  API Error: 429 {\"type\":\"rate_limit_error\"}"]
+        )
+        .is_some());
         // What the agent shows of the gateway's own log never counts.
         for quoted in [
             "{\"time\":\"2026-11-24T03:00:00Z\",\"msg\":\"provider: rate_limit_error\"}",
@@ -363,7 +338,11 @@ mod tests {
             "  ⎿  {\"level\":50,\"err\":\"authentication_error: invalid api key\"}",
             "● The gateway log says \"usage limit reached\" for the provider",
         ] {
-            assert_eq!(cannot_work(&[quoted]), None, "{quoted}");
+            assert_eq!(
+                cannot_work(&crate::profile::CUSTOM, &[quoted]),
+                None,
+                "{quoted}"
+            );
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Whether the agent can work, asked before it is needed: one tiny
 //! non-interactive request through the configured agent (for Claude Code,
 //! print mode: `claude … -p "<question>"`), bounded to `TIMEOUT`, its answer
-//! read for the CLI's own failure messages. Used by `doctor --agent` and, at
+//! read for the CLI's own failure messages (its profile's words). Used by `doctor --agent` and, at
 //! most once per `SELFHEAL_AGENT_CHECK_INTERVAL`, by a healthy `check`
 //! (`ladder::level3::readiness`). It spends a few tokens; nothing else.
 
@@ -10,8 +10,9 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::error::Result;
+use crate::profile::{Agent, Cannot, Profile};
 use crate::sys::clock::Clock;
-use crate::sys::process::{self, Outcome, Signals};
+use crate::sys::process::{self, Outcome};
 use crate::sys::which::{find_program, SEARCHED};
 
 /// The longest the question may take.
@@ -63,68 +64,51 @@ impl Ready {
         }
     }
 
-    /// What the user can do about it.
-    pub fn fix(&self) -> &'static str {
+    /// What the user can do about it, for `profile`'s CLI.
+    pub fn fix(&self, profile: &Profile) -> String {
         match self {
-            Ready::Works(_) => "",
-            Ready::NotFound(_) => {
-                "install the agent, or set SELFHEAL_AGENT_CMD to its absolute path"
-            }
-            Ready::NotLoggedIn(_) => {
-                "log in as this user (run `claude` once, then /login), or set ANTHROPIC_API_KEY"
-            }
+            Ready::Works(_) => String::new(),
+            Ready::NotFound(_) => format!(
+                "install it{}, or set SELFHEAL_AGENT_CMD to its absolute path",
+                match profile.package {
+                    "" => String::new(),
+                    p => format!(" (npm install -g {p})"),
+                }
+            ),
+            Ready::NotLoggedIn(_) => format!("it needs {}", profile.needs),
             Ready::Quota(_) => {
-                "wait for the limit to reset, raise it, or set SELFHEAL_AGENT_FALLBACK_CMD"
+                "wait for the limit to reset, raise it, or set SELFHEAL_AGENT_FALLBACK_CMD".into()
             }
-            Ready::NoNetwork(_) => {
-                "check this host's network and proxy settings for the agent's API"
-            }
+            Ready::NoNetwork(_) => format!(
+                "check this host's network and proxy settings for the agent's API (it needs {})",
+                profile.needs
+            ),
             Ready::Silent | Ready::Failed(_) => {
-                "run the agent by hand as this user and see what it says"
+                "run the agent by hand as this user and see what it says".into()
             }
         }
     }
 }
 
-/// Phrases of the CLIs' own messages, by what they mean.
-const NOT_LOGGED_IN: &[&str] = &[
-    "please run /login",
-    "not logged in",
-    "invalid api key",
-    "authentication_error",
-    "oauth token has expired",
-    "login required",
-];
-const QUOTA: &[&str] = &[
-    "usage limit",
-    "rate_limit_error",
-    "api error: 429",
-    "credit balance is too low",
-    "quota",
-];
-const NO_NETWORK: &[&str] = &[
-    "unable to connect to anthropic services",
-    "failed to connect to api.anthropic.com",
-    "enotfound",
-    "econnrefused",
-    "etimedout",
-    "getaddrinfo",
-    "network is unreachable",
-];
-
-/// The argv of the question: `{prompt}` / `{prompt_file}` filled in where
-/// the command has them, else the command with `-p <question>` appended.
-fn argv(agent: &[String], program: &Path, question_file: &Path) -> Vec<String> {
-    let (mut argv, batch) = super::fill_argv(agent, program, question_file, QUESTION);
-    if !batch {
-        argv.extend(["-p".to_string(), QUESTION.to_string()]);
-    }
+/// The argv of the question: `{prompt_file}` (and the rest) filled in
+/// where the command has it, else the command with the profile's question
+/// words (`-p <question>`) appended.
+fn argv(agent: &Agent, program: &Path, question_file: &Path, dir: &Path) -> Vec<String> {
+    let mut argv = super::fill_argv(agent, program, question_file, QUESTION, dir);
+    argv.extend(
+        agent
+            .ask_suffix()
+            .iter()
+            .map(|a| a.replace("{question}", QUESTION)),
+    );
     argv
 }
 
-/// Asks `agent` the question, from `workdir`, with the agent's environment.
-pub fn ask(config: &Config, agent: &[String], clock: &dyn Clock) -> Result<Ready> {
-    let Some(name) = agent.first() else {
+/// Asks `agent` the question, from the memory directory, with the agent's
+/// environment; stops as soon as the CLI says it cannot work (they retry
+/// for minutes when the network is gone).
+pub fn ask(config: &Config, agent: &Agent, clock: &dyn Clock) -> Result<Ready> {
+    let Some(name) = agent.argv.first() else {
         return Ok(Ready::NotFound("no command".into()));
     };
     let Some(program) = find_program(name) else {
@@ -133,60 +117,59 @@ pub fn ask(config: &Config, agent: &[String], clock: &dyn Clock) -> Result<Ready
     let dir = &config.memory_dir;
     let question = dir.join(".agent-check.txt");
     crate::sys::files::write_atomic(&question, QUESTION.as_bytes())?;
-    let env = super::agent_env(config);
-    let done = process::run_with_env(
-        &argv(agent, &program, &question),
+    let env = super::agent_env(config, agent.profile);
+    let profile = agent.profile;
+    let said_so = std::cell::RefCell::new(None);
+    let enough = |so_far: &str| {
+        let found = cannot_work(profile, so_far);
+        let stop = found.is_some();
+        *said_so.borrow_mut() = found;
+        stop
+    };
+    let done = process::run_until(
+        &argv(agent, &program, &question, dir),
         TIMEOUT,
         &dir.join(".agent-check-output"),
         clock,
         &env,
-        Signals::Stop,
+        &enough,
     );
     let _ = std::fs::remove_file(&question);
     let _ = std::fs::remove_file(dir.join(".agent-check-output"));
     let done = done?;
-    let said = crate::sys::redact::scrub(&done.output, &config.secrets());
+    let secrets = config.secrets();
+    let scrub = |l: &str| crate::sys::redact::scrub(l, &secrets);
     // The answer is a line that says OK (not "ok" inside other words).
-    let answered = said.lines().any(|l| {
+    let answered = done.output.lines().any(|l| {
         l.trim()
             .trim_matches(|c: char| !c.is_ascii_alphanumeric())
             .eq_ignore_ascii_case("ok")
     });
-    let line = |phrases: &[&str]| {
-        said.lines()
-            .find(|l| {
-                let l = l.to_lowercase();
-                phrases.iter().any(|p| l.contains(p))
-            })
-            .map(|l| l.trim().chars().take(160).collect::<String>())
-    };
-    Ok(if let Some(l) = line(NOT_LOGGED_IN) {
-        Ready::NotLoggedIn(l)
-    } else if let Some(l) = line(QUOTA) {
-        Ready::Quota(l)
-    } else if let Some(l) = line(NO_NETWORK) {
-        Ready::NoNetwork(l)
-    } else {
-        match &done.outcome {
+    let cannot = said_so
+        .into_inner()
+        .or_else(|| cannot_work(profile, &done.output));
+    Ok(match cannot {
+        Some((Cannot::NotLoggedIn, l)) => Ready::NotLoggedIn(scrub(&l)),
+        Some((Cannot::Quota, l)) => Ready::Quota(scrub(&l)),
+        Some((Cannot::NoNetwork, l)) => Ready::NoNetwork(scrub(&l)),
+        None => match &done.outcome {
             Outcome::NotStarted(e) => Ready::NotFound(e.to_string()),
             Outcome::TimedOut => Ready::Silent,
             _ if done.success() && answered => Ready::Works(done.elapsed),
             _ => Ready::Failed(match done.last_line() {
-                Some(l) => format!("{}: {l}", done.describe()),
+                Some(l) => format!("{}: {}", done.describe(), scrub(l)),
                 None => done.describe(),
             }),
-        }
+        },
     })
 }
 
-/// Flags of an interactive Claude Code command that let it work
-/// unattended; without one it stops at its first permission prompt.
-pub fn stalls_unattended(agent: &[String]) -> bool {
-    let is_claude = agent.first().is_some_and(|p| p.ends_with("claude"));
-    let permitted = agent.iter().any(|a| {
-        a.starts_with("--permission-mode")
-            || a.starts_with("--allowedTools")
-            || a == "--dangerously-skip-permissions"
-    });
-    is_claude && !permitted
+/// The first line of `text` in which the CLI says it cannot work, and why.
+fn cannot_work(profile: &Profile, text: &str) -> Option<(Cannot, String)> {
+    text.lines().find_map(|l| {
+        profile.cannot(l).map(|c| {
+            let l = crate::sys::redact::printable(l.trim());
+            (c, l.chars().take(160).collect())
+        })
+    })
 }

@@ -100,7 +100,7 @@ pub fn watch(ctx: &mut Ctx, l3: &L3Log, server: &tmux::Server, s: &Session) -> t
             return Ok(End::Exited(None, last_said(&seen.screen, s.prompt)));
         };
         let lines = prompt::agent_lines(&screen, s.prompt);
-        if let Some(why) = prompt::cannot_work(&lines) {
+        if let Some(why) = prompt::cannot_work(s.profile, &lines) {
             return Ok(End::CannotWork(why));
         }
         let latest = lines

@@ -163,13 +163,14 @@ selfheal recover — run level 3 now: an AI coding agent repairs the service.
 
 Usage: selfheal [GLOBAL OPTIONS] recover
 
-If the service is unhealthy, starts SELFHEAL_AGENT_CMD (default: claude) in a
-private tmux session in SELFHEAL_AGENT_WORKDIR, accepts its trust dialog,
-pastes the recovery prompt, and watches until the service is healthy, the
-agent writes its report, exits, says it cannot work (then
-SELFHEAL_AGENT_FALLBACK_CMD takes over), falls silent, or
+If the service is unhealthy, starts the agent (SELFHEAL_AGENT: claude,
+codex, codex-oss, gemini, or SELFHEAL_AGENT_CMD) in a private tmux session
+in SELFHEAL_AGENT_WORKDIR: an interactive one gets its trust dialog accepted
+and the recovery prompt pasted, one with {prompt_file} reads it. Watches
+until the service is healthy, the agent writes its report, exits, says it
+cannot work (then SELFHEAL_AGENT_FALLBACK_CMD takes over), falls silent, or
 EMERGENCY_RECOVERY_TIMEOUT runs out. The log says how to watch it live
-(tmux -L ... attach). Keeps the session's scrollback, the level 3 log and
+(tmux -S ... attach). Keeps the session's scrollback, the level 3 log and
 the learnings; alerts on failure. Ignores the cooldown of `check`.
 Exit status: 0 healthy or recovered, 1 not recovered.
 ";

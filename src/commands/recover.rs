@@ -20,17 +20,17 @@ pub fn run(ctx: &mut Ctx) -> Result<Verdict> {
         return Ok(Verdict::Ok);
     }
     let c = ctx.config;
-    if c.agent_cmd.is_empty() {
+    let Some(agent) = c.agents.first() else {
         return Err(Error::Setup(
             "recover: level 3 is disabled (SELFHEAL_AGENT_CMD is empty); set it to the \
              agent's command, e.g. SELFHEAL_AGENT_CMD=claude"
                 .into(),
         ));
-    }
+    };
     if ctx.mode == Mode::DryRun {
         log::print(&format!(
             "would start {} in a private tmux session (budget {})\n",
-            shellwords::join(&c.agent_cmd),
+            shellwords::join(&agent.argv),
             fmt_secs(c.recovery_timeout)
         ));
         return Ok(Verdict::Unhealthy);

@@ -16,6 +16,7 @@ use crate::channel::Channel;
 use crate::key::window::{self, Window};
 use crate::key::{self, Key, Parse, Reader, Secret};
 use crate::openclaw;
+use crate::profile::Preset;
 
 const fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
@@ -63,6 +64,8 @@ settings! {
     derived {
         /// `url` as it may be shown: no user info, no query.
         shown_url: String,
+        /// The agent and its fallback, with their profiles (`crate::profile`).
+        agents: Vec<crate::profile::Agent>,
         /// The configured channels (`crate::channel`).
         channels: Vec<crate::channel::Target>,
         /// The env file that was read, if any.
@@ -140,11 +143,21 @@ settings! {
     maintenance: Vec<Window> = "SELFHEAL_MAINTENANCE", "", Windows;
     /// After the last failed restart, wait (polled) before level 3.
     escalation_wait: Duration = "HEALTH_CHECK_ESCALATION_WAIT", "300", key::Secs(Duration::ZERO, DAY);
-    /// Level 3 agent; `{prompt_file}` (preferred: `{prompt}` puts the prompt
-    /// in argv) makes it non-interactive; empty disables level 3.
+    /// Which agent CLI level 3 runs: `claude`, `codex`, `codex-oss` (a local
+    /// model served by Ollama), `gemini`, or `custom` (SELFHEAL_AGENT_CMD);
+    /// `auto`: the one SELFHEAL_AGENT_CMD runs, else claude. README: "Any
+    /// agent".
+    agent: Preset = "SELFHEAL_AGENT", "auto", key::Parsed::new();
+    /// Level 3 agent command (unset: the preset's); `{prompt_file}`
+    /// (preferred: `{prompt}` puts the prompt in argv) makes it
+    /// non-interactive; empty disables level 3.
     agent_cmd: Vec<String> = "SELFHEAL_AGENT_CMD", "claude", key::Words;
-    /// Tried when the first agent cannot work (quota, auth, network, missing).
+    /// Tried when the first agent cannot work (quota, auth, network,
+    /// missing); a preset's name alone (`codex`) is its command.
     agent_fallback_cmd: Vec<String> = "SELFHEAL_AGENT_FALLBACK_CMD", "", key::Words;
+    /// The model a preset's command asks for (its own flag); a command of
+    /// your own names its model itself.
+    agent_model: String = "SELFHEAL_AGENT_MODEL", "", key::Text;
     /// The agent's working directory (the tool's directory if it does not
     /// exist).
     agent_workdir: PathBuf = "SELFHEAL_AGENT_WORKDIR", "~/.openclaw", key::AbsPath;
@@ -165,6 +178,10 @@ settings! {
     tmux: String = "SELFHEAL_TMUX", "tmux", key::TextOr("tmux");
     /// Passed to the agent in its environment; never logged, never in argv.
     anthropic_api_key: Option<Secret> = "ANTHROPIC_API_KEY", "", key::SecretText, secret;
+    /// Passed to the codex presets (and a custom agent) like the key above.
+    openai_api_key: Option<Secret> = "OPENAI_API_KEY", "", key::SecretText, secret;
+    /// Passed to the gemini preset (and a custom agent) like the key above.
+    gemini_api_key: Option<Secret> = "GEMINI_API_KEY", "", key::SecretText, secret;
     /// Dead-man's switch (healthchecks.io style): GET after every run,
     /// `URL/fail` when unhealthy, `URL/start` when healing begins, and the
     /// run's log as the body when it healed.
@@ -231,7 +248,7 @@ settings! {
 pub const SECTIONS: &[(&str, &str)] = &[
     ("OPENCLAW_GATEWAY_URL", "What to watch"),
     ("SELFHEAL_RESTART_CMD", "Level 2: restart"),
-    ("SELFHEAL_AGENT_CMD", "Level 3: AI recovery"),
+    ("SELFHEAL_AGENT", "Level 3: AI recovery"),
     ("DISCORD_WEBHOOK_URL", "Level 4: alerts"),
     ("OPENCLAW_MEMORY_DIR", "Files"),
 ];
@@ -391,6 +408,9 @@ pub enum Convert {
     Port,
     /// An ntfy topic (with `NTFY_SERVER`, default ntfy.sh) → `NTFY_URL`.
     NtfyTopic,
+    /// The old scripts' LLM provider → the agent preset that speaks to it:
+    /// `openai` → `codex`, `ollama` → `codex-oss` (a local model).
+    LlmProvider,
 }
 
 /// Keys of the `openclaw-self-healing` scripts (their `.env.example`,
@@ -429,14 +449,27 @@ pub const ALIASES: &[(&str, &str, Convert)] = &[
         Convert::Port,
     ),
     ("NTFY_TOPIC", "NTFY_URL", Convert::NtfyTopic),
+    (
+        "OPENCLAW_LLM_PROVIDER",
+        "SELFHEAL_AGENT",
+        Convert::LlmProvider,
+    ),
+    ("OPENCLAW_LLM_MODEL", "SELFHEAL_AGENT_MODEL", Convert::Same),
 ];
 
 /// What changes with an old key's meaning here (said after its note).
-pub const ALIAS_NOTES: &[(&str, &str)] = &[(
-    "OPENCLAW_WATCHDOG_MEMORY_CRITICAL_MB",
-    "The old watchdog only alerted at this threshold; selfheal restarts the service once its \
+pub const ALIAS_NOTES: &[(&str, &str)] = &[
+    (
+        "OPENCLAW_LLM_PROVIDER",
+        "The old scripts named a provider; selfheal runs that provider's agent CLI at \
+         level 3 (README: Any agent)",
+    ),
+    (
+        "OPENCLAW_WATCHDOG_MEMORY_CRITICAL_MB",
+        "The old watchdog only alerted at this threshold; selfheal restarts the service once its \
      memory stays over it for SELFHEAL_RESTART_RSS_FOR checks (5), inside the crash-loop brake",
-)];
+    ),
+];
 
 /// Keys of the old scripts with no meaning here, and why: reported by
 /// `doctor` (and `check -v`), never an error.
@@ -448,14 +481,6 @@ pub const IGNORED: &[(&str, &str)] = &[
     (
         "WORKSPACE_TRUST_CONFIRM_WAIT",
         "the trust dialog is answered as soon as it is seen",
-    ),
-    (
-        "OPENCLAW_LLM_PROVIDER",
-        "the agent is a command: set SELFHEAL_AGENT_CMD",
-    ),
-    (
-        "OPENCLAW_LLM_MODEL",
-        "the agent is a command: set SELFHEAL_AGENT_CMD (e.g. `claude --model ...`)",
     ),
     ("NTFY_SERVER", "used only with NTFY_TOPIC"),
 ];

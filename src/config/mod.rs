@@ -54,13 +54,29 @@ impl Config {
         }
     }
 
+    /// An agent's credential by its variable's name (`profile::Profile::
+    /// credentials`).
+    pub fn credential(&self, name: &str) -> Option<&Secret> {
+        match name {
+            "ANTHROPIC_API_KEY" => self.anthropic_api_key.as_ref(),
+            "OPENAI_API_KEY" => self.openai_api_key.as_ref(),
+            "GEMINI_API_KEY" => self.gemini_api_key.as_ref(),
+            _ => None,
+        }
+    }
+
     /// Every secret value, for scrubbing text that comes from outside.
     pub fn secrets(&self) -> Vec<&str> {
-        let mut all: Vec<&str> = [&self.anthropic_api_key, &self.heartbeat_url]
-            .into_iter()
-            .flatten()
-            .map(Secret::expose)
-            .collect();
+        let mut all: Vec<&str> = [
+            &self.anthropic_api_key,
+            &self.openai_api_key,
+            &self.gemini_api_key,
+            &self.heartbeat_url,
+        ]
+        .into_iter()
+        .flatten()
+        .map(Secret::expose)
+        .collect();
         for t in &self.channels {
             all.extend(t.service().secrets());
         }
@@ -151,6 +167,18 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
     // OpenSSH's StrictModes) when the directory is used, `files::ensure_dir`.
     config.shown_url = redact::url(&config.url);
     config.channels = crate::channel::configure(&r);
+    // Unset, the command is the preset's; set, it is the user's, run as
+    // written.
+    let cmd = match r.get("SELFHEAL_AGENT_CMD").1 {
+        Source::Default => vec!["auto".to_string()],
+        _ => config.agent_cmd.clone(),
+    };
+    config.agents = crate::profile::resolve(
+        config.agent,
+        &cmd,
+        &config.agent_fallback_cmd,
+        &config.agent_model,
+    );
     r.finish()?;
     Ok(config)
 }

@@ -215,6 +215,7 @@ fn take_old_keys(
             Convert::Megabytes if v.bytes().all(|b| b.is_ascii_digit()) => format!("{v}M"),
             Convert::Hours | Convert::Megabytes => v.to_string(),
             Convert::Port => format!("http://localhost:{v}/"),
+            Convert::LlmProvider => crate::profile::from_old_provider(v).to_string(),
             Convert::NtfyTopic => {
                 let server = old
                     .get("NTFY_SERVER")

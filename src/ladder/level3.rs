@@ -31,7 +31,7 @@ impl Rung for Agent {
     }
 
     fn bound(&self, c: &Config) -> Duration {
-        match c.agent_cmd.is_empty() {
+        match c.agents.is_empty() {
             true => Duration::ZERO,
             // The budget, the dialog wait, and slack for tmux calls and the
             // report grace.
@@ -43,11 +43,11 @@ impl Rung for Agent {
 
     fn plan(&self, ctx: &Ctx, _: &Climb) -> Vec<String> {
         let c = ctx.config;
-        vec![match c.agent_cmd.is_empty() {
-            true => "would skip level 3 (SELFHEAL_AGENT_CMD is empty)".into(),
-            false => format!(
+        vec![match c.agents.first() {
+            None => "would skip level 3 (SELFHEAL_AGENT_CMD is empty)".into(),
+            Some(agent) => format!(
                 "would start level 3: {} in a private tmux session (budget {})",
-                shellwords::join(&c.agent_cmd),
+                shellwords::join(&agent.argv),
                 fmt_secs(c.recovery_timeout)
             ),
         }]
@@ -90,10 +90,10 @@ impl Rung for Agent {
 /// when it may.
 fn gate(ctx: &mut Ctx, climb: &Climb) -> Result<std::result::Result<(), String>> {
     let c = ctx.config;
-    if c.agent_cmd.is_empty() {
+    let Some(agent) = c.agents.first() else {
         ctx.log.warn("level 3 skipped: SELFHEAL_AGENT_CMD is empty");
         return Ok(Err("disabled (SELFHEAL_AGENT_CMD is empty)".into()));
-    }
+    };
     if let Some(left) = cooldown_left(ctx) {
         let why = format!(
             "cooldown: an AI recovery failed recently; no agent is started for another {}",
@@ -128,7 +128,7 @@ fn gate(ctx: &mut Ctx, climb: &Climb) -> Result<std::result::Result<(), String>>
         ok: false,
         detail: format!(
             "starting {} (up to {})",
-            shellwords::join(&c.agent_cmd),
+            shellwords::join(&agent.argv),
             fmt_secs(c.recovery_timeout)
         ),
     });
@@ -154,7 +154,10 @@ fn cooldown_left(ctx: &Ctx) -> Option<Duration> {
 pub fn readiness(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
     let c = ctx.config;
     let every = c.agent_check_interval.as_secs() as i64;
-    if c.agent_cmd.is_empty() || every == 0 || ctx.mode == Mode::DryRun {
+    let Some(agent) = c.agents.first() else {
+        return Ok(());
+    };
+    if every == 0 || ctx.mode == Mode::DryRun {
         return Ok(());
     }
     let now = unix_now();
@@ -165,11 +168,11 @@ pub fn readiness(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
     {
         return Ok(());
     }
-    let mut ready = ready::ask(c, &c.agent_cmd, ctx.clock)?;
-    if !ready.works() && !c.agent_fallback_cmd.is_empty() {
-        let fallback = ready::ask(c, &c.agent_fallback_cmd, ctx.clock)?;
-        if fallback.works() {
-            ready = fallback;
+    let mut ready = ready::ask(c, agent, ctx.clock)?;
+    if let Some(fallback) = c.agents.get(1).filter(|_| !ready.works()) {
+        let answer = ready::ask(c, fallback, ctx.clock)?;
+        if answer.works() {
+            ready = answer;
         }
     }
     let took = match ready {
@@ -189,17 +192,17 @@ pub fn readiness(ctx: &mut Ctx, probe: &Probe) -> Result<()> {
     ctx.save_state();
     let said = format!(
         "agent check ({}): {}",
-        shellwords::join(&c.agent_cmd),
+        shellwords::join(&agent.argv),
         ready.describe()
     );
     let mut f = level4::facts(ctx, probe, Vec::new(), None);
     match (was, problem) {
         (None, Some(_)) => {
-            ctx.log.warn(format!("{said}; fix: {}", ready.fix()));
+            let fix = ready.fix(agent.profile);
+            ctx.log.warn(format!("{said}; fix: {fix}"));
             f.note = Some(format!(
-                "{said}.\nFix: {}.\nThe service is healthy; this is so that level 3 works \
-                 when it is needed. (`selfheal doctor --agent` checks again.)",
-                ready.fix()
+                "{said}.\nFix: {fix}.\nThe service is healthy; this is so that level 3 works \
+                 when it is needed. (`selfheal doctor --agent` checks again.)"
             ));
             outbox::send(ctx, Kind::AgentBroken, &f, Spool::Outbox)?;
         }

@@ -29,6 +29,8 @@ const OUTPUT_TAIL: u64 = 2048;
 pub enum Outcome {
     Exited(ExitStatus),
     TimedOut,
+    /// Cut short: its output already said enough (`run_until`).
+    Stopped,
     /// It could not be started (not found, not executable).
     NotStarted(std::io::Error),
 }
@@ -71,6 +73,9 @@ impl Finished {
                 _ => "ended".into(),
             },
             Outcome::TimedOut => "timed out; it and its children were killed".into(),
+            Outcome::Stopped => {
+                "stopped once it had said enough; it and its children were killed".into()
+            }
             Outcome::NotStarted(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 "command not found".into()
             }
@@ -133,6 +138,40 @@ pub fn run_with_env(
     spawn_and_wait(argv, timeout, capture, clock, env, signals, &mut |_| {})
 }
 
+/// `run_with_env`, cut short (`Outcome::Stopped`) as soon as what it has
+/// printed so far makes `enough` true: a CLI that says it cannot work and
+/// then retries forever is not waited on to its timeout.
+pub fn run_until(
+    argv: &[String],
+    timeout: Duration,
+    capture: &Path,
+    clock: &dyn Clock,
+    env: &[(String, String)],
+    enough: &dyn Fn(&str) -> bool,
+) -> Result<Finished> {
+    let watch = Watch { capture, enough };
+    spawn(
+        argv,
+        timeout,
+        capture,
+        clock,
+        env,
+        Signals::Stop,
+        &mut |_| {},
+        Some(&watch),
+    )
+}
+
+/// What `run_until` looks at, twice a second.
+struct Watch<'a> {
+    capture: &'a Path,
+    enough: &'a dyn Fn(&str) -> bool,
+}
+
+const WATCH_EVERY: Duration = Duration::from_millis(500);
+/// How much of the output so far `Watch` reads.
+const WATCH_MAX: u64 = 64 << 10;
+
 fn spawn_and_wait(
     argv: &[String],
     timeout: Duration,
@@ -141,6 +180,20 @@ fn spawn_and_wait(
     env: &[(String, String)],
     signals: Signals,
     on_spawn: &mut dyn FnMut(&Group),
+) -> Result<Finished> {
+    spawn(argv, timeout, capture, clock, env, signals, on_spawn, None)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn spawn(
+    argv: &[String],
+    timeout: Duration,
+    capture: &Path,
+    clock: &dyn Clock,
+    env: &[(String, String)],
+    signals: Signals,
+    on_spawn: &mut dyn FnMut(&Group),
+    watch: Option<&Watch>,
 ) -> Result<Finished> {
     let start = clock.now();
     let Some((program, args)) = argv.split_first() else {
@@ -183,6 +236,7 @@ fn spawn_and_wait(
     }
     let deadline = start + timeout;
     let mut nap = Duration::from_millis(5);
+    let mut looked = start;
     let outcome = loop {
         match child.try_wait() {
             Ok(Some(status)) => break Outcome::Exited(status),
@@ -199,6 +253,14 @@ fn spawn_and_wait(
         if now >= deadline {
             kill_group(&mut child);
             break Outcome::TimedOut;
+        }
+        if let Some(w) = watch.filter(|_| now - looked >= WATCH_EVERY) {
+            looked = now;
+            let so_far = read_capture(w.capture, WATCH_MAX);
+            if (w.enough)(&String::from_utf8_lossy(&so_far)) {
+                kill_group(&mut child);
+                break Outcome::Stopped;
+            }
         }
         // A short first nap catches quick commands; later naps are longer.
         // (Not `clock.sleep`, which ends early once a signal has arrived.)

@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::fmt::fmt_secs;
 use crate::key::shellwords;
+use crate::profile::{Agent, Preset};
 use crate::sys::which::find_program;
 use crate::sys::{log, tls};
 use configuration::configuration;
@@ -237,7 +238,7 @@ fn evidence(c: &Config) -> Check {
 }
 
 fn level3(c: &Config, checks: &mut Vec<Check>) {
-    if c.agent_cmd.is_empty() {
+    if c.agents.is_empty() {
         checks.push(info("level 3", "disabled (SELFHEAL_AGENT_CMD is empty)"));
         return;
     }
@@ -249,27 +250,38 @@ fn level3(c: &Config, checks: &mut Vec<Check>) {
             "install tmux (brew install tmux / apt install tmux), or set SELFHEAL_TMUX",
         ),
     });
-    checks.push(command_check("agent", &c.agent_cmd, "SELFHEAL_AGENT_CMD"));
-    if ready::stalls_unattended(&c.agent_cmd) {
-        checks.push(info("agent permissions", UNATTENDED_HINT));
-    }
-    if !c.agent_fallback_cmd.is_empty() {
-        checks.push(command_check(
-            "fallback agent",
-            &c.agent_fallback_cmd,
-            "SELFHEAL_AGENT_FALLBACK_CMD",
-        ));
-    }
-    for (key, argv) in [
-        ("SELFHEAL_AGENT_CMD", &c.agent_cmd),
-        ("SELFHEAL_AGENT_FALLBACK_CMD", &c.agent_fallback_cmd),
-    ] {
-        if argv.iter().any(|a| a.contains("{prompt}")) {
+    for (n, agent) in c.agents.iter().enumerate() {
+        let name = if n == 0 { "agent" } else { "fallback agent" };
+        checks.push(agent_check(name, agent));
+        let p = agent.profile;
+        if p.preset != Preset::Custom {
+            let how = if agent.batch() {
+                "works on its own and is done when it exits"
+            } else {
+                "interactive in tmux: its trust dialog answered, the prompt pasted"
+            };
+            checks.push(info(
+                if n == 0 {
+                    "agent kind"
+                } else {
+                    "fallback kind"
+                },
+                format!("{} ({how}); needs {}", p.name, p.needs),
+            ));
+        }
+        if p.stalls(&agent.argv) {
+            checks.push(info(
+                "agent permissions",
+                format!("{} {} (README: Any agent)", p.name, p.permissions),
+            ));
+        }
+        if agent.argv.iter().any(|a| a.contains("{prompt}")) {
             checks.push(advise(
                 "agent prompt",
                 format!(
-                    "{key} has {{prompt}}: the whole prompt (evidence, command output) is then in \
-                     the agent's argv, which every local user can read (ps, /proc)"
+                    "{} has {{prompt}}: the whole prompt (evidence, command output) is then in \
+                     the agent's argv, which every local user can read (ps, /proc)",
+                    agent.key
                 ),
                 "use {prompt_file} instead, e.g. claude -p \"Follow the instructions in \
                  {prompt_file}\" --add-dir <the memory directory> (README: AI recovery)",
@@ -278,9 +290,33 @@ fn level3(c: &Config, checks: &mut Vec<Check>) {
     }
 }
 
-const UNATTENDED_HINT: &str = "claude will ask before running commands and nobody answers at \
-night; consider --permission-mode acceptEdits and --allowedTools in SELFHEAL_AGENT_CMD \
-(README: AI recovery)";
+/// An agent's program, found or not, and the command that runs.
+fn agent_check(name: &'static str, agent: &Agent) -> Check {
+    let argv = &agent.argv;
+    let Some(program) = argv.first() else {
+        return info(name, format!("none ({} is empty)", agent.key));
+    };
+    match find_program(program) {
+        Some(p) => ok(
+            name,
+            format!("{} → {}", shellwords::join(argv), p.display()),
+        ),
+        None => fail(
+            name,
+            format!(
+                "{program:?} not found on PATH or in the usual places (it would run {})",
+                shellwords::join(argv)
+            ),
+            match agent.profile.package {
+                "" => format!("install it, or set {} to an absolute path", agent.key),
+                pkg => format!(
+                    "install it (npm install -g {pkg}), or set {} to an absolute path",
+                    agent.key
+                ),
+            },
+        ),
+    }
+}
 
 /// The watched config files and how many working versions of each are kept.
 fn rollback(c: &Config) -> Check {
@@ -321,32 +357,34 @@ fn rollback(c: &Config) -> Check {
 /// `doctor --agent`: one tiny request through each agent, as level 3 would
 /// run it (its PATH, its API key), bounded to `ready::TIMEOUT`.
 fn ask_agents(c: &Config, checks: &mut Vec<Check>) {
-    if c.agent_cmd.is_empty() {
-        return;
-    }
-    if ready::stalls_unattended(&c.agent_cmd) {
-        checks.push(fail(
-            "agent permissions",
-            "an interactive claude without permission flags stops at its first prompt, \
-             and nobody answers at night",
-            "add --permission-mode acceptEdits --allowedTools … (or \
-             --dangerously-skip-permissions) to SELFHEAL_AGENT_CMD",
-        ));
-    }
     let clock = crate::sys::clock::SystemClock;
-    for (name, agent) in [
-        ("agent answer", &c.agent_cmd),
-        ("fallback answer", &c.agent_fallback_cmd),
-    ] {
-        if agent.is_empty() {
-            continue;
+    for (n, agent) in c.agents.iter().enumerate() {
+        if agent.profile.stalls(&agent.argv) {
+            checks.push(fail(
+                "agent permissions",
+                format!(
+                    "an interactive {} without permission flags stops at its first prompt, \
+                     and nobody answers at night",
+                    agent.profile.name
+                ),
+                format!(
+                    "add one of {} to {}",
+                    agent.profile.unattended.join(", "),
+                    agent.key
+                ),
+            ));
         }
+        let name = if n == 0 {
+            "agent answer"
+        } else {
+            "fallback answer"
+        };
         let answer = crate::sys::files::ensure_dir(&c.memory_dir)
             .and_then(|_| ready::ask(c, agent, &clock))
             .unwrap_or_else(|e| Ready::Failed(e.to_string()));
         checks.push(match answer {
             Ready::Works(_) => ok(name, answer.describe()),
-            _ => fail(name, answer.describe(), answer.fix()),
+            _ => fail(name, answer.describe(), answer.fix(agent.profile)),
         });
     }
 }
