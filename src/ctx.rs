@@ -138,16 +138,35 @@ impl<'a> Ctx<'a> {
             }
             Mode::Real => {
                 if self.state_loaded {
-                    *self
-                        .state
-                        .counters
-                        .entry(format!("{}:{}", metric.metric, metric.result))
-                        .or_default() += 1;
+                    self.count(&metric);
                 }
                 if let Err(e) = metrics::append(&self.config.memory_dir, file, &metric) {
                     self.log.warn(format!("metrics not recorded: {e}"));
                 }
             }
+        }
+    }
+
+    /// The Prometheus counters a metric line adds to.
+    fn count(&mut self, metric: &Metric) {
+        let state = &mut self.state;
+        *state
+            .counters
+            .entry(format!("{}:{}", metric.metric, metric.result))
+            .or_default() += 1;
+        match (metric.metric, metric.result.as_str()) {
+            ("recovery", "success" | "self_healed") => {
+                let by = metric.extra.iter().find(|(k, _)| *k == "by");
+                if let Some((_, serde_json::Value::String(by))) = by {
+                    *state.heals.entry(by.clone()).or_default() += 1;
+                }
+            }
+            ("incident", "resolved") if metric.duration.is_finite() && metric.duration > 0.0 => {
+                state.downtime_seconds = state
+                    .downtime_seconds
+                    .saturating_add(metric.duration.round() as u64);
+            }
+            _ => {}
         }
     }
 

@@ -130,12 +130,20 @@ pub fn validate_now(restart_cmd: &[String], capture: &Path) -> Validation {
 /// Its answer: exit 0 and `"valid": true` is valid; the issues it lists
 /// are the problems; anything else is unknown.
 fn verdict(ok: bool, out: &str) -> Validation {
-    // The JSON: all of it, or (Node may print warnings first) from the
-    // first line that opens an object, or its last line that is one.
-    let from_brace = out
-        .find("\n{")
-        .map(|i| &out[i + 1..])
-        .and_then(|t| serde_json::from_str(t.trim()).ok());
+    // The JSON: all of it, or (Node and the gateway's plugins may print
+    // lines before and after it) the first object that opens a line, up to
+    // where it closes, or a last line that is one.
+    let first_object = |t: &str| {
+        serde_json::Deserializer::from_str(t)
+            .into_iter::<serde_json::Value>()
+            .next()
+            .and_then(|v| v.ok())
+    };
+    let from_brace = if out.starts_with('{') {
+        first_object(out)
+    } else {
+        out.find("\n{").and_then(|i| first_object(&out[i + 1..]))
+    };
     let v: Option<serde_json::Value> = serde_json::from_str(out.trim())
         .ok()
         .or(from_brace)
@@ -145,7 +153,18 @@ fn verdict(ok: bool, out: &str) -> Validation {
                 .find_map(|l| serde_json::from_str(l.trim()).ok())
         });
     let Some(v) = v.filter(serde_json::Value::is_object) else {
-        return Validation::Unknown("`openclaw config validate` did not answer in JSON".into());
+        let said: String = out
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("nothing")
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(160)
+            .collect();
+        return Validation::Unknown(format!(
+            "`openclaw config validate` did not answer in JSON (it said: {said})"
+        ));
     };
     if ok && v["valid"].as_bool() != Some(false) {
         return Validation::Valid;
@@ -197,5 +216,14 @@ mod tests {
         );
         let pretty = "(node) warning\n{\n  \"valid\": false,\n  \"issues\": [{\"path\": \"a\", \"message\": \"b\"}]\n}\n";
         assert_eq!(verdict(false, pretty), Validation::Invalid("a: b".into()));
+        // Lines after the JSON (a plugin's, a second warning) change nothing.
+        let after = "{\n  \"valid\": true\n}\n[plugins] loaded 3\n";
+        assert_eq!(verdict(true, after), Validation::Valid);
+        let both = "warn\n{\"valid\":false,\"issues\":[{\"message\":\"x\"}]}\nbye {\n";
+        assert_eq!(verdict(false, both), Validation::Invalid("x".into()));
+        match verdict(true, "\u{1b}[31mError: locked\nmore") {
+            Validation::Unknown(w) => assert!(w.contains("it said: [31mError: locked"), "{w}"),
+            v => panic!("{v:?}"),
+        }
     }
 }

@@ -34,6 +34,11 @@ pub struct State {
     pub agent_cooldown_until: Option<i64>,
     /// Events recorded so far, `metric:result` → count (Prometheus counters).
     pub counters: std::collections::BTreeMap<String, u64>,
+    /// Incidents healed, by what healed them (`recovery`'s `by`): counters.
+    pub heals: std::collections::BTreeMap<String, u64>,
+    /// Seconds of downtime of every resolved incident, summed: a counter
+    /// (time to heal = its increase over the resolved incidents').
+    pub downtime_seconds: u64,
     /// The crash-loop brake and flapping: what happened within the window.
     pub brake: Brake,
     /// The last check that the agent can work (`SELFHEAL_AGENT_CHECK_INTERVAL`).
@@ -509,6 +514,8 @@ fn from_value(mut v: serde_json::Value, dropped: &mut Vec<String>) -> State {
         running: field(&mut v, "running", dropped),
         agent_cooldown_until: field(&mut v, "agent_cooldown_until", dropped),
         counters: field(&mut v, "counters", dropped),
+        heals: field(&mut v, "heals", dropped),
+        downtime_seconds: field(&mut v, "downtime_seconds", dropped),
         brake: field(&mut v, "brake", dropped),
         agent_check: field(&mut v, "agent_check", dropped),
         digest_sent: field(&mut v, "digest_sent", dropped),

@@ -12,6 +12,7 @@ mod config;
 mod docs;
 mod evidence;
 mod faults;
+mod fleet;
 mod fuzz_smoke;
 mod harm;
 mod install;

@@ -123,15 +123,21 @@ fn prometheus_file_parses_and_is_never_half_written() {
     assert!(reader.join().expect("reader") > 20);
     let samples = parse_prom(&std::fs::read_to_string(&prom).expect("prom")).expect("parses");
     let get = |s: &str| samples.iter().find(|(k, _)| k == s).map(|(_, v)| *v);
+    // Every series says which host and which service (issue 25: a fleet).
+    let host = selfheal::ctx::hostname();
+    let who = format!("host=\"{host}\",service=\"openclaw\"");
+    assert!(samples.iter().all(|(k, _)| k.contains(&who)), "{samples:?}");
     assert_eq!(
-        get(&format!("selfheal_up{{url=\"{}\"}}", srv.url())),
+        get(&format!("selfheal_up{{{who},url=\"{}\"}}", srv.url())),
         Some(1.0)
     );
     assert_eq!(
-        get("selfheal_events_total{metric=\"health_check\",result=\"healthy\"}"),
+        get(&format!(
+            "selfheal_events_total{{{who},metric=\"health_check\",result=\"healthy\"}}"
+        )),
         Some(20.0)
     );
-    assert_eq!(get("selfheal_incident_open"), Some(0.0));
+    assert_eq!(get(&format!("selfheal_incident_open{{{who}}}")), Some(0.0));
     let leftovers: Vec<_> = std::fs::read_dir(&dir)
         .expect("dir")
         .flatten()

@@ -152,6 +152,8 @@ fn write_prom(ctx: &mut Ctx, up: bool, probe: &Probe, window: Window) {
     let from = unix_now().saturating_sub(ctx.config.restart_window.as_secs() as i64);
     let restarts = brake.restarts.iter().filter(|&&t| t > from).count();
     let gauges = Gauges {
+        host: &ctx.host,
+        service: &ctx.config.service_name,
         url: &ctx.config.shown_url,
         up,
         probe_seconds: probe.latency.as_secs_f64(),
@@ -162,7 +164,12 @@ fn write_prom(ctx: &mut Ctx, up: bool, probe: &Probe, window: Window) {
         crash_loop: ctx.config.restart_limit > 0 && restarts >= ctx.config.restart_limit as usize,
         flapping: brake.flapping_since.is_some(),
     };
-    let text = crate::sys::prom::render(&gauges, &ctx.state.counters);
+    let counters = crate::sys::prom::Counters {
+        events: &ctx.state.counters,
+        heals: &ctx.state.heals,
+        downtime_seconds: ctx.state.downtime_seconds,
+    };
+    let text = crate::sys::prom::render(&gauges, &counters);
     if ctx.mode == Mode::DryRun {
         log::print(&format!("would write {}:\n{text}", path.display()));
         return;

@@ -64,6 +64,10 @@ settings! {
     derived {
         /// `url` as it may be shown: no user info, no query.
         shown_url: String,
+        /// The service's name: its file's name in the services directory,
+        /// else `openclaw` for the gateway and `default` for others (the
+        /// `service` label of the Prometheus textfile).
+        service_name: String,
         /// The agent and its fallback, with their profiles (`crate::profile`).
         agents: Vec<crate::profile::Agent>,
         /// The configured channels (`crate::channel`).

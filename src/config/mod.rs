@@ -167,6 +167,11 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
     // OpenSSH's StrictModes) when the directory is used, `files::ensure_dir`.
     config.shown_url = redact::url(&config.url);
     config.channels = crate::channel::configure(&r);
+    config.service_name = match r.openclaw {
+        true => "openclaw",
+        false => "default",
+    }
+    .to_string();
     // Unset, the command is the preset's; set, it is the user's, run as
     // written.
     let cmd = match r.get("SELFHEAL_AGENT_CMD").1 {

@@ -8,6 +8,10 @@ use std::fmt::Write;
 
 /// What the gauges say about the last run.
 pub struct Gauges<'a> {
+    /// The `host` and `service` labels every series carries, so that one
+    /// Prometheus tells the services of a fleet apart.
+    pub host: &'a str,
+    pub service: &'a str,
     pub url: &'a str,
     pub up: bool,
     pub probe_seconds: f64,
@@ -20,9 +24,19 @@ pub struct Gauges<'a> {
     pub flapping: bool,
 }
 
+/// What only grows: events by metric and result, heals by what healed,
+/// seconds of downtime.
+pub struct Counters<'a> {
+    pub events: &'a BTreeMap<String, u64>,
+    pub heals: &'a BTreeMap<String, u64>,
+    pub downtime_seconds: u64,
+}
+
 /// The exposition text.
-pub fn render(g: &Gauges, counters: &BTreeMap<String, u64>) -> String {
+pub fn render(g: &Gauges, c: &Counters) -> String {
     let Gauges {
+        host,
+        service,
         url,
         up,
         probe_seconds,
@@ -32,16 +46,17 @@ pub fn render(g: &Gauges, counters: &BTreeMap<String, u64>) -> String {
         ..
     } = *g;
     let mut out = String::new();
+    let who = format!("host=\"{}\",service=\"{}\"", escape(host), escape(service));
     let mut gauge = |name: &str, help: &str, labels: &str, value: String| {
         let _ = writeln!(
             out,
-            "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{labels} {value}"
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{{who}{labels}}} {value}"
         );
     };
     gauge(
         "selfheal_up",
         "1 if the service was healthy at the end of the last run.",
-        &format!("{{url=\"{}\"}}", escape(url)),
+        &format!(",url=\"{}\"", escape(url)),
         u8::from(up).to_string(),
     );
     gauge(
@@ -91,15 +106,34 @@ pub fn render(g: &Gauges, counters: &BTreeMap<String, u64>) -> String {
         "# HELP selfheal_events_total Events recorded in the metrics files, by metric and \
          result.\n# TYPE selfheal_events_total counter"
     );
-    for (key, n) in counters {
+    for (key, n) in c.events {
         let (metric, result) = key.split_once(':').unwrap_or((key, ""));
         let _ = writeln!(
             out,
-            "selfheal_events_total{{metric=\"{}\",result=\"{}\"}} {n}",
+            "selfheal_events_total{{{who},metric=\"{}\",result=\"{}\"}} {n}",
             escape(metric),
             escape(result)
         );
     }
+    let _ = writeln!(
+        out,
+        "# HELP selfheal_heals_total Incidents healed, by what healed them (restart, \
+         rollback, agent, ...).\n# TYPE selfheal_heals_total counter"
+    );
+    for (by, n) in c.heals {
+        let _ = writeln!(
+            out,
+            "selfheal_heals_total{{{who},by=\"{}\"}} {n}",
+            escape(by)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP selfheal_downtime_seconds_total Downtime of the resolved incidents, summed.\n\
+         # TYPE selfheal_downtime_seconds_total counter\n\
+         selfheal_downtime_seconds_total{{{who}}} {}",
+        c.downtime_seconds
+    );
     out
 }
 
