@@ -41,6 +41,9 @@ pub enum Error {
     Unsafe { path: PathBuf, reason: String },
     /// A signal ended the run early; the exit status is 128 + signal.
     Interrupted(i32),
+    /// Several services were checked and these could not be (name, exit
+    /// status): the highest status.
+    Several(Vec<(String, u8)>),
 }
 
 impl Error {
@@ -50,6 +53,7 @@ impl Error {
             Error::Usage(_) | Error::Setup(_) | Error::Config { .. } | Error::EnvFile { .. } => 2,
             Error::Io { .. } | Error::Unsafe { .. } => 3,
             Error::Interrupted(sig) => 128u8.saturating_add(u8::try_from(*sig).unwrap_or(0)),
+            Error::Several(failed) => failed.iter().map(|(_, c)| *c).max().unwrap_or(2),
         }
     }
 
@@ -97,6 +101,17 @@ impl fmt::Display for Error {
             } => write!(f, "cannot {action} {}: {source}", path.display()),
             Error::Unsafe { path, reason } => write!(f, "refusing {}: {reason}", path.display()),
             Error::Interrupted(sig) => write!(f, "interrupted by signal {sig}"),
+            Error::Several(failed) => {
+                let each: Vec<String> = failed
+                    .iter()
+                    .map(|(name, code)| format!("{name} (exit {code})"))
+                    .collect();
+                write!(
+                    f,
+                    "could not check every service: {}; `selfheal check NAME` says why",
+                    each.join(", ")
+                )
+            }
         }
     }
 }

@@ -21,8 +21,8 @@ pub mod profile;
 pub mod state;
 pub mod sys;
 
-use cli::{Cli, Command, Special};
-use commands::{cannot_run, with_tool_dir, Locking, Verdict};
+use cli::{Cli, Command, Format, Special};
+use commands::{cannot_run, many, with_tool_dir, Locking, Verdict};
 use config::Sources;
 use error::Result;
 
@@ -64,15 +64,72 @@ pub fn special(s: Special) -> Verdict {
 /// `/fail` and alerts what it can (`commands::cannot_run`).
 pub fn run(cli: Cli) -> Result<Verdict> {
     let g = &cli.global;
-    let sources = Sources::from_process(g.config.clone(), g.overrides.clone());
+    let base = Sources::from_process(g.config.clone(), g.overrides.clone());
+    let targets = match &g.service {
+        Some(name) => vec![many::named(&base, name)?],
+        None => many::all(&base)?,
+    };
+    if let [one] = targets.as_slice() {
+        return run_one(&cli, &one.sources(&base));
+    }
+    match &cli.command {
+        Command::Check => many::check_all(&base, &targets),
+        Command::Status {
+            format: Format::Text,
+        }
+        | Command::Doctor {
+            format: Format::Text,
+            ..
+        }
+        | Command::Stats {
+            format: Format::Text,
+            notify: false,
+            ..
+        }
+        | Command::Why => {
+            // One after another, each under its heading; the worst verdict.
+            let mut worst: Result<Verdict> = Ok(Verdict::Ok);
+            for t in &targets {
+                sys::log::print(&many::heading(t.name()));
+                let one = run_one(&cli, &t.sources(&base));
+                if let Err(e) = &one {
+                    sys::log::print(&format!("selfheal: {e}\n"));
+                }
+                worst = match (worst, one) {
+                    (Err(e), _) | (Ok(_), Err(e)) => Err(e),
+                    (Ok(Verdict::Unhealthy), _) | (_, Ok(Verdict::Unhealthy)) => {
+                        Ok(Verdict::Unhealthy)
+                    }
+                    _ => Ok(Verdict::Ok),
+                };
+            }
+            worst
+        }
+        _ => Err(error::Error::Usage(format!(
+            "there are {} services ({}): name one, e.g. `selfheal --service {} …` \
+             (status, doctor, stats and why show them all without --json)",
+            targets.len(),
+            targets
+                .iter()
+                .map(many::Target::name)
+                .collect::<Vec<_>>()
+                .join(", "),
+            targets[0].name()
+        ))),
+    }
+}
+
+/// One service's run: its configuration loaded and its command run.
+fn run_one(cli: &Cli, sources: &Sources) -> Result<Verdict> {
+    let g = &cli.global;
     let check = matches!(cli.command, Command::Check);
-    let config = match config::load(&sources) {
+    let config = match config::load(sources) {
         Ok(c) => c,
         Err(e) => {
             let salvaged = cannot_run::is_ours(&e)
-                .then(|| config::salvage(&sources))
+                .then(|| config::salvage(sources))
                 .flatten();
-            match (salvaged, cli.command) {
+            match (salvaged, cli.command.clone()) {
                 (Some(s), Command::Check) => cannot_run::report(g, &s, &sources.home, &e),
                 (Some(s), Command::Doctor { format, agent }) => {
                     let _ = commands::doctor::run_broken(&s, &e, format, agent);
@@ -82,7 +139,7 @@ pub fn run(cli: Cli) -> Result<Verdict> {
             return Err(e);
         }
     };
-    let result = dispatch(cli.command, g, &config);
+    let result = dispatch(cli.command.clone(), g, &config);
     if check {
         match &result {
             Ok(_) => cannot_run::cleared(g, &config, &sources.home),

@@ -184,8 +184,16 @@ fn the_sixth_crash_in_the_window_is_not_restarted_and_says_crash_loop() {
     let incident = std::fs::read_to_string(newest_incident(&sb)).unwrap_or_default();
     assert!(incident.contains("crash loop"), "{incident}");
     let gauges = std::fs::read_to_string(&prom).unwrap_or_default();
-    for line in ["selfheal_crash_loop 1", "selfheal_restarts_in_window 5"] {
-        assert!(gauges.lines().any(|l| l == line), "{line} not in {gauges}");
+    for (name, value) in [
+        ("selfheal_crash_loop{", " 1"),
+        ("selfheal_restarts_in_window{", " 5"),
+    ] {
+        assert!(
+            gauges
+                .lines()
+                .any(|l| l.starts_with(name) && l.ends_with(value)),
+            "{name}…{value} not in {gauges}"
+        );
     }
     let stats = run(sb.cmd(&["stats"]), LIMIT);
     assert!(

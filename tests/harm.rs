@@ -562,7 +562,10 @@ fn a_live_service_that_is_not_ready_is_healed_after_its_grace() {
                 .env("SELFHEAL_READY_GRACE", "2")
                 .env("SELFHEAL_RESTART_CMD", &restart)
                 .env("HEALTH_CHECK_MAX_RETRIES", "1")
-                .env("HEALTH_CHECK_RETRY_DELAY", "1")
+                // The boot bound (not-ready checks within it are not
+                // counted) and the wait for the restarted service: long
+                // enough for Python to start on a loaded machine.
+                .env("HEALTH_CHECK_RETRY_DELAY", "5")
                 .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
                 .env("SELFHEAL_POLL_INTERVAL", "0.2")
                 .env("SELFHEAL_AGENT_CMD", "")
@@ -570,9 +573,9 @@ fn a_live_service_that_is_not_ready_is_healed_after_its_grace() {
             run(cmd, LIMIT)
         };
         assert_eq!(check().code, Some(0));
-        // Not ready while it may still be booting (1 s here) is not counted:
+        // Not ready while it may still be booting (5 s here) is not counted:
         // the service is made deaf once it is older than that.
-        std::thread::sleep(Duration::from_millis(1500));
+        std::thread::sleep(Duration::from_millis(5500));
         std::fs::write(&marker, "").expect("deaf");
         let before = read_pids(&pidfile);
         let one = check();

@@ -18,5 +18,6 @@ mod harm;
 mod install;
 mod learn;
 mod ops;
+mod services;
 mod tidy;
 mod tls;

@@ -24,6 +24,9 @@ pub struct Global {
     pub verbosity: Verbosity,
     /// `--set KEY=VALUE`, highest precedence.
     pub overrides: Vec<(String, String)>,
+    /// `--service NAME`, or the NAME after `check`, `status`, `doctor`,
+    /// `stats`, `why`: one of several services (none: all of them).
+    pub service: Option<String>,
 }
 
 impl Default for Global {
@@ -34,6 +37,7 @@ impl Default for Global {
             terminal: Terminal::Normal,
             verbosity: Verbosity::Normal,
             overrides: Vec::new(),
+            service: None,
         }
     }
 }
@@ -186,7 +190,7 @@ impl Name {
 }
 
 /// Every option's long name, and its short form if it has one.
-const OPTIONS: [(Option<char>, &str); 13] = [
+const OPTIONS: [(Option<char>, &str); 14] = [
     (Some('c'), "config"),
     (Some('s'), "set"),
     (Some('n'), "dry-run"),
@@ -200,6 +204,7 @@ const OPTIONS: [(Option<char>, &str); 13] = [
     (None, "list"),
     (None, "agent"),
     (None, "notify"),
+    (None, "service"),
 ];
 
 /// An argument: a known option by its long name, or a value. Unknown
@@ -269,6 +274,10 @@ impl Line {
                 self.global.config = Some(file.into());
             }
             Arg::Opt("set") => self.set()?,
+            Arg::Opt("service") => {
+                let name = self.value("--service")?;
+                self.name(name)?;
+            }
             Arg::Opt("dry-run") => g.mode = Mode::DryRun,
             Arg::Opt("quiet") => g.terminal = Terminal::Quiet,
             Arg::Opt("verbose") => g.verbosity = Verbosity::Verbose,
@@ -285,6 +294,39 @@ impl Line {
             return Err(Error::Usage(format!("--set {value:?}: expected KEY=VALUE")));
         };
         self.global.overrides.push((k.to_string(), v.to_string()));
+        Ok(())
+    }
+
+    /// The service a command is for (`--service NAME` or its NAME).
+    fn name(&mut self, name: String) -> Result<()> {
+        if !crate::config::services::valid_name(&name) {
+            return Err(Error::Usage(format!(
+                "{name:?} is not a service name (letters, digits, - _ .)"
+            )));
+        }
+        if self.global.service.as_ref().is_some_and(|s| *s != name) {
+            return Err(Error::Usage("one service at a time".into()));
+        }
+        self.global.service = Some(name);
+        Ok(())
+    }
+
+    /// An argument that is a value: the service's name, else global options.
+    fn named(&mut self, arg: Arg, what: &str) -> Result<()> {
+        match arg {
+            Arg::Value(v) => {
+                let name = utf8(v, what)?;
+                self.name(name)
+            }
+            a => self.global(a),
+        }
+    }
+
+    /// The rest of the line: global options and a service's NAME.
+    fn globals_and_name(&mut self, what: &str) -> Result<()> {
+        while let Some(arg) = self.next()? {
+            self.named(arg, what)?;
+        }
         Ok(())
     }
 
@@ -319,18 +361,20 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
         };
     };
     let command = match name {
-        Name::Check => line.globals_only().map(|()| Some(Command::Check)),
+        Name::Check => line
+            .globals_and_name("check")
+            .map(|()| Some(Command::Check)),
         Name::Rotate => line.globals_only().map(|()| Some(Command::Rotate)),
         Name::Reset => line.globals_only().map(|()| Some(Command::Reset)),
         Name::Monitor => line.globals_only().map(|()| Some(Command::Monitor)),
         Name::Recover => line.globals_only().map(|()| Some(Command::Recover)),
         Name::Resume => line.globals_only().map(|()| Some(Command::Resume)),
-        Name::Why => line.globals_only().map(|()| Some(Command::Why)),
+        Name::Why => line.globals_and_name("why").map(|()| Some(Command::Why)),
         Name::Probe => json(&mut line).map(|format| Some(Command::Probe { format })),
         Name::Doctor => doctor(&mut line).map(Some),
         Name::Rollback => rollback(&mut line).map(Some),
         Name::Runbook => runbook(&mut line),
-        Name::Status => json(&mut line).map(|format| Some(Command::Status { format })),
+        Name::Status => json_named(&mut line).map(|format| Some(Command::Status { format })),
         Name::Stats => stats(&mut line).map(Some),
         Name::Notify => notify(&mut line),
         Name::Pause => pause(&mut line),
@@ -367,13 +411,25 @@ fn json(line: &mut Line) -> Result<Format> {
     Ok(format)
 }
 
+/// `--json`, a service's NAME and the global options.
+fn json_named(line: &mut Line) -> Result<Format> {
+    let mut format = Format::Text;
+    while let Some(arg) = line.next()? {
+        match arg {
+            Arg::Opt("json") => format = Format::Json,
+            a => line.named(a, "status")?,
+        }
+    }
+    Ok(format)
+}
+
 fn doctor(line: &mut Line) -> Result<Command> {
     let (mut format, mut agent) = (Format::Text, AskAgent::No);
     while let Some(arg) = line.next()? {
         match arg {
             Arg::Opt("json") => format = Format::Json,
             Arg::Opt("agent") => agent = AskAgent::Yes,
-            a => line.global(a)?,
+            a => line.named(a, "doctor")?,
         }
     }
     Ok(Command::Doctor { format, agent })
@@ -423,7 +479,7 @@ fn stats(line: &mut Line) -> Result<Command> {
                     ))
                 })?;
             }
-            a => line.global(a)?,
+            a => line.named(a, "stats")?,
         }
     }
     Ok(Command::Stats {
@@ -538,7 +594,10 @@ mod tests {
             &[][..],
             &["frobnicate"],
             &["check", "--json"],
-            &["check", "extra"],
+            &["check", "one", "two"],
+            &["check", "../etc"],
+            &["--service", "a", "status", "b"],
+            &["probe", "extra"],
             &["--set"],
             &["--set", "novalue", "check"],
             &["--bogus"],
@@ -551,6 +610,26 @@ mod tests {
             let e = parse(args(bad)).expect_err("must fail");
             assert_eq!(e.code(), 2, "{bad:?}: {e}");
         }
+    }
+
+    #[test]
+    fn a_service_is_named_after_the_command_or_with_service() {
+        for line in [
+            &["check", "ollama"][..],
+            &["status", "--json", "ollama"],
+            &["doctor", "ollama", "--agent"],
+            &["stats", "ollama"],
+            &["why", "ollama"],
+            &["--service", "ollama", "recover"],
+            &["check", "ollama", "--service", "ollama"],
+        ] {
+            assert_eq!(
+                cli(line).global.service.as_deref(),
+                Some("ollama"),
+                "{line:?}"
+            );
+        }
+        assert_eq!(cli(&["check"]).global.service, None);
     }
 
     #[test]

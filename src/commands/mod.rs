@@ -9,6 +9,7 @@ pub mod cannot_run;
 pub mod check;
 pub mod digest;
 pub mod doctor;
+pub mod many;
 pub mod monitor;
 pub mod notify;
 pub mod pause;

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 pub mod envfile;
 pub mod keys;
+pub mod services;
 pub mod sources;
 
 use crate::error::{Error, Result};
@@ -125,7 +126,7 @@ pub fn salvage(sources: &Sources) -> Option<Config> {
 fn load_with(sources: &Sources, leniency: Leniency) -> Result<Config> {
     let mut merged = sources::merge(sources, leniency)?;
     let mut config = loop {
-        match build(&merged.raw, &sources.home) {
+        match build(&merged.raw, &sources.home, sources.service.as_ref()) {
             Err(Error::Config { key, .. }) if leniency == Leniency::Salvage => {
                 // Back to its default; a key that already has it cannot be
                 // salvaged.
@@ -151,7 +152,11 @@ fn load_with(sources: &Sources, leniency: Leniency) -> Result<Config> {
 
 /// Every setting and channel read from `raw`; the first invalid value is
 /// the error.
-fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
+fn build(
+    raw: &BTreeMap<&'static str, Raw>,
+    home: &Path,
+    service: Option<&services::Service>,
+) -> Result<Config> {
     let mut r = Reader::new(raw, home, keys::looks_secret);
     // What `auto` means for the logs and watched files.
     r.openclaw = match r.get("SELFHEAL_SERVICE").0.parse() {
@@ -167,11 +172,11 @@ fn build(raw: &BTreeMap<&'static str, Raw>, home: &Path) -> Result<Config> {
     // OpenSSH's StrictModes) when the directory is used, `files::ensure_dir`.
     config.shown_url = redact::url(&config.url);
     config.channels = crate::channel::configure(&r);
-    config.service_name = match r.openclaw {
-        true => "openclaw",
-        false => "default",
-    }
-    .to_string();
+    config.service_name = match (&service, r.openclaw) {
+        (Some(s), _) => s.name.clone(),
+        (None, true) => "openclaw".to_string(),
+        (None, false) => "default".to_string(),
+    };
     // Unset, the command is the preset's; set, it is the user's, run as
     // written.
     let cmd = match r.get("SELFHEAL_AGENT_CMD").1 {
@@ -206,6 +211,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), OsString::from(v)))
                 .collect(),
             home: PathBuf::from("/home/u"),
+            service: None,
         }
     }
 

@@ -32,6 +32,9 @@ pub struct Sources {
     pub env: BTreeMap<String, OsString>,
     /// `$HOME`, resolved by the caller.
     pub home: PathBuf,
+    /// One of several services (`services`): its env file, after the
+    /// common file, instead of the default service's.
+    pub service: Option<super::services::Service>,
 }
 
 impl Sources {
@@ -51,6 +54,27 @@ impl Sources {
             overrides,
             env,
             home,
+            service: None,
+        }
+    }
+
+    /// Where the services' files are (`services::config_dir`).
+    pub fn services_dir(&self) -> PathBuf {
+        super::services::config_dir(
+            &self.home,
+            self.env.get("XDG_CONFIG_HOME").map(|v| v.as_os_str()),
+        )
+    }
+
+    /// The env files read, in order: the default service's one, or a
+    /// service's common file and its own.
+    fn env_files(&self) -> Result<Vec<PathBuf>> {
+        match &self.service {
+            Some(s) => Ok(super::services::common_file(&self.services_dir())
+                .into_iter()
+                .chain([s.file.clone()])
+                .collect()),
+            None => Ok(find_env_file(self)?.into_iter().collect()),
         }
     }
 }
@@ -120,17 +144,21 @@ pub fn merge(sources: &Sources, leniency: Leniency) -> Result<Merged> {
     // The old scripts' keys that were set (`keys::ALIASES`, `keys::IGNORED`).
     let mut old: BTreeMap<&'static str, Raw> = BTreeMap::new();
 
-    let env_file = match find_env_file(sources) {
+    let files = match sources.env_files() {
         Err(e) if strict => return Err(e),
-        found => found.ok().flatten(),
+        found => found.unwrap_or_default(),
     };
-    if let Some(path) = &env_file {
+    for path in &files {
         let mut read = raw.clone();
         match read_env_file(path, &mut read, &mut old, &mut warnings, leniency) {
             Ok(()) => raw = read,
             Err(e) if strict => return Err(e),
             Err(_) => {}
         }
+    }
+    let env_file = files.last().cloned();
+    if let Some(s) = &sources.service {
+        own_places(&mut raw, s);
     }
 
     for (&key, slot) in raw.iter_mut() {
@@ -310,6 +338,25 @@ fn not_a_file(path: &Path) -> &'static str {
         "not a regular file"
     } else {
         "no such file"
+    }
+}
+
+/// A service's own tool directory and Prometheus file, where its own file
+/// does not name them: `<memory dir>/NAME`, `<stem>-NAME.prom`. Two
+/// services never share a lock, a state or a textfile.
+fn own_places(raw: &mut BTreeMap<&'static str, Raw>, s: &super::services::Service) {
+    let own = |r: &Raw| matches!(&r.source, Source::File { path, .. } if *path == s.file);
+    if let Some(r) = raw.get_mut("OPENCLAW_MEMORY_DIR").filter(|r| !own(r)) {
+        r.value = format!("{}/{}", r.value.trim_end_matches('/'), s.name);
+    }
+    if let Some(r) = raw
+        .get_mut("SELFHEAL_PROM_FILE")
+        .filter(|r| !own(r) && !r.value.is_empty())
+    {
+        r.value = match r.value.strip_suffix(".prom") {
+            Some(stem) => format!("{stem}-{}.prom", s.name),
+            None => format!("{}-{}", r.value, s.name),
+        };
     }
 }
 
