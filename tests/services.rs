@@ -131,6 +131,25 @@ fn several_services_are_checked_side_by_side_and_a_bad_file_stops_only_its_own()
         assert!(text.contains(&format!("service=\"{name}\"")), "{text}");
     }
 
+    // Nothing in TMPDIR, nothing left of the children's output.
+    let left: Vec<_> = std::fs::read_dir(sb.home.join("tmp"))
+        .expect("tmp")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    for name in ["alpha", "beta", "able", "delta"] {
+        let kept: Vec<_> = std::fs::read_dir(mem.join(name))
+            .map(|d| d.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        assert!(
+            !kept
+                .iter()
+                .any(|n| n.to_string_lossy().starts_with(".check-output")),
+            "{name}: {kept:?}"
+        );
+    }
+
     // One service by its name; the others are not touched.
     let before = std::fs::read_to_string(newest_log(&mem.join("alpha"))).unwrap_or_default();
     let r = run(sb.cmd(&["check", "beta"]), LIMIT);
@@ -206,4 +225,55 @@ fn newest_log(dir: &Path) -> PathBuf {
     });
     logs.sort();
     logs.pop().unwrap_or_else(|| dir.join("no-log"))
+}
+
+/// A check of several services that is told to stop stops them all: no
+/// child (nor the restart it runs) outlives it.
+#[test]
+fn sigterm_to_a_check_of_several_ends_every_child() {
+    let sb = Sandbox::new("services-term");
+    let dir = sb.home.join(".config/selfheal/services");
+    let marker = sb.root.join("restarting");
+    for name in ["one", "two"] {
+        write_private(
+            &dir.join(format!("{name}.env")),
+            &format!(
+                "OPENCLAW_GATEWAY_URL={}\nSELFHEAL_SERVICE=generic\nHEALTH_CHECK_HTTP_TIMEOUT=1\n\
+                 SELFHEAL_RESTART_CMD=sh -c 'touch {m}-{name}; sleep 60'\nSELFHEAL_AGENT_CMD=\n\
+                 HEALTH_CHECK_MAX_RETRIES=1\nSELFHEAL_RESTART_TIMEOUT=120\n",
+                sb.down,
+                m = marker.display()
+            ),
+        );
+    }
+    let mut child = sb.cmd(&["check"]).spawn().expect("spawn");
+    let both = wait_for(std::time::Duration::from_secs(30), || {
+        ["one", "two"]
+            .iter()
+            .all(|n| PathBuf::from(format!("{}-{n}", marker.display())).exists())
+    });
+    assert!(both, "the restarts did not start");
+    let started = std::time::Instant::now();
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().expect("wait");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(status.code(), Some(143), "{status:?}");
+    // Nothing of theirs is left: no process names this sandbox.
+    let root = sb.root.display().to_string();
+    let gone = wait_for(std::time::Duration::from_secs(5), || {
+        !std::fs::read_dir("/proc")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                std::fs::read(e.path().join("cmdline"))
+                    .map(|c| String::from_utf8_lossy(&c).contains(&root))
+                    .unwrap_or(false)
+            })
+    });
+    assert!(gone, "a child or its restart is still running");
 }

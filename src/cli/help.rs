@@ -3,14 +3,15 @@
 
 /// `selfheal --help`.
 pub const HELP: &str = "\
-selfheal — keep one HTTP service alive: probe, restart, then escalate.
+selfheal — keep HTTP services alive: probe, restart, then escalate.
 
 Usage: selfheal [GLOBAL OPTIONS] COMMAND [OPTIONS]
 
 Commands:
-  check            the main job: probe; if unhealthy run levels 2 → 3 → 4 in
+  check [NAME]     the main job: probe; if unhealthy run levels 2 → 3 → 4 in
                    sequence (restart, AI agent in tmux, alerts), each step
-                   bounded; run it from cron, launchd or a systemd timer
+                   bounded; run it from cron, launchd or a systemd timer.
+                   With several services: all of them side by side, or NAME
   probe [--json]   probe once and print the result; exit 0 healthy, 1 unhealthy
   recover          run level 3 now (an AI agent in tmux), verify, alert on
                    failure
@@ -19,17 +20,18 @@ Commands:
                    test them); exit 1 if any channel failed
   monitor          alert once about a failed level 3 log or a run that died
                    mid-ladder (the old emergency-recovery-monitor.sh)
-  stats [--days N] [--json]
+  stats [NAME] [--days N] [--json]
                    summarize the metrics files (default: last 7 days; 0: all)
   pause DURATION   maintenance window (e.g. 30m, 2h): probe and record only,
                    no healing, no alerts
   resume           end the maintenance window
-  status [--json]  what selfheal is doing: last check, open incident, pause,
+  status [NAME] [--json]
+                   what selfheal is doing: last check, open incident, pause,
                    scheduler, heartbeat, queued alerts, the brake, flapping,
                    the agent's cooldown, failing channels (read-only)
-  why              the evidence: for an unhealthy service gathered now, else
+  why [NAME]       the evidence: for an unhealthy service gathered now, else
                    the last incident's (the first command to run when paged)
-  doctor [--json] [--agent]
+  doctor [NAME] [--json] [--agent]
                    check configuration, dependencies, permissions, scheduler;
                    --agent also asks the agent one tiny question; exit 1 on
                    problems
@@ -48,6 +50,9 @@ Global options:
   -c, --config FILE    env file to read (default: $SELFHEAL_CONFIG,
                        ~/.openclaw/.env, ~/openclaw/.env)
   -s, --set KEY=VALUE  override one configuration key (repeatable)
+      --service NAME   one of several services (~/.config/selfheal/services/
+                       NAME.env); without it, status, doctor, stats and why
+                       show each and check checks all
   -n, --dry-run        only read and probe; print what would be run or written
   -q, --quiet          nothing on stdout when healthy; actions and problems
                        on stderr (for cron mail)
@@ -64,9 +69,12 @@ Configuration keys, files and metrics: see README.md.
 pub const HELP_CHECK: &str = "\
 selfheal check — probe the service and heal it if it is unhealthy.
 
-Usage: selfheal [GLOBAL OPTIONS] check
+Usage: selfheal [GLOBAL OPTIONS] check [NAME]
 
-Each run, in order:
+With several services (~/.config/selfheal/services/NAME.env), `check`
+checks every one side by side, each a run of its own as below (its own
+lock, state and bound), and exits with the worst status; `check NAME`
+checks one. Each run, in order:
 
  1. Lock: takes the run lock in OPENCLAW_MEMORY_DIR (another run holds it:
     logs `skipped`, exits 0); rotates old logs; sends alerts queued by
@@ -178,7 +186,7 @@ Exit status: 0 healthy or recovered, 1 not recovered.
 pub const HELP_STATS: &str = "\
 selfheal stats — summarize the metrics files.
 
-Usage: selfheal [GLOBAL OPTIONS] stats [--days N] [--json | --notify]
+Usage: selfheal [GLOBAL OPTIONS] stats [NAME] [--days N] [--json | --notify]
 
   --days N   only events of the last N days (default 7; 0: all)
   --json     the same numbers as one JSON object
@@ -216,7 +224,7 @@ check behaves as during `pause`; `doctor` and `check -v` name the next one.
 pub const HELP_DOCTOR: &str = "\
 selfheal doctor — is this installation one to trust at night?
 
-Usage: selfheal [GLOBAL OPTIONS] doctor [--json] [--agent]
+Usage: selfheal [GLOBAL OPTIONS] doctor [NAME] [--json] [--agent]
 
   --agent  also run one tiny non-interactive request through the agent
            (Claude Code: print mode, a one-word answer, at most 60 s; spends a
@@ -247,7 +255,7 @@ at the start of every run.
 pub const HELP_WHY: &str = "\
 selfheal why — what is wrong, with the evidence.
 
-Usage: selfheal [GLOBAL OPTIONS] why
+Usage: selfheal [GLOBAL OPTIONS] why [NAME]
 
 Probes once. Unhealthy: gathers the evidence now and prints it — the probe's
 reason, who holds the port, the service manager's view (OpenClaw), the last
@@ -261,7 +269,7 @@ Exit status: 0 healthy, 1 unhealthy.
 pub const HELP_STATUS: &str = "\
 selfheal status — what selfheal is doing for the service now.
 
-Usage: selfheal [GLOBAL OPTIONS] status [--json]
+Usage: selfheal [GLOBAL OPTIONS] status [NAME] [--json]
 
 The service (URL redacted); the last check and its result (from the
 metrics); the open incident: since when, why, which alerts went out, a run in

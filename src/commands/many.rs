@@ -101,21 +101,39 @@ pub fn named(base: &Sources, name: &str) -> Result<Target> {
     )))
 }
 
-/// A child's bound: the longest its run can take with its configuration
-/// (restarts and their waits, the escalation wait, level 3), plus slack for
-/// probes, evidence and alerts; an hour when its configuration cannot be
-/// read (it then only says so).
-fn bound(sources: &Sources) -> Duration {
+/// A child's bound and where its output goes. The bound: the longest its
+/// run can take with its configuration (restarts and their waits, the
+/// escalation wait, level 3), plus slack for probes, evidence and alerts;
+/// an hour when its configuration cannot be read (it then only says so).
+/// Its output: `.check-output-<pid>` in its own tool directory (never /tmp).
+fn plan(sources: &Sources, name: &str) -> (Duration, PathBuf) {
     let Some(c) = config::salvage(sources) else {
-        return Duration::from_secs(3600);
+        let dir = sources.home.join("openclaw/memory").join(name);
+        return (Duration::from_secs(3600), dir.join(output_name()));
     };
     let attempts = c.max_retries.saturating_add(1);
-    (c.restart_timeout + c.retry_delay * 2) * attempts
+    let bound = (c.restart_timeout + c.retry_delay * 2) * attempts
         + c.escalation_wait
         + c.recovery_timeout
         + c.startup_wait
         + c.trust_timeout
-        + Duration::from_secs(900)
+        + Duration::from_secs(900);
+    (bound, c.memory_dir.join(output_name()))
+}
+
+/// A child's output, in its tool directory, until it is shown (named for
+/// this run: two overlapping runs never write into each other's).
+fn output_name() -> String {
+    format!(".check-output-{}", std::process::id())
+}
+
+/// The file a child writes to: checked like every file of a tool
+/// directory; `None` when it cannot be (the child's own log still has it).
+fn output_file(path: &std::path::Path) -> Option<(std::fs::File, std::fs::File)> {
+    files::ensure_dir(path.parent()?).ok()?;
+    let out = files::open_truncate(path).ok()?;
+    let err = out.try_clone().ok()?;
+    Some((out, err))
 }
 
 /// One child at work.
@@ -133,12 +151,13 @@ struct Running {
 pub fn check_all(base: &Sources, targets: &[Target]) -> Result<super::Verdict> {
     let exe = std::env::current_exe().map_err(|e| Error::io("find", "selfheal", e))?;
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    let dir = private_dir()?;
     let mut running = Vec::new();
     for t in targets {
-        let output = dir.join(format!("{}.out", t.name()));
-        let out = files::open_truncate(&output)?;
-        let err = out.try_clone().map_err(|e| Error::io("open", &output, e))?;
+        let (bound, output) = plan(&t.sources(base), t.name());
+        let (out, err) = match output_file(&output) {
+            Some((o, e)) => (Stdio::from(o), Stdio::from(e)),
+            None => (Stdio::null(), Stdio::null()),
+        };
         let spawned = Command::new(&exe)
             .args(&args)
             .args(["--service", t.name()])
@@ -152,15 +171,13 @@ pub fn check_all(base: &Sources, targets: &[Target]) -> Result<super::Verdict> {
                 name: t.name().to_string(),
                 child,
                 output,
-                until: Instant::now() + bound(&t.sources(base)),
+                until: Instant::now() + bound,
                 timed_out: false,
             }),
             Err(e) => log::print(&format!("{}: could not start: {e}\n", t.name())),
         }
     }
-    let codes = collect(&mut running);
-    let _ = std::fs::remove_dir_all(&dir);
-    let codes = codes?;
+    let codes = collect(&mut running)?;
     let worst = codes.iter().map(|(_, c)| *c).max().unwrap_or(0);
     match worst {
         0 => Ok(super::Verdict::Ok),
@@ -233,6 +250,7 @@ fn end(r: &mut Running, grace: Duration) {
 
 fn show(r: &Running, code: u8) {
     let text = crate::sys::process::read_capture(&r.output, 1 << 20);
+    let _ = std::fs::remove_file(&r.output);
     let text = String::from_utf8_lossy(&text);
     let mut out = String::new();
     for line in text.lines() {
@@ -242,21 +260,6 @@ fn show(r: &Running, code: u8) {
         out.push_str(&format!("{}: killed at its bound (exit {code})\n", r.name));
     }
     log::print(&out);
-}
-
-/// A directory only this user can enter, for the children's output.
-fn private_dir() -> Result<PathBuf> {
-    use std::os::unix::fs::DirBuilderExt;
-    let dir = std::env::temp_dir().join(format!(
-        "selfheal-services-{}-{}",
-        unsafe { libc::geteuid() },
-        std::process::id()
-    ));
-    std::fs::DirBuilder::new()
-        .mode(0o700)
-        .create(&dir)
-        .map_err(|e| Error::io("create", &dir, e))?;
-    Ok(dir)
 }
 
 /// The heading a read-only command prints before each service's part.
