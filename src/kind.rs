@@ -161,6 +161,9 @@ kinds! {
     /// Healed by restoring the last working config (a file changed).
     RolledBack = "rolled_back", Warning, pages false, down false, Tells,
         "recovered by restoring the last working config", "마지막 정상 설정으로 복원하여 복구함";
+    /// Healed by reinstalling the last working version (an update broke it).
+    Reinstalled = "reinstalled", Warning, pages false, down false, Tells,
+        "recovered by reinstalling the last working version", "마지막 정상 버전을 다시 설치하여 복구함";
     /// Healed by a fix learned from the agent.
     LearnedFix = "learned_fix", Info, pages false, down false, Tells,
         "recovered by a fix learned from the AI agent", "AI 에이전트에게 배운 해결책으로 복구함";

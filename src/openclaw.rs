@@ -78,7 +78,7 @@ pub fn config_path(home: &Path) -> PathBuf {
 
 /// The `openclaw` program: the restart command's when it is one, else the
 /// first on PATH or in the usual places.
-fn program(restart_cmd: &[String]) -> Option<PathBuf> {
+pub fn program(restart_cmd: &[String]) -> Option<PathBuf> {
     match restart_cmd.first() {
         Some(p) if p.ends_with("openclaw") => find_program(p),
         _ => find_program("openclaw"),

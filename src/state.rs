@@ -39,6 +39,8 @@ pub struct State {
     /// Seconds of downtime of every resolved incident, summed: a counter
     /// (time to heal = its increase over the resolved incidents').
     pub downtime_seconds: u64,
+    /// The install, and the last installs that worked (`ladder::install`).
+    pub install: Option<InstallState>,
     /// The crash-loop brake and flapping: what happened within the window.
     pub brake: Brake,
     /// The last check that the agent can work (`SELFHEAL_AGENT_CHECK_INTERVAL`).
@@ -101,6 +103,31 @@ pub struct ChannelHealth {
     pub next_try: i64,
     /// The last error, in words.
     pub error: String,
+}
+
+/// The install as last seen, and the ones that worked.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct InstallState {
+    /// `sys::install::stamp` when last looked at.
+    pub stamp: String,
+    /// What was installed then.
+    pub current: Option<crate::sys::install::Identity>,
+    /// When the install on disk last changed, as its files say (unix
+    /// seconds, with their fraction).
+    pub changed_at: Option<f64>,
+    /// Installs that ran healthy, newest first.
+    pub working: Vec<Working>,
+    /// Versions reinstalled away from: not working until they run healthy.
+    pub failed: Vec<String>,
+}
+
+/// An install that ran healthy, and when it was last seen so.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Working {
+    pub identity: crate::sys::install::Identity,
+    pub seen: i64,
 }
 
 /// The service's process as last seen: the owner of its port.
@@ -516,6 +543,7 @@ fn from_value(mut v: serde_json::Value, dropped: &mut Vec<String>) -> State {
         counters: field(&mut v, "counters", dropped),
         heals: field(&mut v, "heals", dropped),
         downtime_seconds: field(&mut v, "downtime_seconds", dropped),
+        install: field(&mut v, "install", dropped),
         brake: field(&mut v, "brake", dropped),
         agent_check: field(&mut v, "agent_check", dropped),
         digest_sent: field(&mut v, "digest_sent", dropped),

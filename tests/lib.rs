@@ -21,3 +21,4 @@ mod ops;
 mod services;
 mod tidy;
 mod tls;
+mod update;

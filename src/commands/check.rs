@@ -100,6 +100,9 @@ fn healthy(ctx: &mut Ctx, probe: &Probe) -> Result<Option<Probe>> {
     if changed {
         ctx.save_state();
     }
+    // What is installed, and whether it is the one that works now (a stat
+    // per run; `package.json` read only when the stat changed).
+    crate::ladder::install::observe(ctx, pid);
     early::check(ctx, probe, pid)?;
     if let Some(after) = planned::memory(ctx, pid)? {
         if !after.healthy() {

@@ -138,6 +138,21 @@ settings! {
     watch_files: Vec<PathBuf> = "SELFHEAL_WATCH_FILES", "auto", WatchFiles;
     /// `off`: keep nothing, restore nothing.
     rollback: key::values::Switch = "SELFHEAL_ROLLBACK", "on", key::Parsed::new();
+    /// `off`: never reinstall the last working version of the service's
+    /// install (README: The last working install).
+    reinstall: key::values::Switch = "SELFHEAL_REINSTALL", "on", key::Parsed::new();
+    /// How to put back the last working install: `{version}`, `{package}`,
+    /// `{prefix}` filled in; `auto`: npm's own for an npm package (`npm
+    /// install [-g] --prefix {prefix} {package}@{version}`).
+    reinstall_cmd: Vec<String> = "SELFHEAL_REINSTALL_CMD", "auto", key::Words;
+    /// The reinstall's bound (installs take minutes).
+    reinstall_timeout: Duration = "SELFHEAL_REINSTALL_TIMEOUT", "600", key::Secs(secs(1), DAY);
+    /// The executable whose install is watched (empty: OpenClaw's
+    /// `openclaw`, else the restart command's program).
+    install_bin: Option<PathBuf> = "SELFHEAL_INSTALL_BIN", "", key::OptPath;
+    /// For an install that is not an npm package: prints its version (run
+    /// only when the executable changed).
+    version_cmd: Vec<String> = "SELFHEAL_VERSION_CMD", "", key::Words;
     /// `off`: keep and replay no fixes learned from the agent.
     runbook: key::values::Switch = "SELFHEAL_RUNBOOK", "on", key::Parsed::new();
     /// Recurring maintenance windows, local time: `Sun 03:00-04:00`, `daily

@@ -26,6 +26,7 @@ pub mod confirm;
 pub mod early;
 pub mod escalation;
 pub mod evidence;
+pub mod install;
 pub mod level1;
 pub mod level3;
 pub mod level4;
@@ -79,10 +80,11 @@ pub trait Rung: Sync {
 
 /// The ladder, in order. A new step is a module with a `Rung` and its
 /// place here.
-const LADDER: [&dyn Rung; 8] = [
+const LADDER: [&dyn Rung; 9] = [
     &level1::WAIT,
     &restart::FIRST,
     &rollback::ROLLBACK,
+    &install::REINSTALL,
     &runbook::REPLAY,
     &repair::REPAIR,
     &restart::REST,
@@ -252,16 +254,14 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
         ctx.log.record(&bound);
     }
     if ctx.mode == Mode::DryRun {
-        let mut climb = Climb::new(
-            ctx,
-            evidence::gather(
-                ctx.config,
-                ctx.openclaw(),
-                first,
-                service::log_scope(ctx.config, &ctx.state),
-            ),
+        let mut ev = evidence::gather(
+            ctx.config,
+            ctx.openclaw(),
             first,
+            service::log_scope(ctx.config, &ctx.state),
         );
+        ev.install_change = install::evidence_line(ctx);
+        let mut climb = Climb::new(ctx, ev, first);
         climb.check_config(ctx);
         climb.settle(ctx);
         plan(ctx, &climb);
@@ -278,6 +278,7 @@ pub fn heal(ctx: &mut Ctx, first: &Probe) -> Result<Health> {
         first,
         service::log_scope(ctx.config, &ctx.state),
     );
+    ev.install_change = install::evidence_line(ctx);
     keep(ctx, &mut ev);
     if let Some(fact) = flapping {
         level4::flapping(ctx, first, &ev, fact)?;
@@ -404,12 +405,13 @@ pub fn start_healing(ctx: &mut Ctx, probe: &Probe, step: Step) {
 #[inline(never)]
 pub fn recover_now(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
     start_healing(ctx, probe, Step::Level3);
-    let ev = evidence::gather(
+    let mut ev = evidence::gather(
         ctx.config,
         ctx.openclaw(),
         probe,
         service::log_scope(ctx.config, &ctx.state),
     );
+    ev.install_change = install::evidence_line(ctx);
     let mut climb = Climb::new(ctx, ev, probe);
     climb.only_agent = true;
     climb.check_config(ctx);

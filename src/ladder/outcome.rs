@@ -3,7 +3,7 @@
 //! what the incident's last message says of it (`Told`). How it is told is
 //! `level4::concluded`'s.
 
-use super::{rollback, runbook, Climb};
+use super::{install, rollback, runbook, Climb};
 use crate::agent;
 use crate::alert::{Kind, LevelOutcome};
 
@@ -21,6 +21,8 @@ pub enum Outcome {
     ByItself,
     /// The last working config, restored, and a restart.
     ByRollback(Vec<rollback::Restored>),
+    /// The last working install, put back, and a restart.
+    ByReinstall(install::Reinstalled),
     /// A fix learned from the agent, replayed.
     ByRunbook(runbook::Entry),
     /// The agent (level 3).
@@ -53,6 +55,7 @@ impl Outcome {
             Outcome::ByRepair => "repair",
             Outcome::ByItself => "itself",
             Outcome::ByRollback(_) => "rollback",
+            Outcome::ByReinstall(_) => "reinstall",
             Outcome::ByRunbook(_) => "learned_fix",
             Outcome::ByAgent(_) => "agent",
         }
@@ -66,6 +69,7 @@ impl Outcome {
             Outcome::ByRepair => "recovered by the repair command".into(),
             Outcome::ByItself => "came back by itself".into(),
             Outcome::ByRollback(_) => "recovered with the last working config".into(),
+            Outcome::ByReinstall(r) => format!("recovered by reinstalling {}", r.to),
             Outcome::ByRunbook(_) => "recovered by a fix learned from the agent".into(),
             Outcome::ByAgent(_) => "recovered by the AI agent".into(),
         }
@@ -121,6 +125,17 @@ impl Outcome {
                 levels: Vec::new(),
                 note: Some(rollback::note(restored)),
                 commands: Some(vec!["selfheal rollback --list".to_string()]),
+                always: true,
+                quiet: false,
+            },
+            Outcome::ByReinstall(r) => Told {
+                kind: Kind::Reinstalled,
+                levels: Vec::new(),
+                note: Some(format!(
+                    "Reinstalled {}, the last version that worked; {}: {}",
+                    r.to, r.failing, r.cause
+                )),
+                commands: Some(vec!["selfheal doctor".to_string()]),
                 always: true,
                 quiet: false,
             },

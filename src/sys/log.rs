@@ -188,6 +188,18 @@ pub fn stamp(t: OffsetDateTime) -> String {
     t.format(fmt).unwrap_or_default()
 }
 
+/// A unix time as people say it: `03:12` today, `2026-12-05 03:12` before.
+pub fn clock_time(unix: i64) -> String {
+    let t = crate::sys::clock::local_at(unix);
+    if t.date() == crate::sys::clock::local_now().date() {
+        t.format(format_description!("[hour]:[minute]"))
+            .unwrap_or_default()
+    } else {
+        t.format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
+            .unwrap_or_default()
+    }
+}
+
 /// `YYYY-MM-DD-HHMMSS`, the `<TS>` in the names of level 3 files.
 pub fn file_stamp(t: OffsetDateTime) -> String {
     let fmt = format_description!("[year]-[month]-[day]-[hour][minute][second]");

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod files;
 pub mod hash;
 pub mod http;
+pub mod install;
 pub mod lock;
 pub mod log;
 pub mod metrics;

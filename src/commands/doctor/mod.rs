@@ -129,6 +129,10 @@ pub fn checks(c: &Config) -> Vec<Check> {
     checks.push(ladder_bounds(c));
     checks.push(evidence(c));
     checks.push(rollback(c));
+    let state = crate::state::peek(&c.memory_dir).unwrap_or_default();
+    for (name, detail) in crate::ladder::install::describe(c, state.install.as_ref()) {
+        checks.push(info(name, detail));
+    }
     level3(c, &mut checks);
     alerting(c, &mut checks);
     checks.push(scheduler());

@@ -52,6 +52,9 @@ pub struct Evidence {
     pub start_error: Option<String>,
     /// `port 18789 is held by python3 (pid 4242): python3 -m http.server`.
     pub port_owner: Option<String>,
+    /// How the install differs from the last one that worked
+    /// (`ladder::install`): an update, an executable gone.
+    pub install_change: Option<String>,
     /// The service manager's view, one line.
     pub manager: Option<String>,
     /// The main process's last exit code, as the service manager reports it.
@@ -102,6 +105,11 @@ impl Evidence {
     }
 
     /// The log line that says most: the last with a telling word, else the last.
+    /// The service's last error line, if any.
+    pub fn telling_line(&self) -> Option<&str> {
+        self.telling().map(|(_, l)| l.as_str())
+    }
+
     fn telling(&self) -> Option<&(String, String)> {
         self.log_errors
             .iter()
@@ -122,6 +130,7 @@ impl Evidence {
     /// config error, the last exit code, the last error line of the logs.
     pub fn likely_cause(&self) -> Vec<String> {
         let mut lines = Vec::new();
+        lines.extend(self.install_change.clone());
         lines.extend(self.port_owner.clone());
         lines.extend(
             self.config_error
