@@ -40,7 +40,7 @@ pub struct State {
     /// (time to heal = its increase over the resolved incidents').
     pub downtime_seconds: u64,
     /// The install, and the last installs that worked (`ladder::install`).
-    pub install: Option<InstallState>,
+    pub install: Option<crate::sys::install::InstallState>,
     /// The crash-loop brake and flapping: what happened within the window.
     pub brake: Brake,
     /// The last check that the agent can work (`SELFHEAL_AGENT_CHECK_INTERVAL`).
@@ -103,31 +103,6 @@ pub struct ChannelHealth {
     pub next_try: i64,
     /// The last error, in words.
     pub error: String,
-}
-
-/// The install as last seen, and the ones that worked.
-#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct InstallState {
-    /// `sys::install::stamp` when last looked at.
-    pub stamp: String,
-    /// What was installed then.
-    pub current: Option<crate::sys::install::Identity>,
-    /// When the install on disk last changed, as its files say (unix
-    /// seconds, with their fraction).
-    pub changed_at: Option<f64>,
-    /// Installs that ran healthy, newest first.
-    pub working: Vec<Working>,
-    /// Versions reinstalled away from: not working until they run healthy.
-    pub failed: Vec<String>,
-}
-
-/// An install that ran healthy, and when it was last seen so.
-#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct Working {
-    pub identity: crate::sys::install::Identity,
-    pub seen: i64,
 }
 
 /// The service's process as last seen: the owner of its port.

@@ -25,9 +25,8 @@ use crate::error::Result;
 use crate::fmt::{between, fmt_secs};
 use crate::key::shellwords;
 use crate::key::values::Switch;
-use crate::state::{InstallState, Working};
 use crate::sys::clock::unix_now;
-use crate::sys::install::{self, Identity, Layout};
+use crate::sys::install::{self, Identity, InstallState, Layout, Working};
 use crate::sys::metrics::{Metric, HEALTH_FILE};
 
 /// How many working installs are kept, newest first.

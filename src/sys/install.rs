@@ -26,6 +26,31 @@ pub enum Layout {
     Other,
 }
 
+/// The install as last seen, and the ones that worked.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct InstallState {
+    /// `sys::install::stamp` when last looked at.
+    pub stamp: String,
+    /// What was installed then.
+    pub current: Option<Identity>,
+    /// When the install on disk last changed, as its files say (unix
+    /// seconds, with their fraction).
+    pub changed_at: Option<f64>,
+    /// Installs that ran healthy, newest first.
+    pub working: Vec<Working>,
+    /// Versions reinstalled away from: not working until they run healthy.
+    pub failed: Vec<String>,
+}
+
+/// An install that ran healthy, and when it was last seen so.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Working {
+    pub identity: Identity,
+    pub seen: i64,
+}
+
 /// One install of the service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Identity {
