@@ -164,6 +164,9 @@ kinds! {
     /// Healed by reinstalling the last working version (an update broke it).
     Reinstalled = "reinstalled", Warning, pages false, down false, Tells,
         "recovered by reinstalling the last working version", "마지막 정상 버전을 다시 설치하여 복구함";
+    /// `guard`: a change failed its probation and was undone.
+    GuardUndone = "guard_undone", Warning, pages false, down false, Tells,
+        "a change failed its probation and was undone", "변경이 검증 기간을 통과하지 못해 되돌림";
     /// Healed by a fix learned from the agent.
     LearnedFix = "learned_fix", Info, pages false, down false, Tells,
         "recovered by a fix learned from the AI agent", "AI 에이전트에게 배운 해결책으로 복구함";

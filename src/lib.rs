@@ -179,5 +179,19 @@ fn dispatch(command: Command, g: &cli::Global, c: &config::Config) -> Result<Ver
         Command::Status { format } => Ok(commands::status::run(c, format)),
         Command::Rotate => with_tool_dir(g, c, Locking::Exclusive, &mut commands::rotate::run),
         Command::Reset => with_tool_dir(g, c, Locking::Exclusive, &mut commands::reset::run),
+        Command::Guard {
+            probation,
+            timeout,
+            argv,
+        } => {
+            let guard = commands::guard::Guard {
+                probation,
+                timeout,
+                argv: &argv,
+            };
+            with_tool_dir(g, c, Locking::Insist, &mut |ctx| {
+                commands::guard::run(ctx, &guard)
+            })
+        }
     }
 }

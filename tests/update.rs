@@ -33,7 +33,14 @@ impl Standin {
         for (version, script) in [
             (
                 "1.0.0",
-                format!("#!/bin/sh\nexec {} \"$@\"\n", fixture("slow-service.py")),
+                // Refuses a config that says `bad`, as a gateway refuses an
+                // unknown key (the config is PREFIX/standin.conf).
+                format!(
+                    "#!/bin/sh\nconf=\"$(dirname \"$0\")/../standin.conf\"\n\
+                     if grep -q bad \"$conf\" 2>/dev/null; then echo \"standin: bad config\" >&2; exit 1; fi\n\
+                     exec {} \"$@\"\n",
+                    fixture("slow-service.py")
+                ),
             ),
             (
                 "2.0.0",
@@ -61,6 +68,7 @@ impl Standin {
             sb,
         };
         s.install("1.0.0");
+        std::fs::write(s.conf(), "port ok\n").expect("conf");
         s
     }
 
@@ -126,8 +134,13 @@ impl Standin {
         .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
         .env("SELFHEAL_POLL_INTERVAL", "0.2")
         .env("SELFHEAL_AGENT_CMD", "")
-        .env("SELFHEAL_WEBHOOK_URL", self.sink.url("/hook"));
+        .env("SELFHEAL_WEBHOOK_URL", self.sink.url("/hook"))
+        .env("SELFHEAL_WATCH_FILES", self.conf());
         run(cmd, LIMIT)
+    }
+
+    fn conf(&self) -> PathBuf {
+        self.prefix.join("standin.conf")
     }
 
     fn state(&self) -> serde_json::Value {
@@ -280,4 +293,190 @@ fn a_version_on_disk_that_has_not_run_healthy_is_never_the_working_one() {
     let log = s.sb.log();
     assert!(log.contains("updated standin from 1.0.0 to 2.0.0"), "{log}");
     assert!(!log.contains("reinstalling"), "{log}");
+}
+
+#[test]
+fn guard_passes_a_good_change_and_undoes_a_bad_edit_or_update() {
+    let s = Standin::new("guard");
+    s.start();
+    assert_eq!(s.check(&["check"]).code, Some(0));
+    let conf = s.conf().display().to_string();
+
+    // A good edit: kept, and now the last working version.
+    let r = s.check(&[
+        "guard",
+        "--for",
+        "2s",
+        "--",
+        "sh",
+        "-c",
+        &format!("echo 'more ok' >> {conf}"),
+    ]);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.all(), s.sb.log());
+    assert!(r.stdout.contains("guard: passed"), "{}", r.all());
+    assert!(std::fs::read_to_string(s.conf())
+        .unwrap_or_default()
+        .contains("more ok"));
+    let kept = s.check(&["rollback", "--list"]);
+    assert!(kept.stdout.contains("standin.conf"), "{}", kept.all());
+
+    // A bad edit: the service cannot start with it; put back, the edit
+    // moved aside, healthy again, a warning.
+    let r = s.check(&[
+        "guard",
+        "--for",
+        "2s",
+        "--",
+        "sh",
+        "-c",
+        &format!("echo bad >> {conf}"),
+    ]);
+    let log = s.sb.log();
+    assert_eq!(r.code, Some(1), "{}\n{log}", r.all());
+    assert!(
+        r.stdout
+            .contains("guard: the change failed probation (not healthy within"),
+        "{}",
+        r.all()
+    );
+    assert!(
+        r.stdout
+            .contains("standin.conf put back (the changed version is at"),
+        "{}",
+        r.all()
+    );
+    assert!(r.stdout.contains("healthy again"), "{}", r.all());
+    let now = std::fs::read_to_string(s.conf()).unwrap_or_default();
+    assert!(now.contains("more ok") && !now.contains("bad"), "{now}");
+    let aside: Vec<_> = std::fs::read_dir(&s.prefix)
+        .expect("prefix")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("standin.conf.selfheal-")
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "the user's edit is kept aside");
+    assert!(std::fs::read_to_string(aside[0].path())
+        .unwrap_or_default()
+        .contains("bad"));
+    let said: Vec<String> = s.sink.received().iter().map(|q| q.text()).collect();
+    assert!(
+        said.iter()
+            .any(|t| t.contains("guard_undone") || t.contains("failed its probation")),
+        "{said:?}"
+    );
+
+    // A bad update: 2.0.0 cannot start; 1.0.0 is reinstalled.
+    let r = s.check(&[
+        "guard",
+        "--for",
+        "2s",
+        "--",
+        &fixture("standin-reinstall.sh"),
+        &s.store.display().to_string(),
+        &s.prefix.display().to_string(),
+        "standin",
+        "2.0.0",
+    ]);
+    assert_eq!(r.code, Some(1), "{}\n{}", r.all(), s.sb.log());
+    assert!(
+        r.stdout.contains("standin 1.0.0 reinstalled"),
+        "{}",
+        r.all()
+    );
+    let pkg = std::fs::read_to_string(s.prefix.join("lib/node_modules/standin/package.json"))
+        .expect("package.json");
+    assert!(pkg.contains("1.0.0"), "{pkg}");
+    assert_eq!(s.check(&["check"]).code, Some(0));
+}
+
+#[test]
+fn guard_is_bounded_and_its_dry_run_changes_nothing() {
+    let s = Standin::new("guard-bounds");
+    s.start();
+    assert_eq!(s.check(&["check"]).code, Some(0));
+    let marker = s.sb.root.join("ran");
+    let r = s.check(&[
+        "--dry-run",
+        "guard",
+        "--",
+        "touch",
+        &marker.display().to_string(),
+    ]);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(r.stdout.contains("would run touch"), "{}", r.all());
+    assert!(!marker.exists(), "a dry run ran the command");
+    // A command that hangs is killed at --timeout; the rest goes on.
+    let started = std::time::Instant::now();
+    let r = s.check(&[
+        "guard",
+        "--timeout",
+        "1s",
+        "--for",
+        "1s",
+        "--",
+        "sleep",
+        "60",
+    ]);
+    assert_eq!(r.code, Some(0), "{}\n{}", r.all(), s.sb.log());
+    assert!(s.sb.log().contains("killed at --timeout"), "{}", s.sb.log());
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    // No command: a usage error.
+    let r = s.check(&["guard"]);
+    assert_eq!(r.code, Some(2), "{}", r.all());
+}
+
+#[test]
+fn ctrl_c_during_probation_undoes_nothing_and_says_what_it_would_have() {
+    let s = Standin::new("guard-ctrl-c");
+    s.start();
+    assert_eq!(s.check(&["check"]).code, Some(0));
+    let conf = s.conf().display().to_string();
+    let mut cmd = s.sb.cmd(&[
+        "guard",
+        "--for",
+        "60s",
+        "--",
+        "sh",
+        "-c",
+        &format!("echo 'tuned' >> {conf}"),
+    ]);
+    cmd.env(
+        "OPENCLAW_GATEWAY_URL",
+        format!("http://127.0.0.1:{}/", s.port),
+    )
+    .env("SELFHEAL_SERVICE", "generic")
+    .env("SELFHEAL_RESTART_CMD", s.restart_cmd())
+    .env("SELFHEAL_INSTALL_BIN", s.prefix.join("bin/standin"))
+    .env("HEALTH_CHECK_RETRY_DELAY", "8")
+    .env("SELFHEAL_POLL_INTERVAL", "0.2")
+    .env("SELFHEAL_WATCH_FILES", s.conf())
+    .stdout(std::process::Stdio::piped());
+    let child = cmd.spawn().expect("guard");
+    assert!(
+        wait_for(Duration::from_secs(30), || s
+            .sb
+            .log()
+            .contains("on probation")),
+        "{}",
+        s.sb.log()
+    );
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().expect("wait");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{text}\n{}", s.sb.log());
+    assert!(
+        text.contains("interrupted during probation: nothing was undone, the change stays")
+            && text.contains("would have undone: put"),
+        "{text}"
+    );
+    assert!(std::fs::read_to_string(s.conf())
+        .unwrap_or_default()
+        .contains("tuned"));
 }

@@ -41,6 +41,9 @@ Commands:
   runbook [list | show ID | forget ID]
                    the fixes learned from the agent, replayed before any
                    agent when the same failure happens again
+  guard [--for D] -- COMMAND…
+                   make a change on probation (an update, an edit): run it,
+                   restart, watch; undo it if the service fails
   reset            forget the crash-loop brake, flapping, the agent's
                    cooldown and failing channels' backoffs (like
                    `systemctl reset-failed`); says what it cleared
@@ -64,6 +67,32 @@ Exit status: 0 healthy, recovered or skipped; 1 still unhealthy; 2 usage or
 configuration error; 3 selfheal itself could not work; 128+N stopped by signal N.
 
 Configuration keys, files and metrics: see README.md.
+";
+
+pub const HELP_GUARD: &str = "\
+selfheal guard — make a change on probation: undone if the service fails.
+
+Usage: selfheal [GLOBAL OPTIONS] guard [--for DURATION] [--timeout DURATION]
+                [--] COMMAND [ARGS…]
+
+  selfheal guard -- npm i -g openclaw@latest
+  selfheal guard -- openclaw update --yes
+  selfheal guard -- $EDITOR ~/.openclaw/openclaw.json
+
+Before: a copy of the watched files (SELFHEAL_WATCH_FILES) and what is
+installed; the run lock is held throughout, so a scheduled check does not
+heal in the middle of the change. Runs COMMAND without a shell, its output
+passed through (interactive when stdin is a terminal), bounded by
+--timeout (1h). Restarts the service if the command did not, then
+probation: healthy within its boot bound, and still healthy for --for
+(2m), probing every SELFHEAL_POLL_INTERVAL.
+
+Failed: the files are put back (yours moved aside, never lost) and the
+last working install reinstalled when it changed, the service restarted
+and confirmed healthy; says what was undone and why, sends a warning, exit
+1. Passed: the new files and install are the last working ones, exit 0.
+Ctrl-C during probation undoes nothing: it says what it would have done and
+leaves the change in place. --dry-run prints the plan.
 ";
 
 pub const HELP_CHECK: &str = "\

@@ -88,6 +88,13 @@ pub enum Command {
     /// Forget the crash-loop brake, flapping, the agent's cooldown and the
     /// channels' backoffs.
     Reset,
+    /// A change on probation: run `argv`, then watch the service for
+    /// `probation`; undo the change if it fails.
+    Guard {
+        probation: Duration,
+        timeout: Duration,
+        argv: Vec<String>,
+    },
 }
 
 /// Whether `doctor` asks the agent a question (`--agent`).
@@ -142,9 +149,10 @@ enum Name {
     Rollback,
     Runbook,
     Reset,
+    Guard,
 }
 
-const NAMES: [(Name, &str, &str); 15] = [
+const NAMES: [(Name, &str, &str); 16] = [
     (Name::Check, "check", help::HELP_CHECK),
     (Name::Probe, "probe", help::HELP_PROBE),
     (Name::Rotate, "rotate", help::HELP_ROTATE),
@@ -160,6 +168,7 @@ const NAMES: [(Name, &str, &str); 15] = [
     (Name::Rollback, "rollback", help::HELP_ROLLBACK),
     (Name::Runbook, "runbook", help::HELP_RUNBOOK),
     (Name::Reset, "reset", help::HELP_RESET),
+    (Name::Guard, "guard", help::HELP_GUARD),
 ];
 
 impl FromStr for Name {
@@ -190,7 +199,7 @@ impl Name {
 }
 
 /// Every option's long name, and its short form if it has one.
-const OPTIONS: [(Option<char>, &str); 14] = [
+const OPTIONS: [(Option<char>, &str); 16] = [
     (Some('c'), "config"),
     (Some('s'), "set"),
     (Some('n'), "dry-run"),
@@ -205,6 +214,8 @@ const OPTIONS: [(Option<char>, &str); 14] = [
     (None, "agent"),
     (None, "notify"),
     (None, "service"),
+    (None, "for"),
+    (None, "timeout"),
 ];
 
 /// An argument: a known option by its long name, or a value. Unknown
@@ -378,6 +389,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
         Name::Stats => stats(&mut line).map(Some),
         Name::Notify => notify(&mut line),
         Name::Pause => pause(&mut line),
+        Name::Guard => guard(&mut line),
     }?;
     if line.version {
         return Ok(Parsed::Special(Special::Version));
@@ -390,6 +402,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed> {
         Error::Usage(match name {
             Name::Notify => "notify: MESSAGE is missing".into(),
             Name::Runbook => "runbook: expected list, show ID or forget ID".into(),
+            Name::Guard => "guard: the COMMAND is missing (selfheal guard -- COMMAND…)".into(),
             _ => "pause: DURATION is missing (e.g. 30m, 2h)".into(),
         })
     })?;
@@ -530,6 +543,40 @@ fn pause(line: &mut Line) -> Result<Option<Command>> {
             ))
         })?;
     Ok(Some(Command::Pause { duration }))
+}
+
+/// `guard [--for D] [--timeout D] [--] COMMAND…`: everything from the
+/// command's first word on is its own, options included.
+fn guard(line: &mut Line) -> Result<Option<Command>> {
+    let mut probation = Duration::from_secs(120);
+    let mut timeout = Duration::from_secs(3600);
+    let mut argv = Vec::new();
+    let duration = |line: &mut Line, what: &str| -> Result<Duration> {
+        let v = line.value(what)?;
+        crate::fmt::parse_duration(&v)
+            .ok()
+            .filter(|d| !d.is_zero() && d.as_secs() <= 86400)
+            .ok_or_else(|| Error::Usage(format!("{what} {v:?}: expected a duration up to 1d")))
+    };
+    while let Some(arg) = line.next()? {
+        match arg {
+            Arg::Opt("for") => probation = duration(line, "--for")?,
+            Arg::Opt("timeout") => timeout = duration(line, "--timeout")?,
+            Arg::Value(v) => {
+                argv.push(utf8(v, "COMMAND")?);
+                for rest in line.parser.raw_args().map_err(usage)? {
+                    argv.push(utf8(rest, "COMMAND")?);
+                }
+                break;
+            }
+            a => line.global(a)?,
+        }
+    }
+    Ok((!argv.is_empty()).then_some(Command::Guard {
+        probation,
+        timeout,
+        argv,
+    }))
 }
 
 fn usage(e: lexopt::Error) -> Error {

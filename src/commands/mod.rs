@@ -9,6 +9,7 @@ pub mod cannot_run;
 pub mod check;
 pub mod digest;
 pub mod doctor;
+pub mod guard;
 pub mod many;
 pub mod monitor;
 pub mod notify;
@@ -73,6 +74,9 @@ impl From<Health> for Verdict {
 pub enum Locking {
     /// One at a time; a second run is skipped.
     Exclusive,
+    /// One at a time; a run that finds the lock held is an error (`guard`:
+    /// a change must not start while a check heals).
+    Insist,
     /// Runs beside a `check` (it writes no state).
     None,
 }
@@ -113,9 +117,16 @@ pub fn with_tool_dir(
             }
         }
     }
-    let _lock = if real && locking == Locking::Exclusive {
+    let _lock = if real && locking != Locking::None {
         match lock::acquire(&config.memory_dir)? {
             lock::Acquired::Held(l) => Some(l),
+            lock::Acquired::Busy if locking == Locking::Insist => {
+                return Err(Error::Setup(
+                    "another selfheal run holds the lock (a check healing the service?); \
+                     try again when it has ended (`selfheal status`)"
+                        .into(),
+                ));
+            }
             lock::Acquired::Busy => {
                 let mut log = Log::new(Some(&config.memory_dir), global.terminal, global.verbosity)
                     .scrubbing(&config.secrets());

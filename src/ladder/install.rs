@@ -94,6 +94,12 @@ fn read(ctx: &mut Ctx, bin: &std::path::Path) -> Option<Identity> {
     Some(id)
 }
 
+/// What is installed now (for `guard`'s before and after).
+pub fn now(ctx: &mut Ctx) -> Option<Identity> {
+    let bin = bin(ctx)?;
+    read(ctx, &bin)
+}
+
 /// The healthy path: what is installed, and whether it is working now.
 /// `pid`: the service's process, when known. Saves the state only when
 /// something changed.
