@@ -251,4 +251,65 @@ grep -q "unhealthy: live but not ready: telegram" "$home"/openclaw/memory/health
 [ "$(restarts)" = 1 ] || fail "restarted $(restarts) times, not once"
 echo "$good" >"$config"
 echo "real: ok: a restart made it ready (its channel has its connect grace again)"
+
+echo "real: --- the last working install: openclaw installed with npm into a prefix, as users do"
+stop
+prefix=$root/prefix
+old=2026.9.5
+new=2026.9.6
+rm -rf "$prefix"
+t=$(now)
+npm_i() { timeout 600 npm install -g --prefix "$prefix" --no-audit --no-fund --loglevel=error "$@"; }
+npm_i "openclaw@$old" >/dev/null 2>&1 || skip "could not install openclaw@$old from the npm registry"
+echo "real: npm install -g --prefix … openclaw@$old took $(secs "$(echo "$(now) - $t" | bc)") s"
+# The restart command runs the prefix's openclaw; when it is gone: 127.
+cat >"$root/prefix-restart.sh" <<EOF
+#!/bin/sh
+echo restart >>"$runs"
+if [ -f "$pidfile" ]; then kill -9 "\$(cat "$pidfile")" 2>/dev/null; fi
+[ -x "$prefix/bin/openclaw" ] || { echo "openclaw: not found" >&2; exit 127; }
+( sleep 0.2; HOME="$home" OPENCLAW_SUPERVISOR_MODE=external PATH="$PATH" \\
+    setsid sh -c 'echo \$\$ >"$pidfile"; exec "$prefix/bin/openclaw" gateway run --allow-unconfigured --auth none --port $port' </dev/null >>"$log" 2>&1 & ) &
+exit 0
+EOF
+chmod +x "$root/prefix-restart.sh"
+# What selfheal watches: the prefix's openclaw (another one is on PATH here).
+inst=(SELFHEAL_INSTALL_BIN="$prefix/bin/openclaw" HEALTH_CHECK_RETRY_DELAY=60)
+fresh_memory
+rm -rf "$home/.openclaw/state"
+echo "$good" >"$config"
+"$root/prefix-restart.sh"
+up_within 120 || { tail -5 "$log"; fail "openclaw $old did not start"; }
+run "$root/prefix-restart.sh" "${inst[@]}" "$bin" check >/dev/null || fail "not healthy with $old"
+grep -q "openclaw $old works: kept as the last working install" "$home"/openclaw/memory/healthcheck-*.log ||
+  fail "$old was not kept as the last working install"
+
+echo "real: a crash, and an npm i -g that stopped halfway: the executable and dist/ gone"
+kill -9 "$(cat "$pidfile")"
+rm -f "$prefix/bin/openclaw"
+rm -rf "$prefix/lib/node_modules/openclaw/dist"
+t8=$(now)
+run "$root/prefix-restart.sh" "${inst[@]}" "$bin" check >/dev/null ||
+  fail "not healed: $(grep -h 'level 2' "$home"/openclaw/memory/healthcheck-*.log | tail -5)"
+report "reinstalled after a half-finished install" "$t8"
+grep -q "reinstalling openclaw $old, the last version that worked" "$home"/openclaw/memory/healthcheck-*.log ||
+  fail "not healed by a reinstall"
+grep -h '"metric":"reinstall"' "$home/openclaw/memory/.healthcheck-metrics.json" | tail -1
+healthy || fail "not healthy after the reinstall"
+
+echo "real: --- guard: an update to $new interrupted halfway (dist/ missing): undone"
+t9=$(now)
+set +e
+run "$root/prefix-restart.sh" "${inst[@]}" "$bin" guard --for 20s -- sh -c \
+  "timeout 600 npm install -g --prefix $prefix --no-audit --no-fund --loglevel=error openclaw@$new >/dev/null 2>&1 && rm -rf $prefix/lib/node_modules/openclaw/dist"
+rc=$?
+set -e
+echo "real: guard took $(secs "$(echo "$(now) - $t9" | bc)") s (two npm installs)"
+[ "$rc" = 1 ] || fail "guard exited $rc, not 1"
+grep -q "undone: openclaw $old reinstalled; healthy again" "$home"/openclaw/memory/healthcheck-*.log ||
+  fail "not undone: $(grep -h guard "$home"/openclaw/memory/healthcheck-*.log | tail -5)"
+grep -q "\"version\": *\"$old\"" "$prefix/lib/node_modules/openclaw/package.json" || fail "not back on $old"
+healthy || fail "not healthy on $old"
+echo "real: ok: the gateway runs $old again"
+stop
 echo "real: ok"

@@ -112,7 +112,8 @@ checks one. Each run, in order:
     only probes and records.
  3. Healthy: checks SELFHEAL_WARN_RSS, SELFHEAL_WARN_DISK and
     SELFHEAL_WARN_LATENCY if set (one warning per episode), keeps a changed
-    watched file as its last working version, at most once per
+    watched file as its last working version and notes what is installed
+    (one stat), at most once per
     SELFHEAL_AGENT_CHECK_INTERVAL makes sure the agent can work; exit 0.
  4. Confirm: a crash with no process of the service left, or a stopped
     process, is down at once; a timeout gets one more probe of at most 1 s;
@@ -128,7 +129,8 @@ checks one. Each run, in order:
     its slowest recent boot, at most SELFHEAL_BOOT_TIMEOUT), probed every
     SELFHEAL_POLL_INTERVAL and cut short only by evidence about the service
     that the start failed. After the first failed restart: the last working
-    version of a changed SELFHEAL_WATCH_FILES file (`rollback`), a fix
+    version of a changed SELFHEAL_WATCH_FILES file (`rollback`), the last
+    working install when it changed (SELFHEAL_REINSTALL_CMD), a fix
     learned from the agent for the same failure (`runbook`),
     SELFHEAL_REPAIR_CMD once. No file changes while it may be starting; no
     more restarts when they cannot help, nor beyond SELFHEAL_RESTART_LIMIT
