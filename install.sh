@@ -251,8 +251,13 @@ do_install() {
     install_file "$src" "$bin" 755 || true
   fi
 
+  services_dir="${XDG_CONFIG_HOME:-$HOME/.config}/selfheal/services"
   if [ -e "$env_file" ]; then
     say "kept: $env_file (never rewritten; the keys are listed in contrib/selfheal.env.example)"
+  elif ls "$services_dir"/*.env >/dev/null 2>&1; then
+    # Several services and no gateway's env file: creating one would make
+    # the default service (the gateway on 18789) one of them.
+    say "services in $services_dir: no $env_file written (create it to watch the OpenClaw gateway too); one scheduler entry checks them all"
   else
     [ -f "$here/contrib/selfheal.env.example" ] || die "contrib/selfheal.env.example is missing"
     run mkdir -p "$env_dir"

@@ -726,3 +726,38 @@ fn the_old_scripts_schedulers_are_switched_off_not_left_to_restart_the_gateway()
         gone.stdout
     );
 }
+
+/// Issue 25: several services get one scheduler entry for all (`check`
+/// with no name), and no gateway env file that would add the default
+/// service to a host that does not run it.
+#[test]
+fn several_services_get_one_timer_and_no_default_env_file() {
+    let sb = Sandbox::new("install-services");
+    let services = sb.home.join(".config/selfheal/services");
+    std::fs::create_dir_all(&services).expect("mkdir");
+    for name in ["ollama", "tunnel"] {
+        std::fs::write(
+            services.join(format!("{name}.env")),
+            "OPENCLAW_GATEWAY_URL=http://127.0.0.1:1/\n",
+        )
+        .expect("write");
+    }
+    let r = install(&sb, &["--scheduler", "systemd"]);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    assert!(!sb.home.join(".openclaw/.env").exists(), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("one scheduler entry checks them all"),
+        "{}",
+        r.stdout
+    );
+    let unit_dir = sb.home.join(".config/systemd/user");
+    let units: Vec<String> = std::fs::read_dir(&unit_dir)
+        .expect("units")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".timer"))
+        .collect();
+    assert_eq!(units, ["selfheal.timer"]);
+    let service = std::fs::read_to_string(unit_dir.join("selfheal.service")).expect("service");
+    assert!(service.contains(" --quiet check\n"), "{service}");
+}

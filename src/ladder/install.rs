@@ -382,11 +382,10 @@ pub struct Reinstalled {
 /// would be put back.
 pub fn describe(c: &Config, st: Option<&InstallState>) -> Vec<(&'static str, String)> {
     let mut lines = Vec::new();
+    // Nothing remembered: no install watched (a service manager's restart
+    // command), or no healthy check yet. Nothing to say either way.
     let Some(st) = st else {
-        return vec![(
-            "install",
-            "nothing remembered yet (a healthy check remembers it)".into(),
-        )];
+        return lines;
     };
     if let Some(cur) = &st.current {
         lines.push(("install", format!("{} ({})", cur.name(), cur.bin.display())));
