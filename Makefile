@@ -19,14 +19,23 @@ release:
 # binary): with panic = "abort" nothing unwinds, and a stripped binary's
 # backtrace has no names anyway; a panic still prints its message and aborts
 # (tried: `RUST_BACKTRACE=1` prints an empty backtrace, exit 134).
+# The crates' paths in panic messages, short: `/r/ring-0.17.14/src/…`, not
+# `/cargo/registry/src/index.crates.io-1949cf8c6b5b557f/…` (8 KiB).
+REGISTRY = $(or $(CARGO_HOME),$(HOME)/.cargo)/registry/src/index.crates.io-1949cf8c6b5b557f
+REMAP = --remap-path-prefix=$(REGISTRY)=/r
+# LLVM inlines less than `opt-level = "z"` alone (6 KiB smaller; a healthy
+# check runs 0.4 % more instructions: callgrind, 4.17 M → 4.19 M).
+SMALL = -C llvm-args=-inline-threshold=0
+
 static:
 	@if command -v cargo-zigbuild >/dev/null 2>&1; then \
-		CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C relocation-model=static -C target-feature=+crt-static" \
+		CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS="-C relocation-model=static -C target-feature=+crt-static $(REMAP) $(SMALL)" \
 			$(CARGO) zigbuild --release --target $(MUSL); \
 	else \
 		$(CARGO) build --release --target $(MUSL); \
 	fi
-	objcopy --remove-section=.eh_frame --remove-section=.eh_frame_hdr $(STATIC)
+	objcopy --remove-section=.eh_frame --remove-section=.eh_frame_hdr \
+		--remove-section=.gcc_except_table --remove-section=.comment $(STATIC)
 	@ls -l $(STATIC) | awk '{printf "static binary: %s, %d bytes\n", $$9, $$5}'
 
 # Release tarballs for Linux and macOS in target/dist/, checked (tests/dist.sh).

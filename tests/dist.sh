@@ -19,10 +19,14 @@ export MACOSX_DEPLOYMENT_TARGET=11.0
 
 cargo_home=${CARGO_HOME:-$HOME/.cargo}
 rustup_home=${RUSTUP_HOME:-$HOME/.rustup}
-remap="--remap-path-prefix=$PWD=/selfheal --remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$rustup_home=/rustup"
-linux="-C relocation-model=static -C target-feature=+crt-static $remap"
+# The crates' own paths in panic messages short (`/r/ring-0.17.14/…`: 4 KiB),
+# as `make static` has them; the rest as before.
+remap="--remap-path-prefix=$PWD=/selfheal --remap-path-prefix=$cargo_home=/cargo --remap-path-prefix=$rustup_home=/rustup --remap-path-prefix=$cargo_home/registry/src/index.crates.io-1949cf8c6b5b557f=/r"
+# Less inlining, as `make static` (Makefile: SMALL).
+small="-C llvm-args=-inline-threshold=0"
+linux="-C relocation-model=static -C target-feature=+crt-static $small $remap"
 # std asks for libiconv on macOS; nothing uses it: only libSystem stays.
-macos="-C link-arg=-Wl,-dead_strip_dylibs $remap"
+macos="-C link-arg=-Wl,-dead_strip_dylibs $small $remap"
 export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS=$linux
 export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS=$linux
 export CARGO_TARGET_X86_64_APPLE_DARWIN_RUSTFLAGS=$macos
@@ -39,9 +43,11 @@ for t in "${targets[@]}"; do
   cargo zigbuild --quiet --locked --release --target "$t" --target-dir "$build"
 done
 # No unwind tables in the x86_64 Linux binary, as `make static` (Makefile:
-# panic = "abort" never unwinds; 230 KiB). Debian's objcopy reads x86 ELF only;
-# the aarch64 binary keeps them (it is 1.7 MiB).
+# panic = "abort" never unwinds; 230 KiB), nor the exception tables only an
+# unwinder reads (6 KiB), nor the compilers' names. Debian's objcopy reads
+# x86 ELF only; the aarch64 binary keeps them (it is 1.7 MiB).
 objcopy --remove-section=.eh_frame --remove-section=.eh_frame_hdr \
+  --remove-section=.gcc_except_table --remove-section=.comment \
   "$build/x86_64-unknown-linux-musl/release/selfheal"
 echo "dist: building universal2-apple-darwin (cargo-zigbuild's lipo)"
 cargo zigbuild --quiet --locked --release --target universal2-apple-darwin --target-dir "$build"

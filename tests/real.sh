@@ -273,6 +273,15 @@ if [ -f "$pidfile" ]; then kill -9 "\$(cat "$pidfile")" 2>/dev/null; fi
 exit 0
 EOF
 chmod +x "$root/prefix-restart.sh"
+# selfheal's reinstall runs npm in the scheduler's bare environment (here:
+# `env -i`): npm's settings must be in ~/.npmrc, as a user's would be for
+# their scheduler — this machine's registry needs its CA file.
+# (npm asked under Node 24 does not read the system npm's global npmrc.)
+cafile=$(PATH=/usr/bin:/bin npm config get cafile 2>/dev/null || true)
+case "$cafile" in "" | null | undefined) cafile=${NODE_EXTRA_CA_CERTS:-} ;; esac
+if [ -n "$cafile" ] && [ "$cafile" != null ] && [ "$cafile" != undefined ]; then
+  echo "cafile=$cafile" >"$home/.npmrc"
+fi
 # What selfheal watches: the prefix's openclaw (another one is on PATH here).
 inst=(SELFHEAL_INSTALL_BIN="$prefix/bin/openclaw" HEALTH_CHECK_RETRY_DELAY=60)
 fresh_memory
