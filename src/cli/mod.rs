@@ -696,11 +696,21 @@ mod tests {
             let extra: &[&str] = match name {
                 "notify" => &["hello", "world"],
                 "pause" => &["30m"],
+                "guard" => &["--", "true"],
                 _ => &[],
             };
             let list: Vec<&str> = std::iter::once(name).chain(extra.iter().copied()).collect();
             cli(&list);
         }
+        // guard: the command's own options stay its own.
+        assert_eq!(
+            cli(&["guard", "--for", "30s", "--", "npm", "i", "-g", "--for", "x"]).command,
+            Command::Guard {
+                probation: Duration::from_secs(30),
+                timeout: Duration::from_secs(3600),
+                argv: ["npm", "i", "-g", "--for", "x"].map(String::from).to_vec(),
+            }
+        );
         assert_eq!(
             cli(&["notify", "--level", "warn", "a", "b"]).command,
             Command::Notify {
