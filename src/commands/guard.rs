@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 use crate::fmt::fmt_secs;
 use crate::key::shellwords;
 use crate::ladder::rollback::{self, Change};
+use crate::ladder::start::Start;
 use crate::ladder::{boot, install, level4, restart, service};
 use crate::probe::Probe;
 use crate::sys::install::Identity;
@@ -70,6 +71,9 @@ pub fn run(ctx: &mut Ctx, g: &Guard) -> Result<Verdict> {
             was.reason
         ));
     }
+    // Any start of the service from here on (COMMAND's or ours) is judged
+    // on evidence: one that evidently failed ends the wait for its boot.
+    let mut start = Start::begin(ctx);
     ctx.log
         .act(format!("guard: running {}", shellwords::join(g.argv)));
     let status = command(g)?;
@@ -80,7 +84,7 @@ pub fn run(ctx: &mut Ctx, g: &Guard) -> Result<Verdict> {
         ctx.log
             .info("guard: the command restarted the service itself");
     }
-    match probation(ctx, g, boot) {
+    match probation(ctx, g, boot, &mut start) {
         Ok(Ok(())) => {
             // The new files and install are the last working ones.
             rollback::keep_good(ctx);
@@ -184,8 +188,16 @@ fn command(g: &Guard) -> Result<String> {
 
 /// Healthy within the boot bound, then still healthy for `--for`. The
 /// outer `Err` is a signal; the inner one why it failed.
-fn probation(ctx: &mut Ctx, g: &Guard, boot: Duration) -> Result<std::result::Result<(), String>> {
-    let up = restart::wait_healthy(ctx, boot)?;
+fn probation(
+    ctx: &mut Ctx,
+    g: &Guard,
+    boot: Duration,
+    start: &mut Start,
+) -> Result<std::result::Result<(), String>> {
+    let (up, failed) = restart::wait_boot(ctx, boot, start)?;
+    if let Some(why) = failed {
+        return Ok(Err(format!("it did not start after the change: {why}")));
+    }
     if !up.healthy() {
         return Ok(Err(format!(
             "not healthy within {} of the change: {}",
