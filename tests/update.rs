@@ -112,6 +112,11 @@ impl Standin {
     }
 
     fn check(&self, args: &[&str]) -> Run {
+        run(self.cmd(args), LIMIT)
+    }
+
+    /// selfheal for the stand-in: its URL, restart, install and config.
+    fn cmd(&self, args: &[&str]) -> std::process::Command {
         let mut cmd = self.sb.cmd(args);
         cmd.env(
             "OPENCLAW_GATEWAY_URL",
@@ -136,7 +141,7 @@ impl Standin {
         .env("SELFHEAL_AGENT_CMD", "")
         .env("SELFHEAL_WEBHOOK_URL", self.sink.url("/hook"))
         .env("SELFHEAL_WATCH_FILES", self.conf());
-        run(cmd, LIMIT)
+        cmd
     }
 
     fn conf(&self) -> PathBuf {
@@ -438,7 +443,7 @@ fn ctrl_c_during_probation_undoes_nothing_and_says_what_it_would_have() {
     s.start();
     assert_eq!(s.check(&["check"]).code, Some(0));
     let conf = s.conf().display().to_string();
-    let mut cmd = s.sb.cmd(&[
+    let mut cmd = s.cmd(&[
         "guard",
         "--for",
         "60s",
@@ -447,17 +452,7 @@ fn ctrl_c_during_probation_undoes_nothing_and_says_what_it_would_have() {
         "-c",
         &format!("echo 'tuned' >> {conf}"),
     ]);
-    cmd.env(
-        "OPENCLAW_GATEWAY_URL",
-        format!("http://127.0.0.1:{}/", s.port),
-    )
-    .env("SELFHEAL_SERVICE", "generic")
-    .env("SELFHEAL_RESTART_CMD", s.restart_cmd())
-    .env("SELFHEAL_INSTALL_BIN", s.prefix.join("bin/standin"))
-    .env("HEALTH_CHECK_RETRY_DELAY", "8")
-    .env("SELFHEAL_POLL_INTERVAL", "0.2")
-    .env("SELFHEAL_WATCH_FILES", s.conf())
-    .stdout(std::process::Stdio::piped());
+    cmd.stdout(std::process::Stdio::piped());
     let child = cmd.spawn().expect("guard");
     assert!(
         wait_for(Duration::from_secs(30), || s

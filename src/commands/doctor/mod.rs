@@ -294,32 +294,24 @@ fn level3(c: &Config, checks: &mut Vec<Check>) {
     }
 }
 
-/// An agent's program, found or not, and the command that runs.
+/// An agent's program, found or not (`command_check`), and when it is not,
+/// the command that would run and where its CLI comes from.
 fn agent_check(name: &'static str, agent: &Agent) -> Check {
-    let argv = &agent.argv;
-    let Some(program) = argv.first() else {
-        return info(name, format!("none ({} is empty)", agent.key));
-    };
-    match find_program(program) {
-        Some(p) => ok(
-            name,
-            format!("{} → {}", shellwords::join(argv), p.display()),
-        ),
-        None => fail(
-            name,
-            format!(
-                "{program:?} not found on PATH or in the usual places (it would run {})",
-                shellwords::join(argv)
-            ),
-            match agent.profile.package {
-                "" => format!("install it, or set {} to an absolute path", agent.key),
-                pkg => format!(
-                    "install it (npm install -g {pkg}), or set {} to an absolute path",
-                    agent.key
-                ),
-            },
-        ),
+    let mut check = command_check(name, &agent.argv, agent.key);
+    if check.status == Status::Fail {
+        check.detail = format!(
+            "{} (it would run {})",
+            check.detail,
+            shellwords::join(&agent.argv)
+        );
+        if !agent.profile.package.is_empty() {
+            check.fix = Some(format!(
+                "install it (npm install -g {}), or set {} to an absolute path",
+                agent.profile.package, agent.key
+            ));
+        }
     }
+    check
 }
 
 /// The watched config files and how many working versions of each are kept.
