@@ -78,7 +78,10 @@ pub fn run(ctx: &mut Ctx, g: &Guard) -> Result<Verdict> {
         .act(format!("guard: running {}", shellwords::join(g.argv)));
     let status = command(g)?;
     ctx.log.info(format!("guard: the command {status}"));
-    if process_now(ctx) == before.process || before.process.is_none() {
+    // The same process (or none, before and after): COMMAND did not
+    // restart it. A process where there was none is one COMMAND started and
+    // may still be booting: it is not restarted under it.
+    if process_now(ctx) == before.process {
         restart::run_command(ctx, restart::Cmd::Restart)?;
     } else {
         ctx.log
