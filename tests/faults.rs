@@ -126,9 +126,20 @@ fn corrupt_empty_and_future_state_is_survived() {
         if label != "future" {
             assert!(r.stdout.contains("corrupt"), "{label}: {}", r.stdout);
         } else {
-            // An incident from the future is closed with a downtime of 0, never negative.
+            // An incident from the future is taken as begun now: closed with a
+            // downtime no longer than this run (the clock may tick during it
+            // on a busy machine), never negative, never years.
             let text = sink.received().first().map(|r| r.json()["text"].as_str().unwrap_or("").to_string()).unwrap_or_default();
-            assert!(text.contains("Down for: 0s"), "{text}");
+            let down = text
+                .lines()
+                .find_map(|l| l.strip_prefix("Down for: "))
+                .and_then(|d| d.strip_suffix('s'))
+                .and_then(|d| d.parse::<u64>().ok());
+            assert!(
+                down.is_some_and(|d| d <= r.elapsed.as_secs() + 1),
+                "took {:?}: {text}",
+                r.elapsed
+            );
         }
     }
 }
@@ -149,11 +160,16 @@ fn a_cooldown_from_the_future_does_not_hold_level_3_for_years() {
     let r = run(cmd, LIMIT);
     assert_eq!(r.code, Some(1));
     // At most SELFHEAL_AGENT_COOLDOWN from now: "another 1m00s", not years.
+    // (The run itself may take seconds on a busy machine.)
+    let log = sb.log();
+    let left = log
+        .split("no agent is started for another ")
+        .nth(1)
+        .and_then(|rest| rest.split('s').next())
+        .and_then(|n| n.parse::<u64>().ok());
     assert!(
-        sb.log().contains("no agent is started for another 60s")
-            || sb.log().contains("for another 59"),
-        "{}",
-        sb.log()
+        left.is_some_and(|n| n <= 60 && n + r.elapsed.as_secs() + 1 >= 60),
+        "{log}"
     );
 }
 
