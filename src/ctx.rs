@@ -43,6 +43,9 @@ pub struct Ctx<'a> {
     /// Healing a service that is live but not ready: a probe counts it
     /// healthy only once its readiness URL says ready.
     pub needs_ready: bool,
+    /// Where commands' output goes: `CAPTURE_FILE`, or a file of its own
+    /// for a command that runs beside a check (`why`).
+    capture: PathBuf,
 }
 
 /// Where restart and repair commands write their output.
@@ -64,6 +67,7 @@ impl<'a> Ctx<'a> {
             webhooks: OnceCell::new(),
             healing: false,
             needs_ready: false,
+            capture: config.memory_dir.join(CAPTURE_FILE),
         }
     }
 
@@ -305,7 +309,16 @@ impl<'a> Ctx<'a> {
     }
 
     pub fn capture_path(&self) -> PathBuf {
-        self.config.memory_dir.join(CAPTURE_FILE)
+        self.capture.clone()
+    }
+
+    /// Commands' output to a file of this process's own, so that a command
+    /// run without the lock never overwrites a check's.
+    pub fn capture_apart(&mut self) {
+        self.capture = self
+            .config
+            .memory_dir
+            .join(format!("{CAPTURE_FILE}.{}", std::process::id()));
     }
 }
 

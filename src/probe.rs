@@ -67,6 +67,11 @@ pub enum Readiness {
     /// A 5xx: not ready; what it names as failing (its JSON's `failing`),
     /// cleaned of control characters, at most ten.
     NotReady(Vec<String>),
+    /// Ready or not, the service holds these back itself (its `suppressed`:
+    /// OpenClaw's restart-loop breaker keeps channels stopped after repeated
+    /// crashes at start, and starts them once it has run 5 minutes without
+    /// one). Not an incident: a restart would only start that wait again.
+    HeldBack(Vec<String>),
     /// No answer, or one that is neither (a 404 of a version without the
     /// endpoint): not counted either way.
     Unknown(String),
@@ -85,19 +90,32 @@ pub fn readiness(agent: &Agent, url: &str, token: Option<&str>) -> Readiness {
         Err(e) => return Readiness::Unknown(format!("{url}: {e}")),
     };
     let status = response.status().as_u16();
-    if (200..300).contains(&status) {
-        return Readiness::Ready;
-    }
-    if !(500..600).contains(&status) {
-        return Readiness::Unknown(format!("status {status}"));
-    }
     let mut body = Vec::new();
     let _ = response
         .body_mut()
         .as_reader()
         .take(BODY_CAP)
         .read_to_end(&mut body);
-    Readiness::NotReady(failing(&body))
+    judge_readiness(status, &body)
+}
+
+/// What a readiness answer says: a 2xx is ready, a 5xx not ready (its
+/// JSON's `failing` names what), either with a `suppressed` list held back;
+/// any other status says nothing.
+pub fn judge_readiness(status: u16, body: &[u8]) -> Readiness {
+    let ready = (200..300).contains(&status);
+    if !ready && !(500..600).contains(&status) {
+        return Readiness::Unknown(format!("status {status}"));
+    }
+    let json = serde_json::from_slice::<serde_json::Value>(body).unwrap_or_default();
+    let held = names(&json["suppressed"]);
+    if !held.is_empty() {
+        return Readiness::HeldBack(held);
+    }
+    match ready {
+        true => Readiness::Ready,
+        false => Readiness::NotReady(names(&json["failing"])),
+    }
 }
 
 /// The probe's words for a live service that is not ready.
@@ -116,13 +134,10 @@ pub fn origin(url: &str) -> Option<String> {
     (!host.is_empty()).then(|| format!("{scheme}://{host}"))
 }
 
-/// The `failing` list of a readiness answer (`{"ready":false,"failing":[…]}`).
-pub fn failing(body: &[u8]) -> Vec<String> {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) else {
-        return Vec::new();
-    };
-    v["failing"]
-        .as_array()
+/// The names of a readiness answer's list (`"failing":[…]`), cleaned of
+/// control characters, at most ten of at most 80 characters.
+fn names(list: &serde_json::Value) -> Vec<String> {
+    list.as_array()
         .into_iter()
         .flatten()
         .filter_map(serde_json::Value::as_str)
@@ -376,6 +391,43 @@ fn read_error(e: &std::io::Error, timeout: Duration) -> (Option<Failure>, String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn readiness_answers() {
+        let judge = |status, body: &str| judge_readiness(status, body.as_bytes());
+        assert_eq!(
+            judge(200, r#"{"ready":true,"failing":[]}"#),
+            Readiness::Ready
+        );
+        assert_eq!(judge(200, "not json"), Readiness::Ready);
+        // OpenClaw's restart-loop breaker: ready, channels held back.
+        assert_eq!(
+            judge(
+                200,
+                r#"{"ready":true,"failing":[],"suppressed":["telegram"]}"#
+            ),
+            Readiness::HeldBack(vec!["telegram".into()])
+        );
+        assert_eq!(
+            judge(
+                503,
+                r#"{"ready":false,"failing":["telegram","x\u001b[2J"]}"#
+            ),
+            Readiness::NotReady(vec!["telegram".into(), "x^[[2J".into()])
+        );
+        assert_eq!(
+            judge(503, r#"{"failing":["a"],"suppressed":["whatsapp"]}"#),
+            Readiness::HeldBack(vec!["whatsapp".into()])
+        );
+        assert_eq!(
+            judge(503, r#"{"suppressed":[1,{}]}"#),
+            Readiness::NotReady(vec![])
+        );
+        assert_eq!(judge(503, ""), Readiness::NotReady(vec![]));
+        assert!(matches!(judge(404, "{}"), Readiness::Unknown(_)));
+        let many = format!(r#"{{"failing":[{}]}}"#, vec![r#""y""#; 50].join(","));
+        assert!(matches!(judge(500, &many), Readiness::NotReady(f) if f.len() == 10));
+    }
 
     #[test]
     fn loopback_hosts() {

@@ -56,13 +56,17 @@ pub struct State {
     /// Live but not ready (`ladder::ready`): since when, how many checks
     /// in a row, and what it named as failing.
     pub not_ready: Option<NotReady>,
+    /// What the service holds back itself (its readiness answer's
+    /// `suppressed`): since when, and the names (`ladder::ready`).
+    pub held_back: Option<NotReady>,
     /// A rollback between its restore and its verdict: a run that dies
     /// there leaves the user's files replaced; the next run finishes or
     /// undoes it (`ladder::rollback::unfinished`) and says which.
     pub rollback: Option<RollbackRecord>,
 }
 
-/// A live service that says it is not ready.
+/// A live service that says it is not ready (`failing`: what it names), or
+/// that holds something back itself (`failing`: what it holds back).
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct NotReady {
@@ -527,6 +531,7 @@ fn from_value(mut v: serde_json::Value, dropped: &mut Vec<String>) -> State {
         channels: field(&mut v, "channels", dropped),
         rollback: field(&mut v, "rollback", dropped),
         not_ready: field(&mut v, "not_ready", dropped),
+        held_back: field(&mut v, "held_back", dropped),
     }
 }
 
@@ -567,7 +572,10 @@ impl State {
         if let Some(r) = &mut self.rollback {
             past(&mut r.at);
         }
-        if let Some(n) = &mut self.not_ready {
+        for n in [&mut self.not_ready, &mut self.held_back]
+            .into_iter()
+            .flatten()
+        {
             past(&mut n.since);
         }
     }

@@ -1,8 +1,8 @@
 //! Stable-toolchain stand-in for the cargo-fuzz targets in fuzz/: random and
 //! mutated inputs through every parser that slices text — the env file, shell
 //! words, durations, sizes, times, maintenance windows, status sets, log
-//! lines, the metrics reader, the state file, the rollback diff and the
-//! heartbeat URL — which must never panic. `make fuzz` runs it longer
+//! lines, the metrics reader, the state file, the rollback diff, the
+//! heartbeat URL and a readiness answer — which must never panic. `make fuzz` runs it longer
 //! (FUZZ_SECONDS); `make test` runs it briefly.
 
 use std::time::{Duration, Instant};
@@ -189,6 +189,9 @@ fn parsers_never_panic_on_random_input() {
         let other = input(&mut rng);
         let _ = selfheal::ladder::rollback::diff(Some(&data), &other, 5);
         let _ = selfheal::alert::deliver::ping_url(&String::from_utf8_lossy(&data), "/fail");
+        // A readiness answer's body (what is failing, what is held back).
+        let _ = selfheal::probe::judge_readiness(503, &data);
+        let _ = selfheal::probe::judge_readiness(200, &data);
         let s = selfheal::commands::stats::summarize_from([&data[..]], 0, 1_800_000_000);
         assert!(s.malformed <= s.lines);
         state_round_trips(&data);

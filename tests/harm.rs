@@ -610,3 +610,76 @@ fn a_live_service_that_is_not_ready_is_healed_after_its_grace() {
         }
     }
 }
+
+#[test]
+fn what_the_service_holds_back_itself_is_said_once_and_never_restarted() {
+    // OpenClaw's restart-loop breaker: after crashes at start it keeps its
+    // channels stopped (`suppressed`) and starts them itself once it has
+    // run 5 minutes without a crash; a restart would only start that wait
+    // again. Whether its /readyz then says 200 or 503, selfheal leaves it.
+    let sb = Sandbox::new("held-back");
+    let live = Server::start(Behaviour::Reply(200, "ok".into()));
+    let restarts = sb.root.join("restarts");
+    let check = |ready: &Server| {
+        let mut cmd = sb.cmd(&["check"]);
+        cmd.env("OPENCLAW_GATEWAY_URL", live.url())
+            .env("SELFHEAL_SERVICE", "generic")
+            .env("SELFHEAL_READY_URL", format!("{}readyz", ready.url()))
+            .env("SELFHEAL_READY_GRACE", "1")
+            .env(
+                "SELFHEAL_RESTART_CMD",
+                format!("sh -c 'echo x >> {}'", restarts.display()),
+            )
+            .env("HEALTH_CHECK_MAX_RETRIES", "1")
+            .env("HEALTH_CHECK_RETRY_DELAY", "0")
+            .env("HEALTH_CHECK_ESCALATION_WAIT", "0")
+            .env("SELFHEAL_POLL_INTERVAL", "0.2")
+            .env("SELFHEAL_AGENT_CMD", "");
+        run(cmd, LIMIT)
+    };
+    let said = |log: &str| log.matches("holds back telegram itself").count();
+    let held = Server::start(Behaviour::Reply(
+        200,
+        r#"{"ready":true,"failing":[],"suppressed":["telegram"]}"#.into(),
+    ));
+    for _ in 0..3 {
+        let r = check(&held);
+        assert_eq!(r.code, Some(0), "{}", r.all());
+    }
+    let held_503 = Server::start(Behaviour::Reply(
+        503,
+        r#"{"ready":false,"failing":["telegram"],"suppressed":["telegram"]}"#.into(),
+    ));
+    let r = check(&held_503);
+    assert_eq!(r.code, Some(0), "{}", r.all());
+    let log = sb.log();
+    assert_eq!(said(&log), 1, "{log}");
+    assert!(!restarts.exists(), "restarted: {log}");
+    let status = run(sb.cmd(&["status"]), LIMIT);
+    assert!(
+        status
+            .stdout
+            .contains("the service holds back telegram itself since"),
+        "{}",
+        status.stdout
+    );
+    // Ready again with nothing held back: said once.
+    let ready = Server::start(Behaviour::Reply(200, r#"{"ready":true}"#.into()));
+    assert_eq!(check(&ready).code, Some(0));
+    assert_eq!(check(&ready).code, Some(0));
+    let log = sb.log();
+    assert_eq!(
+        log.matches("no longer held back: telegram").count(),
+        1,
+        "{log}"
+    );
+    // The same 503 without `suppressed` is healed: the restarts above were
+    // left out by what the service said, not by how this test runs it.
+    let deaf = Server::start(Behaviour::Reply(
+        503,
+        r#"{"ready":false,"failing":["telegram"]}"#.into(),
+    ));
+    let _ = check(&deaf);
+    let log = sb.log();
+    assert!(restarts.exists(), "{log}");
+}

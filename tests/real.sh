@@ -249,8 +249,37 @@ report "live but not ready (telegram)" "$t7"
 grep -q "unhealthy: live but not ready: telegram" "$home"/openclaw/memory/healthcheck-*.log ||
   fail "not seen as live but not ready"
 [ "$(restarts)" = 1 ] || fail "restarted $(restarts) times, not once"
-echo "$good" >"$config"
 echo "real: ok: a restart made it ready (its channel has its connect grace again)"
+
+echo "real: --- held back by the gateway itself: its restart-loop breaker after crashes at start"
+# Three unclean ends within 5 min (kill -9, as an OOM kill or a crash at
+# start leaves them): the next boot keeps its channels stopped and /readyz
+# says "suppressed":["telegram"]. A restart would only start its 5 minutes
+# again; selfheal must say so and leave it.
+for _ in 1 2 3; do
+  up_within 120 || fail "the gateway did not come back between the crashes"
+  "$root/handover.sh"
+  sleep 1
+done
+rm -f "$runs"
+up_within 120 || fail "the gateway did not come back after the crashes"
+held() { curl -s -m 3 "$ready_url" | grep -q '"suppressed":\["telegram"\]'; }
+for _ in $(seq 1 30); do held && break; sleep 1; done
+held || fail "the breaker did not hold telegram back: $(curl -s -m 3 "$ready_url" | head -c 200)"
+echo "real: /readyz says: $(curl -s -m 3 "$ready_url" | head -c 80)…"
+fresh_memory
+for _ in 1 2; do
+  run "$root/handover.sh" SELFHEAL_READY_GRACE=1 "$bin" check >/dev/null ||
+    fail "a gateway that holds its channel back is not healthy: $(tail -5 "$home"/openclaw/memory/healthcheck-*.log)"
+done
+[ "$(restarts)" = 0 ] || fail "restarted $(restarts) times under the gateway's own breaker"
+[ "$(grep -c "holds back telegram itself" "$home"/openclaw/memory/healthcheck-*.log)" = 1 ] ||
+  fail "not said once: $(tail -5 "$home"/openclaw/memory/healthcheck-*.log)"
+env -i PATH="$PATH" HOME="$home" OPENCLAW_GATEWAY_URL="$url" "$bin" status | grep "readiness:"
+echo "real: ok: two checks, no restart, said once"
+echo "$good" >"$config"
+stop
+rm -rf "$home/.openclaw/state"
 
 echo "real: --- the last working install: openclaw installed with npm into a prefix, as users do"
 stop

@@ -188,6 +188,23 @@ fn an_update_that_fails_at_start_is_reinstalled_and_healed() {
         std::net::TcpStream::connect(("127.0.0.1", s.port)).is_err()
     }));
 
+    // The person paged runs `why` first: it says what changed, and
+    // writes nothing beside a check (no output file of its own is left).
+    let r = s.check(&["why"]);
+    assert_eq!(r.code, Some(1), "{}", r.all());
+    assert!(
+        r.stdout.contains("updated standin from 1.0.0 to 2.0.0 at"),
+        "{}",
+        r.stdout
+    );
+    let left: Vec<_> = std::fs::read_dir(s.sb.memory())
+        .expect("memory dir")
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".command-output."))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+
     let r = s.check(&["check"]);
     let log = s.sb.log();
     assert_eq!(r.code, Some(0), "{}\n{log}", r.all());

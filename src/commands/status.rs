@@ -3,6 +3,7 @@
 //! long, who was paged, a run in progress), a maintenance window in force,
 //! the scheduler, the heartbeat, queued alerts, and what holds selfheal back
 //! (the crash-loop brake, flapping, the agent's cooldown, failing channels;
+//! a service live but not ready, or holding something back itself;
 //! `selfheal reset` clears them) and the last rollback. Read-only: it probes nothing,
 //! takes no lock and moves no file (a corrupt state is only reported).
 
@@ -40,6 +41,8 @@ struct Report {
     last_rollback: Option<String>,
     /// Alert channels that fail, since when, and their next try.
     failing_channels: Vec<String>,
+    /// Live but not ready, or what the service holds back itself.
+    readiness: Option<String>,
 }
 
 pub fn run(config: &Config, format: Format) -> Verdict {
@@ -114,7 +117,30 @@ fn report(c: &Config) -> Report {
     });
     let last_rollback = metrics::last(dir, HEALTH_FILE, "rollback")
         .map(|(t, result)| format!("{}, {result}", stamp(local_at(t))));
+    let since = |n: &state::NotReady| {
+        format!(
+            "since {} ({})",
+            stamp(local_at(n.since)),
+            fmt_secs(between(n.since, now))
+        )
+    };
+    let readiness = match (&state.not_ready, &state.held_back) {
+        (Some(n), _) => Some(format!(
+            "{} {}, {} check(s) in a row",
+            crate::probe::not_ready_reason(&n.failing),
+            since(n),
+            n.checks
+        )),
+        (None, Some(h)) => Some(format!(
+            "the service holds back {} itself {} (OpenClaw's restart-loop breaker: it starts \
+             them after 5 minutes without a crash; not healed)",
+            h.failing.join(", "),
+            since(h)
+        )),
+        (None, None) => None,
+    };
     Report {
+        readiness,
         brake,
         flapping,
         agent_cooldown,
@@ -149,6 +175,7 @@ fn render(r: &Report) -> String {
          service:      {}\n\
          last check:   {}\n\
          incident:     {}\n\
+         readiness:    {}\n\
          maintenance:  {}\n\
          scheduler:    {}{}\n\
          heartbeat:    {}\n\
@@ -161,6 +188,7 @@ fn render(r: &Report) -> String {
         r.service,
         or(&r.last_check, "none recorded yet"),
         or(&r.incident, "none"),
+        or(&r.readiness, "nothing said against it"),
         or(
             &r.paused_until.as_ref().map(|u| format!("paused until {u}")),
             "none"

@@ -6,6 +6,10 @@
 //! then heals it as any other, a probe counting it healthy only once it is
 //! ready again, and the page names what it said was failing.
 //!
+//! What the service holds back itself (OpenClaw's restart-loop breaker:
+//! `suppressed` channels) is said once when it begins and once when it
+//! ends, and never healed: a restart would only start its wait again.
+//!
 //! Cost on the healthy path: one more GET when a readiness URL is set.
 
 use super::{boot, start};
@@ -20,7 +24,12 @@ use crate::sys::clock::unix_now;
 pub fn check(ctx: &mut Ctx, live: &Probe) -> Option<Probe> {
     let failing = match ctx.readiness() {
         Readiness::NotReady(failing) => failing,
-        Readiness::Ready | Readiness::Unknown(_) => {
+        other => {
+            if let Readiness::HeldBack(names) = &other {
+                held_back(ctx, names);
+            } else if other == Readiness::Ready {
+                released(ctx);
+            }
             if let Some(was) = ctx.state.not_ready.take() {
                 if was.checks > 0 {
                     ctx.log.info(format!(
@@ -61,4 +70,43 @@ pub fn check(ctx: &mut Ctx, live: &Probe) -> Option<Probe> {
         latency: live.latency,
         reason: format!("{said}, for {}", fmt_secs(between(since, now))),
     })
+}
+
+/// Says once that the service holds `names` back itself, and why selfheal
+/// leaves it so.
+fn held_back(ctx: &mut Ctx, names: &[String]) {
+    if ctx
+        .state
+        .held_back
+        .as_ref()
+        .is_some_and(|h| h.failing == names)
+    {
+        return;
+    }
+    let since = ctx.state.held_back.as_ref().map_or(unix_now(), |h| h.since);
+    ctx.log.info(format!(
+        "the service holds back {} itself (`suppressed` in its readiness answer: OpenClaw's \
+         restart-loop breaker after crashes at start); not restarted, as a restart would only \
+         start its wait again: OpenClaw starts them once it has run 5 minutes without a crash \
+         (by hand: openclaw gateway call channels.start --params '{{\"channel\":\"<id>\"}}')",
+        names.join(", ")
+    ));
+    ctx.state.held_back = Some(NotReady {
+        since,
+        checks: 0,
+        failing: names.to_vec(),
+    });
+    ctx.save_state();
+}
+
+/// Ready with nothing held back: says so once, if something was.
+fn released(ctx: &mut Ctx) {
+    if let Some(was) = ctx.state.held_back.take() {
+        ctx.log.info(format!(
+            "no longer held back: {} (it was for {})",
+            was.failing.join(", "),
+            fmt_secs(between(was.since, unix_now()))
+        ));
+        ctx.save_state();
+    }
 }
