@@ -14,6 +14,14 @@
 #              one start, the edit kept
 #   crash      kill -9, the same restart command: boot + ~1 s
 #   hang       SIGSTOP (port open, no answer): boot + probe timeout + ~2 s
+#   memory     over SELFHEAL_RESTART_RSS for 2 checks: one planned restart
+#   not ready  a Telegram channel that cannot connect: /readyz 503 after its
+#              120 s grace; healed by one restart
+#   held back  three crashes in 5 min trip the gateway's own restart-loop
+#              breaker (/readyz "suppressed"): said once, never restarted
+#   install    installed with npm into a prefix: a half-finished install is
+#              reinstalled at the last working version; a guarded update
+#              interrupted halfway is undone
 #
 # Level 3 is off; the other settings are the defaults unless a scenario
 # says. Installs into $OC_DIR (default target/real/oc; reused when present)

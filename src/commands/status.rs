@@ -119,7 +119,7 @@ fn report(c: &Config) -> Report {
         .map(|(t, result)| format!("{}, {result}", stamp(local_at(t))));
     let since = |n: &state::NotReady| {
         format!(
-            "since {} ({})",
+            "since {} ({} ago)",
             stamp(local_at(n.since)),
             fmt_secs(between(n.since, now))
         )
