@@ -683,3 +683,43 @@ fn what_the_service_holds_back_itself_is_said_once_and_never_restarted() {
     let log = sb.log();
     assert!(restarts.exists(), "{log}");
 }
+
+#[test]
+fn another_homes_gateway_starting_is_not_taken_for_this_ones_boot() {
+    // Any OpenClaw gateway's process looks the same (`openclaw-gateway`). A
+    // second instance with a home of its own (another user's, or a test
+    // gateway), booting or crash-looping beside this one, must not make
+    // selfheal take this dead gateway for one that is starting.
+    for this_home in [false, true] {
+        let s = Svc::new(if this_home { "gw-this" } else { "gw-other" });
+        let home = if this_home {
+            s.sb.home.clone()
+        } else {
+            s.sb.root.join("another-home")
+        };
+        let mut other = Command::new("bash")
+            .args(["-c", "exec -a openclaw-gateway sleep 60"])
+            .env("HOME", &home)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("a gateway's look-alike");
+        let pid = other.id();
+        assert!(wait_for(Duration::from_secs(10), || {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.starts_with(b"openclaw-gateway"))
+        }));
+        let sink = Sink::start(vec![Answer::ok()]);
+        let restart = format!("{} {}", fixture("append.sh"), s.runs.display());
+        let mut cmd = s.check(&restart, &sink);
+        cmd.env("SELFHEAL_SERVICE", "openclaw")
+            .env("HEALTH_CHECK_RETRY_DELAY", "2")
+            .env("HEALTH_CHECK_MAX_RETRIES", "1");
+        let r = run(cmd, LIMIT);
+        let _ = other.kill();
+        let _ = other.wait();
+        let log = s.sb.log();
+        let taken = log.contains(&format!("(pid {pid}) started"));
+        assert_eq!(taken, this_home, "{}\n{log}", r.all());
+        assert!(s.runs() >= 1, "never restarted: {log}");
+    }
+}

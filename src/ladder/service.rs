@@ -74,7 +74,13 @@ pub fn identity<'a>(ctx: &'a Ctx) -> Option<&'a Identity> {
 /// gateway run …` while it starts: both are its.
 pub fn processes(ctx: &Ctx) -> Vec<Proc> {
     let all = if ctx.openclaw() {
+        // Any gateway's process looks like this one's: another user's, or
+        // a second instance with a home of its own, is not this service
+        // (its boot is not this one's, its death neither).
         procs::find(crate::openclaw::is_its_process)
+            .into_iter()
+            .filter(|p| !procs::elsewhere(p.pid))
+            .collect()
     } else {
         identity(ctx).map(procs::matching).unwrap_or_default()
     };
@@ -104,7 +110,11 @@ pub fn log_scope(config: &crate::config::Config, state: &crate::state::State) ->
             true => procs::find(crate::openclaw::is_its_process),
             false => procs::matching(id),
         };
-        pids.extend(mine.into_iter().map(|p| p.pid));
+        pids.extend(
+            mine.into_iter()
+                .map(|p| p.pid)
+                .filter(|&p| !procs::elsewhere(p)),
+        );
     }
     Scope { since, pids }
 }

@@ -108,6 +108,47 @@ pub fn find(wanted: impl Fn(&str) -> bool) -> Vec<Proc> {
         .collect()
 }
 
+/// Whether process `pid` evidently runs for someone else: another user's
+/// (when this one is not root), or a home of its own (`HOME` in its
+/// environment, another than this process's) — a second instance of the
+/// same program. Only positive evidence counts: unreadable or unknown (not
+/// Linux) is `false`, so that a process of the service is never missed.
+/// Its environment is read for `HOME` alone; nothing else of it is kept.
+pub fn elsewhere(pid: u32) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if !cfg!(target_os = "linux") {
+        return false;
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    match std::fs::metadata(format!("/proc/{pid}")) {
+        Ok(m) if m.uid() != me && me != 0 => return true,
+        Ok(_) => {}
+        Err(_) => return false,
+    }
+    let Some(mine) = std::env::var_os("HOME").filter(|h| !h.is_empty()) else {
+        return false;
+    };
+    let Ok(f) = std::fs::File::open(format!("/proc/{pid}/environ")) else {
+        return false;
+    };
+    let mut env = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut std::io::Read::take(f, 256 * 1024), &mut env);
+    let theirs = env
+        .split(|&b| b == 0)
+        .find_map(|kv| kv.strip_prefix(b"HOME="))
+        .filter(|h| !h.is_empty());
+    let trim = |h: &[u8]| -> Vec<u8> {
+        let mut h = h.to_vec();
+        while h.len() > 1 && h.last() == Some(&b'/') {
+            h.pop();
+        }
+        h
+    };
+    theirs
+        .is_some_and(|h| trim(h) != trim(std::os::unix::ffi::OsStrExt::as_bytes(mine.as_os_str())))
+}
+
 fn cmdline(pid: u32) -> Option<String> {
     let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
     let words: Vec<String> = raw
