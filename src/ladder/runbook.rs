@@ -69,8 +69,7 @@ impl Entry {
 
     /// "2026-11-24" (local) of when it was learned.
     pub fn learned_on(&self) -> String {
-        let t = crate::sys::clock::local_at(self.meta.learned);
-        format!("{}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+        crate::sys::log::day(crate::sys::clock::local_at(self.meta.learned).date())
     }
 
     fn save(&self, dir: &Path) -> Result<()> {

@@ -11,7 +11,6 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use time::macros::format_description;
 use time::{Date, OffsetDateTime};
 
 use crate::sys::clock;
@@ -178,32 +177,42 @@ impl Log {
 }
 
 pub fn file_name(date: Date) -> String {
-    let fmt = format_description!("healthcheck-[year]-[month]-[day].log");
-    date.format(fmt)
-        .unwrap_or_else(|_| "healthcheck.log".into())
+    format!("healthcheck-{}.log", day(date))
+}
+
+/// `YYYY-MM-DD`. (Written by hand: the `time` crate's formatting costs the
+/// static binary more than a dozen KiB.)
+pub fn day(d: Date) -> String {
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+fn hh_mm(t: OffsetDateTime) -> String {
+    format!("{:02}:{:02}", t.hour(), t.minute())
 }
 
 pub fn stamp(t: OffsetDateTime) -> String {
-    let fmt = format_description!("[year]-[month]-[day] [hour]:[minute]:[second]");
-    t.format(fmt).unwrap_or_default()
+    format!("{} {}:{:02}", day(t.date()), hh_mm(t), t.second())
 }
 
 /// A unix time as people say it: `03:12` today, `2026-12-05 03:12` before.
 pub fn clock_time(unix: i64) -> String {
     let t = crate::sys::clock::local_at(unix);
     if t.date() == crate::sys::clock::local_now().date() {
-        t.format(format_description!("[hour]:[minute]"))
-            .unwrap_or_default()
+        hh_mm(t)
     } else {
-        t.format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
-            .unwrap_or_default()
+        format!("{} {}", day(t.date()), hh_mm(t))
     }
 }
 
 /// `YYYY-MM-DD-HHMMSS`, the `<TS>` in the names of level 3 files.
 pub fn file_stamp(t: OffsetDateTime) -> String {
-    let fmt = format_description!("[year]-[month]-[day]-[hour][minute][second]");
-    t.format(fmt).unwrap_or_default()
+    format!(
+        "{}-{:02}{:02}{:02}",
+        day(t.date()),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }
 
 /// Prints to stdout, ignoring a closed pipe (`selfheal probe | head -0`).

@@ -11,10 +11,7 @@ use crate::sys::files;
 
 /// The newest existing file of each pattern, `{date}` filled in.
 pub fn log_files(patterns: &[String]) -> Vec<PathBuf> {
-    let date = {
-        let t = local_now();
-        format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
-    };
+    let date = crate::sys::log::day(local_now().date());
     patterns
         .iter()
         .filter_map(|p| newest_match(&p.replace("{date}", &date)))
