@@ -69,8 +69,9 @@ pub enum Readiness {
     NotReady(Vec<String>),
     /// Ready or not, the service holds these back itself (its `suppressed`:
     /// OpenClaw's restart-loop breaker keeps channels stopped after repeated
-    /// crashes at start, and starts them once it has run 5 minutes without
-    /// one). Not an incident: a restart would only start that wait again.
+    /// crashes at start, and starts them itself once its 5-minute window
+    /// holds no other crash: measured, 6 minutes after the boot). Not an
+    /// incident: a restart would only start that wait again.
     HeldBack(Vec<String>),
     /// No answer, or one that is neither (a 404 of a version without the
     /// endpoint): not counted either way.

@@ -133,7 +133,7 @@ fn report(c: &Config) -> Report {
         )),
         (None, Some(h)) => Some(format!(
             "the service holds back {} itself {} (OpenClaw's restart-loop breaker: it starts \
-             them after 5 minutes without a crash; not healed)",
+             them itself about 6 minutes after a boot with no crash before it; not healed)",
             h.failing.join(", "),
             since(h)
         )),

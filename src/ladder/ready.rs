@@ -87,7 +87,7 @@ fn held_back(ctx: &mut Ctx, names: &[String]) {
     ctx.log.info(format!(
         "the service holds back {} itself (`suppressed` in its readiness answer: OpenClaw's \
          restart-loop breaker after crashes at start); not restarted, as a restart would only \
-         start its wait again: OpenClaw starts them once it has run 5 minutes without a crash \
+         start its wait again: OpenClaw starts them itself once its 5-minute window is free of crashes (about 6 minutes after this boot) \
          (by hand: openclaw gateway call channels.start --params '{{\"channel\":\"<id>\"}}')",
         names.join(", ")
     ));
