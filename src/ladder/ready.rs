@@ -87,8 +87,9 @@ fn held_back(ctx: &mut Ctx, names: &[String]) {
     ctx.log.info(format!(
         "the service holds back {} itself (`suppressed` in its readiness answer: OpenClaw's \
          restart-loop breaker after crashes at start); not restarted, as a restart would only \
-         start its wait again: OpenClaw starts them itself once its 5-minute window is free of crashes (about 6 minutes after this boot) \
-         (by hand: openclaw gateway call channels.start --params '{{\"channel\":\"<id>\"}}')",
+         start its wait again: OpenClaw starts them itself once its 5-minute window holds no \
+         crash, about 6 minutes after its boot (by hand: openclaw gateway call channels.start \
+         --params '{{\"channel\":\"<id>\"}}')",
         names.join(", ")
     ));
     ctx.state.held_back = Some(NotReady {
