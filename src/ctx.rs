@@ -4,6 +4,7 @@
 
 use std::cell::OnceCell;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::config::Config;
 use crate::probe::{self, Probe};
@@ -308,6 +309,23 @@ impl<'a> Ctx<'a> {
         done
     }
 
+    /// Probes every `SELFHEAL_POLL_INTERVAL` for up to `limit`, returning the
+    /// first healthy probe, or the last one when time is up. Probes at least once.
+    pub fn wait_healthy(&mut self, limit: Duration) -> crate::error::Result<Probe> {
+        let (clock, poll) = (self.clock, self.config.poll_interval);
+        let mut polls = 0u32;
+        let mut progress = Progress::new(clock.now(), limit);
+        let probe = poll_until(clock, limit, poll, || {
+            polls += 1;
+            let p = self.probe();
+            progress.report(self, "waiting for it to be healthy", &p);
+            (p, false)
+        })?;
+        self.log
+            .debug(format!("probed {polls} time(s): {}", probe.reason));
+        Ok(probe)
+    }
+
     pub fn capture_path(&self) -> PathBuf {
         self.capture.clone()
     }
@@ -376,6 +394,26 @@ pub fn hostname() -> String {
         "this host".into()
     } else {
         name
+    }
+}
+
+/// The polling loop, apart from probing, so that it can be tested with a
+/// fake clock: `look` probes and says whether to give up; until healthy,
+/// given up, or the limit.
+pub fn poll_until(
+    clock: &dyn Clock,
+    limit: Duration,
+    poll: Duration,
+    mut look: impl FnMut() -> (Probe, bool),
+) -> crate::error::Result<Probe> {
+    let deadline = clock.now() + limit;
+    loop {
+        let now = clock.now();
+        clock.sleep(poll.min(deadline.saturating_duration_since(now)))?;
+        let (p, give_up) = look();
+        if p.healthy() || clock.now() >= deadline || give_up {
+            return Ok(p);
+        }
     }
 }
 

@@ -625,3 +625,34 @@ fn doctor_advises_a_prompt_file_over_a_prompt_in_argv() {
     );
     assert!(!file.contains("agent prompt:"), "{file}");
 }
+
+#[test]
+fn a_batch_agent_that_exits_while_its_fix_boots_is_waited_for() {
+    // `codex exec` or `claude -p` may run `openclaw gateway restart` and
+    // exit while the gateway boots: one probe at that moment would page
+    // people for a recovery that is under way.
+    let s = Scene::new("l3-settle");
+    let server = s.serve_when_fixed();
+    let mut cmd = s.cmd(&["recover"], &agent("--batch --behave fix -p {prompt}"));
+    // The fix hands the start to a process of its own session (as a
+    // service manager would) and returns; the service answers 2 s later,
+    // when the agent has long exited and its tmux session is gone.
+    cmd.env(
+        "FAKE_FIX",
+        format!(
+            "setsid --fork sh -c 'sleep 2; touch {}'",
+            s.marker.display()
+        ),
+    )
+    .env("HEALTH_CHECK_RETRY_DELAY", "15");
+    let r = run(cmd, LIMIT);
+    let _srv = server.join().expect("server");
+    let log = s.l3_log();
+    assert_eq!(r.code, Some(0), "{}\n{log}", r.all());
+    assert!(
+        log.contains("and the service is not healthy yet (connection refused): waiting up to 15s"),
+        "{log}"
+    );
+    assert!(log.contains("verified healthy"), "{log}");
+    assert_sessions_gone(&log);
+}

@@ -21,7 +21,7 @@ mod watch;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::ctx::Ctx;
@@ -179,7 +179,10 @@ pub fn preflight(config: &Config) -> std::result::Result<(), String> {
 
 /// Runs level 3 once: the agent, then its fallback if the first cannot work.
 /// `evidence` (the incident file's text) goes into the prompt as data.
-pub fn recover(ctx: &mut Ctx, why: &Probe, evidence: &str) -> Result<Outcome> {
+/// `settle`: how long a start the agent made may take to answer (the
+/// service's boot bound), waited after an agent that ended by itself while
+/// the service is not healthy yet, within the budget.
+pub fn recover(ctx: &mut Ctx, why: &Probe, evidence: &str, settle: Duration) -> Result<Outcome> {
     let c = ctx.config;
     let paths = Paths::new(&c.memory_dir);
     let l3 = L3Log {
@@ -227,9 +230,19 @@ pub fn recover(ctx: &mut Ctx, why: &Probe, evidence: &str) -> Result<Outcome> {
         index: 0,
         profile: &crate::profile::CUSTOM,
     };
+    let deadline = session.deadline;
     let end = run_agents(ctx, &l3, session);
     let _ = std::fs::remove_file(&paths.prompt);
-    let end = match end {
+    let end = end.and_then(|end| {
+        let probe = watch::settled(
+            ctx,
+            &l3,
+            &end,
+            settle.min(deadline.saturating_duration_since(ctx.clock.now())),
+        )?;
+        Ok((end, probe))
+    });
+    let (end, probe) = match end {
         Ok(end) => end,
         Err(e) => {
             if let Error::Interrupted(sig) = e {
@@ -247,7 +260,7 @@ pub fn recover(ctx: &mut Ctx, why: &Probe, evidence: &str) -> Result<Outcome> {
         End::NotFound(_) => Recovery::DependencyFailed,
         End::Tmux(_) => Recovery::TmuxFailed,
         _ => {
-            let healthy = ctx.probe();
+            let healthy = probe.unwrap_or_else(|| ctx.probe());
             let (result, how) = if healthy.healthy() {
                 (Recovery::Recovered, "verified healthy")
             } else {

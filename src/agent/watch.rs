@@ -1,7 +1,9 @@
 //! Watching an agent at work, on evidence, never on its prose: the service
 //! healthy (plus a short grace for the report), the report written, the
 //! agent's pane dead, the agent CLI saying it cannot work, a long silence, or
-//! the budget spent. Each poll is one probe and one screen capture.
+//! the budget spent. Each poll is one probe and one screen capture. An agent
+//! that ended by itself while the service is not healthy yet is given the
+//! service's boot bound (within the budget) for a start it made (`settled`).
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +11,7 @@ use super::tmux::{self, History};
 use super::{prompt, L3Log, Session};
 use crate::ctx::Ctx;
 use crate::fmt::fmt_secs;
+use crate::probe::Probe;
 
 /// Why working with one agent stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,4 +153,36 @@ pub fn watch(ctx: &mut Ctx, l3: &L3Log, server: &tmux::Server, s: &Session) -> t
             ),
         );
     }
+}
+
+/// After an agent that ended by itself (it exited, or wrote its report)
+/// while the service is not healthy yet: a batch agent may exit right after
+/// starting the service (`openclaw gateway restart` returns while the
+/// gateway boots for seconds), and one probe then would page people for a
+/// recovery that is under way. Probes for up to `limit`; `None` for other
+/// ends (they are judged by one probe, as before).
+pub fn settled(
+    ctx: &mut Ctx,
+    l3: &L3Log,
+    end: &End,
+    limit: Duration,
+) -> crate::error::Result<Option<Probe>> {
+    if !matches!(end, End::Exited(..) | End::ReportWritten) {
+        return Ok(None);
+    }
+    let now = ctx.probe();
+    if now.healthy() || limit.is_zero() {
+        return Ok(Some(now));
+    }
+    l3.line(
+        ctx,
+        &format!(
+            "{}, and the service is not healthy yet ({}): waiting up to {} for a start it may \
+             have made",
+            end.describe(),
+            now.reason,
+            fmt_secs(limit)
+        ),
+    );
+    ctx.wait_healthy(limit).map(Some)
 }

@@ -319,7 +319,7 @@ fn undo(ctx: &mut Ctx, before: &Before, why: &str, boot: Duration) -> Result<Ver
         }
     }
     restart::run_command(ctx, restart::Cmd::Restart)?;
-    let after = restart::wait_healthy(ctx, boot)?;
+    let after = ctx.wait_healthy(boot)?;
     let said = format!(
         "guard: the change failed probation ({why}); undone: {}; {}",
         if undone.is_empty() {

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use super::restart::wait_healthy;
 use super::{Climb, Outcome, Rung};
 use crate::config::Config;
 use crate::ctx::Ctx;
@@ -43,7 +42,7 @@ impl Rung for Wait {
                 fmt_secs(c.poll_interval)
             ));
         }
-        let probe = wait_healthy(ctx, climb.waited)?;
+        let probe = ctx.wait_healthy(climb.waited)?;
         ctx.record_probe(&probe);
         let healthy = probe.healthy();
         climb.probe = probe;

@@ -65,7 +65,9 @@ impl Rung for Agent {
                 return Ok(None);
             }
             Ok(()) => {
-                crate::agent::recover(ctx, &climb.probe, &climb.ev.markdown(ctx.config, &ctx.host))?
+                let settle = super::boot::wait(ctx.config).limit;
+                let ev = climb.ev.markdown(ctx.config, &ctx.host);
+                crate::agent::recover(ctx, &climb.probe, &ev, settle)?
             }
         };
         ctx.set_step(Step::Level4);

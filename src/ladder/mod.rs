@@ -417,7 +417,9 @@ pub fn recover_now(ctx: &mut Ctx, probe: &Probe) -> Result<Health> {
     climb.check_config(ctx);
     climb.settle(ctx);
     keep(ctx, &mut climb.ev);
-    let outcome = agent::recover(ctx, probe, &climb.ev.markdown(ctx.config, &ctx.host))?;
+    let settle = boot::wait(ctx.config).limit;
+    let ev = climb.ev.markdown(ctx.config, &ctx.host);
+    let outcome = agent::recover(ctx, probe, &ev, settle)?;
     ctx.state.running = None;
     climb.probe = ctx.probe();
     let health = if outcome.recovered() {

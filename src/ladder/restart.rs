@@ -20,7 +20,6 @@ use crate::error::Result;
 use crate::fmt::fmt_secs;
 use crate::key::shellwords;
 use crate::probe::Probe;
-use crate::sys::clock::Clock;
 use crate::sys::metrics::{Metric, HEALTH_FILE};
 use crate::sys::process::{Finished, Outcome as Exit, KILL_GRACE};
 
@@ -374,42 +373,7 @@ pub fn wait_boot(
     Ok((probe, failed))
 }
 
-/// Probes every `SELFHEAL_POLL_INTERVAL` for up to `limit`, returning the
-/// first healthy probe, or the last one when time is up. Probes at least once.
-pub fn wait_healthy(ctx: &mut Ctx, limit: Duration) -> Result<Probe> {
-    let (clock, poll) = (ctx.clock, ctx.config.poll_interval);
-    let mut polls = 0u32;
-    let mut progress = crate::ctx::Progress::new(clock.now(), limit);
-    let probe = poll_until(clock, limit, poll, || {
-        polls += 1;
-        let p = ctx.probe();
-        progress.report(ctx, "waiting for it to be healthy", &p);
-        (p, false)
-    })?;
-    ctx.log
-        .debug(format!("probed {polls} time(s): {}", probe.reason));
-    Ok(probe)
-}
-
-/// The polling loop, apart from probing, so that it can be tested with a
-/// fake clock: `look` probes and says whether to give up; until healthy,
-/// given up, or the limit.
-pub fn poll_until(
-    clock: &dyn Clock,
-    limit: Duration,
-    poll: Duration,
-    mut look: impl FnMut() -> (Probe, bool),
-) -> Result<Probe> {
-    let deadline = clock.now() + limit;
-    loop {
-        let now = clock.now();
-        clock.sleep(poll.min(deadline.saturating_duration_since(now)))?;
-        let (p, give_up) = look();
-        if p.healthy() || clock.now() >= deadline || give_up {
-            return Ok(p);
-        }
-    }
-}
+pub use crate::ctx::poll_until;
 
 #[cfg(test)]
 mod tests {
