@@ -90,14 +90,14 @@ impl<'a> Ctx<'a> {
         if !self.needs_ready || !live.healthy() {
             return live;
         }
-        match self.readiness() {
-            probe::Readiness::NotReady(failing) => Probe {
+        match self.readiness().not_ready() {
+            Some(failing) => Probe {
                 failure: Some(probe::Failure::NotReady),
                 status: Some(503),
                 latency: live.latency,
                 reason: probe::not_ready_reason(&failing),
             },
-            _ => live,
+            None => live,
         }
     }
 

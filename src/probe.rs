@@ -70,12 +70,39 @@ pub enum Readiness {
     /// Ready or not, the service holds these back itself (its `suppressed`:
     /// OpenClaw's restart-loop breaker keeps channels stopped after repeated
     /// crashes at start, and starts them itself once its 5-minute window
-    /// holds no other crash: measured, 6 minutes after the boot). Not an
-    /// incident: a restart would only start that wait again.
-    HeldBack(Vec<String>),
+    /// holds no other crash: measured, 6 minutes after the boot), and how
+    /// long it has been up, when it says (`uptimeMs`). Not an incident
+    /// while its own recovery may still come (`HELD_LONGER`): a restart
+    /// would only start that wait again.
+    HeldBack(Vec<String>, Option<Duration>),
     /// No answer, or one that is neither (a 404 of a version without the
     /// endpoint): not counted either way.
     Unknown(String),
+}
+
+/// Longer than OpenClaw's own recovery of what it holds back can take: its
+/// channel monitor first looks a minute after the boot, then every 5
+/// minutes, for a 5-minute window without crashes — at most 11 minutes
+/// (measured: 6). Still held back by a gateway up for longer, that recovery
+/// did not come; its window has drained, so a restart no longer trips the
+/// breaker, and starts the channels.
+pub const HELD_LONGER: Duration = Duration::from_secs(15 * 60);
+
+impl Readiness {
+    /// What is not ready, when the answer counts as not ready: a 5xx, or
+    /// something held back past the service's own recovery (`HELD_LONGER`).
+    pub fn not_ready(&self) -> Option<Vec<String>> {
+        match self {
+            Readiness::NotReady(failing) => Some(failing.clone()),
+            Readiness::HeldBack(names, Some(up)) if *up >= HELD_LONGER => Some(
+                names
+                    .iter()
+                    .map(|n| format!("{n} (held back, up {})", crate::fmt::fmt_secs(*up)))
+                    .collect(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// Asks the readiness endpoint once, with the run's agent (the probe's
@@ -111,7 +138,11 @@ pub fn judge_readiness(status: u16, body: &[u8]) -> Readiness {
     let json = serde_json::from_slice::<serde_json::Value>(body).unwrap_or_default();
     let held = names(&json["suppressed"]);
     if !held.is_empty() {
-        return Readiness::HeldBack(held);
+        let up = json["uptimeMs"]
+            .as_f64()
+            .filter(|ms| ms.is_finite() && *ms >= 0.0)
+            .map(|ms| Duration::from_secs_f64((ms / 1000.0).min(1e12)));
+        return Readiness::HeldBack(held, up);
     }
     match ready {
         true => Readiness::Ready,
@@ -405,9 +436,9 @@ mod tests {
         assert_eq!(
             judge(
                 200,
-                r#"{"ready":true,"failing":[],"suppressed":["telegram"]}"#
+                r#"{"ready":true,"failing":[],"suppressed":["telegram"],"uptimeMs":3562}"#
             ),
-            Readiness::HeldBack(vec!["telegram".into()])
+            Readiness::HeldBack(vec!["telegram".into()], Some(Duration::from_millis(3562)))
         );
         assert_eq!(
             judge(
@@ -417,8 +448,11 @@ mod tests {
             Readiness::NotReady(vec!["telegram".into(), "x^[[2J".into()])
         );
         assert_eq!(
-            judge(503, r#"{"failing":["a"],"suppressed":["whatsapp"]}"#),
-            Readiness::HeldBack(vec!["whatsapp".into()])
+            judge(
+                503,
+                r#"{"failing":["a"],"suppressed":["whatsapp"],"uptimeMs":-1}"#
+            ),
+            Readiness::HeldBack(vec!["whatsapp".into()], None)
         );
         assert_eq!(
             judge(503, r#"{"suppressed":[1,{}]}"#),
@@ -426,6 +460,22 @@ mod tests {
         );
         assert_eq!(judge(503, ""), Readiness::NotReady(vec![]));
         assert!(matches!(judge(404, "{}"), Readiness::Unknown(_)));
+        // Held back: not ready only past the service's own recovery.
+        let held = |ms: u64| {
+            judge(
+                200,
+                &format!(r#"{{"suppressed":["telegram"],"uptimeMs":{ms}}}"#),
+            )
+            .not_ready()
+        };
+        assert_eq!(held(660_000), None);
+        assert_eq!(
+            held(900_000),
+            Some(vec!["telegram (held back, up 15m00s)".into()])
+        );
+        assert_eq!(judge(200, r#"{"suppressed":["x"]}"#).not_ready(), None);
+        let huge = judge(200, r#"{"suppressed":["x"],"uptimeMs":1e308}"#);
+        assert_eq!(huge.not_ready().map(|v| v.len()), Some(1));
         let many = format!(r#"{{"failing":[{}]}}"#, vec![r#""y""#; 50].join(","));
         assert!(matches!(judge(500, &many), Readiness::NotReady(f) if f.len() == 10));
     }

@@ -133,7 +133,8 @@ fn report(c: &Config) -> Report {
         )),
         (None, Some(h)) => Some(format!(
             "the service holds back {} itself {} (OpenClaw's restart-loop breaker: it starts \
-             them itself about 6 minutes after a boot with no crash before it; not healed)",
+             them itself about 6 minutes after a boot with no crash before it; healed as not \
+             ready only if still so once it has been up 15 minutes)",
             h.failing.join(", "),
             since(h)
         )),

@@ -8,7 +8,9 @@
 //!
 //! What the service holds back itself (OpenClaw's restart-loop breaker:
 //! `suppressed` channels) is said once when it begins and once when it
-//! ends, and never healed: a restart would only start its wait again.
+//! ends, and not healed while the service's own recovery may still come (a
+//! restart would only start its wait again); held back by a service up for
+//! longer than that (`probe::HELD_LONGER`), it counts as not ready.
 //!
 //! Cost on the healthy path: one more GET when a readiness URL is set.
 
@@ -22,12 +24,14 @@ use crate::sys::clock::unix_now;
 /// Counts a live service's not-ready checks; the probe to heal it with once
 /// they reach the grace (and on every check after, while it stays so).
 pub fn check(ctx: &mut Ctx, live: &Probe) -> Option<Probe> {
-    let failing = match ctx.readiness() {
-        Readiness::NotReady(failing) => failing,
-        other => {
-            if let Readiness::HeldBack(names) = &other {
-                held_back(ctx, names);
-            } else if other == Readiness::Ready {
+    let readiness = ctx.readiness();
+    if let Readiness::HeldBack(names, _) = &readiness {
+        held_back(ctx, names);
+    }
+    let failing = match readiness.not_ready() {
+        Some(failing) => failing,
+        None => {
+            if readiness == Readiness::Ready {
                 released(ctx);
             }
             if let Some(was) = ctx.state.not_ready.take() {
@@ -88,9 +92,11 @@ fn held_back(ctx: &mut Ctx, names: &[String]) {
         "the service holds back {} itself (`suppressed` in its readiness answer: OpenClaw's \
          restart-loop breaker after crashes at start); not restarted, as a restart would only \
          start its wait again: OpenClaw starts them itself once its 5-minute window holds no \
-         crash, about 6 minutes after its boot (by hand: openclaw gateway call channels.start \
-         --params '{{\"channel\":\"<id>\"}}')",
-        names.join(", ")
+         crash, about 6 minutes after its boot; held back by a gateway up for {} or more, it is \
+         healed as not ready (by hand: openclaw gateway call channels.start --params \
+         '{{\"channel\":\"<id>\"}}')",
+        names.join(", "),
+        fmt_secs(probe::HELD_LONGER)
     ));
     ctx.state.held_back = Some(NotReady {
         since,
