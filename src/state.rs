@@ -58,15 +58,22 @@ pub struct State {
     pub not_ready: Option<NotReady>,
     /// What the service holds back itself (its readiness answer's
     /// `suppressed`): since when, and the names (`ladder::ready`).
-    pub held_back: Option<NotReady>,
+    pub held_back: Option<HeldBack>,
     /// A rollback between its restore and its verdict: a run that dies
     /// there leaves the user's files replaced; the next run finishes or
     /// undoes it (`ladder::rollback::unfinished`) and says which.
     pub rollback: Option<RollbackRecord>,
 }
 
-/// A live service that says it is not ready (`failing`: what it names), or
-/// that holds something back itself (`failing`: what it holds back).
+/// What a service holds back itself, and since when (unix time).
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct HeldBack {
+    pub since: i64,
+    pub names: Vec<String>,
+}
+
+/// A live service that says it is not ready.
 #[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
 pub struct NotReady {
@@ -572,12 +579,11 @@ impl State {
         if let Some(r) = &mut self.rollback {
             past(&mut r.at);
         }
-        for n in [&mut self.not_ready, &mut self.held_back]
-            .into_iter()
-            .flatten()
-        {
-            past(&mut n.since);
-        }
+        let since = [
+            self.not_ready.as_mut().map(|n| &mut n.since),
+            self.held_back.as_mut().map(|h| &mut h.since),
+        ];
+        since.into_iter().flatten().for_each(past);
     }
 }
 

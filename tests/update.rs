@@ -323,17 +323,10 @@ fn guard_passes_a_good_change_and_undoes_a_bad_edit_or_update() {
     s.start();
     assert_eq!(s.check(&["check"]).code, Some(0));
     let conf = s.conf().display().to_string();
+    let guard_sh = |script: &str| s.check(&["guard", "--for", "2s", "--", "sh", "-c", script]);
 
     // A good edit: kept, and now the last working version.
-    let r = s.check(&[
-        "guard",
-        "--for",
-        "2s",
-        "--",
-        "sh",
-        "-c",
-        &format!("echo 'more ok' >> {conf}"),
-    ]);
+    let r = guard_sh(&format!("echo 'more ok' >> {conf}"));
     assert_eq!(r.code, Some(0), "{}\n{}", r.all(), s.sb.log());
     assert!(r.stdout.contains("guard: passed"), "{}", r.all());
     assert!(std::fs::read_to_string(s.conf())
@@ -344,15 +337,7 @@ fn guard_passes_a_good_change_and_undoes_a_bad_edit_or_update() {
 
     // A bad edit: the service cannot start with it; put back, the edit
     // moved aside, healthy again, a warning.
-    let r = s.check(&[
-        "guard",
-        "--for",
-        "2s",
-        "--",
-        "sh",
-        "-c",
-        &format!("echo bad >> {conf}"),
-    ]);
+    let r = guard_sh(&format!("echo bad >> {conf}"));
     let log = s.sb.log();
     assert_eq!(r.code, Some(1), "{}\n{log}", r.all());
     assert!(

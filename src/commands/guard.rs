@@ -158,31 +158,26 @@ fn command(g: &Guard) -> Result<String> {
             });
         }
         if Instant::now() >= until {
-            let pid = child.id() as libc::pid_t;
-            // SAFETY: signals to the child we started (and, when it has
-            // one, its own group).
-            unsafe {
-                if !interactive {
-                    libc::killpg(pid, libc::SIGTERM);
-                }
-                libc::kill(pid, libc::SIGTERM);
+            if interactive {
+                // In the terminal's group, not one of its own: it alone.
+                // SAFETY: a signal to the child we started, not yet reaped.
+                unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+                std::thread::sleep(crate::sys::process::KILL_GRACE);
+                let _ = child.kill();
+                let _ = child.wait();
+            } else {
+                crate::sys::process::kill_group(&mut child);
             }
-            std::thread::sleep(crate::sys::process::KILL_GRACE);
-            unsafe {
-                if !interactive {
-                    libc::killpg(pid, libc::SIGKILL);
-                }
-            }
-            let _ = child.kill();
-            let _ = child.wait();
             return Ok(format!("was killed at --timeout {}", fmt_secs(g.timeout)));
         }
-        // Ctrl-C reaches an interactive command too; its end decides.
+        // Ctrl-C reaches an interactive command too; its end decides. One
+        // in a group of its own is ended, bounded like every command.
         if let Err(e) = crate::sys::clock::check_signal() {
-            if !interactive {
-                unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGTERM) };
+            if interactive {
+                let _ = child.wait();
+            } else {
+                crate::sys::process::kill_group(&mut child);
             }
-            let _ = child.wait();
             return Err(e);
         }
         std::thread::sleep(Duration::from_millis(50));

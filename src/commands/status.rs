@@ -117,26 +117,26 @@ fn report(c: &Config) -> Report {
     });
     let last_rollback = metrics::last(dir, HEALTH_FILE, "rollback")
         .map(|(t, result)| format!("{}, {result}", stamp(local_at(t))));
-    let since = |n: &state::NotReady| {
+    let since = |t: i64| {
         format!(
             "since {} ({} ago)",
-            stamp(local_at(n.since)),
-            fmt_secs(between(n.since, now))
+            stamp(local_at(t)),
+            fmt_secs(between(t, now))
         )
     };
     let readiness = match (&state.not_ready, &state.held_back) {
         (Some(n), _) => Some(format!(
             "{} {}, {} check(s) in a row",
             crate::probe::not_ready_reason(&n.failing),
-            since(n),
+            since(n.since),
             n.checks
         )),
         (None, Some(h)) => Some(format!(
             "the service holds back {} itself {} (OpenClaw's restart-loop breaker: it starts \
              them itself about 6 minutes after a boot with no crash before it; healed as not \
              ready only if still so once it has been up 15 minutes)",
-            h.failing.join(", "),
-            since(h)
+            h.names.join(", "),
+            since(h.since)
         )),
         (None, None) => None,
     };

@@ -18,7 +18,7 @@ use super::{boot, start};
 use crate::ctx::Ctx;
 use crate::fmt::{between, fmt_secs};
 use crate::probe::{self, Failure, Probe, Readiness};
-use crate::state::NotReady;
+use crate::state::{HeldBack, NotReady};
 use crate::sys::clock::unix_now;
 
 /// Counts a live service's not-ready checks; the probe to heal it with once
@@ -83,7 +83,7 @@ fn held_back(ctx: &mut Ctx, names: &[String]) {
         .state
         .held_back
         .as_ref()
-        .is_some_and(|h| h.failing == names)
+        .is_some_and(|h| h.names == names)
     {
         return;
     }
@@ -98,10 +98,9 @@ fn held_back(ctx: &mut Ctx, names: &[String]) {
         names.join(", "),
         fmt_secs(probe::HELD_LONGER)
     ));
-    ctx.state.held_back = Some(NotReady {
+    ctx.state.held_back = Some(HeldBack {
         since,
-        checks: 0,
-        failing: names.to_vec(),
+        names: names.to_vec(),
     });
     ctx.save_state();
 }
@@ -111,7 +110,7 @@ fn released(ctx: &mut Ctx) {
     if let Some(was) = ctx.state.held_back.take() {
         ctx.log.info(format!(
             "no longer held back: {} (it was for {})",
-            was.failing.join(", "),
+            was.names.join(", "),
             fmt_secs(between(was.since, unix_now()))
         ));
         ctx.save_state();

@@ -317,7 +317,8 @@ pub fn group_alive(pgid: libc::pid_t) -> bool {
 
 /// SIGTERM to the group, up to `KILL_GRACE` for the leader to go, then
 /// SIGKILL to the group (for children that ignore SIGTERM), then reap.
-fn kill_group(child: &mut Child) -> ExitStatus {
+/// `child` must lead a process group of its own (`process_group(0)`).
+pub fn kill_group(child: &mut Child) -> ExitStatus {
     let Ok(pgid) = libc::pid_t::try_from(child.id()) else {
         let _ = child.kill();
         return child.wait().unwrap_or_else(|_| ExitStatus::from_raw(9));
